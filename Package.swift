@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "hooktop",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "hooktop", targets: ["hooktop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+    ],
+    targets: [
+        // Values only: no I/O.
+        .target(name: "HooktopCore"),
+
+        // The one façade over SQLite.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .target(name: "HooktopStore", dependencies: ["HooktopCore", "CSQLite"]),
+
+        // The NIO capture server.
+        .target(name: "HooktopCapture", dependencies: [
+            "HooktopCore", "HooktopStore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOExtras", package: "swift-nio-extras"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .executableTarget(name: "hooktop", dependencies: [
+            "HooktopCore", "HooktopStore", "HooktopCapture",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+
+        // Shared fixtures and a tiny raw HTTP client for tests.
+        .target(name: "HooktopTesting", dependencies: ["HooktopCore"], path: "Tests/HooktopTesting"),
+
+        .testTarget(name: "HooktopCoreTests", dependencies: ["HooktopCore"]),
+        .testTarget(name: "HooktopStoreTests", dependencies: ["HooktopStore", "HooktopTesting"]),
+        .testTarget(name: "HooktopCaptureTests", dependencies: [
+            "HooktopCapture", "HooktopStore", "HooktopTesting",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "hooktopTests", dependencies: ["hooktop", "HooktopStore", "HooktopTesting"]),
+    ]
+)

@@ -1,0 +1,82 @@
+import HooktopCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+
+/// The capture daemon's HTTP/1.1 listener.
+public final class CaptureServer: Sendable {
+    private let configuration: CaptureConfiguration
+    private let sink: any CaptureSink
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    /// Released in `shutdown`: its deinit needs the event loops still running.
+    private let quiesce: NIOLockedValueBox<ServerQuiescingHelper?>
+    private let channel: any Channel
+
+    /// Binds and starts accepting. Throws a readable error when the address is taken.
+    public init(configuration: CaptureConfiguration, sink: any CaptureSink,
+                group: any EventLoopGroup, logger: Logger) throws(CaptureError) {
+        self.configuration = configuration
+        self.sink = sink
+        self.group = group
+        self.logger = logger
+        let quiesce = ServerQuiescingHelper(group: group)
+        self.quiesce = NIOLockedValueBox(quiesce)
+        let policy = ResponsePolicy(maxBody: configuration.maxBody)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(CaptureHandler(policy: policy, sink: sink, logger: logger))
+                }
+            }
+        do {
+            channel = try bootstrap.bind(host: configuration.listen.host, port: configuration.listen.port).wait()
+        } catch {
+            throw CaptureError.cannotListen(configuration.listen, "\(error)")
+        }
+    }
+
+    /// The address actually bound (the port is real when 0 was asked for).
+    public var boundAddress: ListenAddress {
+        guard let address = channel.localAddress, let ip = address.ipAddress, let port = address.port else {
+            return configuration.listen
+        }
+        return ListenAddress(host: ip, port: port)
+    }
+
+    /// Stops accepting, lets every in-flight request finish (stored and answered),
+    /// then closes all connections. Returns when that is done.
+    public func shutdown() {
+        guard let helper = quiesce.withLockedValue({ h in defer { h = nil }; return h }) else { return }
+        let promise = group.next().makePromise(of: Void.self)
+        helper.initiateShutdown(promise: promise)
+        try? promise.futureResult.wait()
+        try? channel.closeFuture.wait()
+    }
+}
+
+public struct CaptureError: Error, CustomStringConvertible {
+    public let description: String
+    static func cannotListen(_ address: ListenAddress, _ reason: String) -> CaptureError {
+        var why = reason
+        if reason.contains("Address already in use") || reason.contains("EADDRINUSE") {
+            why = "the address is already in use (another hooktop? pick a port with --listen)"
+        } else if reason.contains("Permission denied") || reason.contains("EACCES") {
+            why = "permission denied (ports below 1024 need privileges)"
+        }
+        return CaptureError(description: "cannot listen on \(address): \(why)")
+    }
+}

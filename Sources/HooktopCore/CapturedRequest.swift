@@ -1,0 +1,84 @@
+/// One HTTP request as hooktop received it, with what it answered and what
+/// became of it since. Plain value: no I/O.
+public struct CapturedRequest: Sendable, Equatable {
+    /// Row id; 0 until the store has assigned one.
+    public var id: Int64
+    public var receivedAt: Timestamp
+    /// `ip:port` of the sender (`[v6]:port` for IPv6).
+    public var remote: String
+    public var method: String
+    /// The request target exactly as sent: path and query.
+    public var target: String
+    /// `HTTP/1.1`.
+    public var version: String
+    public var headers: HeaderList
+    /// The body bytes kept (all of them unless `bodyTruncated`).
+    public var body: [UInt8]
+    /// Size of the whole body as sent, even when it was not kept.
+    public var bodySize: Int
+    public var bodyTruncated: Bool
+    /// Name of the configured source that matched, if any.
+    public var source: String?
+    public var signature: SignatureResult
+    public var response: RecordedResponse
+    public var deliveries: [DeliveryAttempt]
+    public var deliveryState: DeliveryState
+
+    public init(
+        id: Int64 = 0, receivedAt: Timestamp, remote: String, method: String, target: String,
+        version: String = "HTTP/1.1", headers: HeaderList, body: [UInt8], bodySize: Int? = nil,
+        bodyTruncated: Bool = false, source: String? = nil, signature: SignatureResult = .none,
+        response: RecordedResponse = .defaultOK, deliveries: [DeliveryAttempt] = [],
+        deliveryState: DeliveryState = .none
+    ) {
+        self.id = id
+        self.receivedAt = receivedAt
+        self.remote = remote
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+        self.body = body
+        self.bodySize = bodySize ?? body.count
+        self.bodyTruncated = bodyTruncated
+        self.source = source
+        self.signature = signature
+        self.response = response
+        self.deliveries = deliveries
+        self.deliveryState = deliveryState
+    }
+
+    /// The target up to `?` (the whole target when there is no query).
+    public var path: String {
+        guard let q = target.firstIndex(of: "?") else { return target }
+        return String(target[..<q])
+    }
+
+    /// The part after the first `?`, or the empty string.
+    public var query: String {
+        guard let q = target.firstIndex(of: "?") else { return "" }
+        return String(target[target.index(after: q)...])
+    }
+}
+
+/// What hooktop answered to the sender.
+public struct RecordedResponse: Sendable, Equatable {
+    public var status: Int
+    public var headers: HeaderList
+    public var body: [UInt8]
+    /// From the end of the request to the answer being ready, in microseconds.
+    /// The wait for the group commit is not included: it is the same for every
+    /// request of a batch and says nothing about this one.
+    public var durationMicros: Int64
+
+    public init(status: Int, headers: HeaderList, body: [UInt8], durationMicros: Int64 = 0) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.durationMicros = durationMicros
+    }
+
+    public static let defaultOK = RecordedResponse(
+        status: 200, headers: HeaderList([("Content-Type", "application/json")]),
+        body: Array(#"{"ok":true}"#.utf8))
+}

@@ -1,0 +1,86 @@
+/// HTTP header fields exactly as they arrived: order, letter case and duplicates kept.
+public struct HeaderList: Sendable, Equatable, Sequence {
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var value: String
+        public init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public private(set) var fields: [Field]
+
+    public init(_ fields: [Field] = []) { self.fields = fields }
+
+    public init(_ pairs: [(String, String)]) {
+        self.fields = pairs.map { Field($0.0, $0.1) }
+    }
+
+    public var count: Int { fields.count }
+    public var isEmpty: Bool { fields.isEmpty }
+    public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
+
+    public mutating func append(_ name: String, _ value: String) {
+        fields.append(Field(name, value))
+    }
+
+    /// Removes every field with this name (any letter case).
+    public mutating func remove(_ name: String) {
+        fields.removeAll { $0.name.caseInsensitiveEquals(name) }
+    }
+
+    /// The first value of a field, matching the name case-insensitively.
+    public func first(_ name: String) -> String? {
+        fields.first { $0.name.caseInsensitiveEquals(name) }?.value
+    }
+
+    /// Every value of a field, in order.
+    public func all(_ name: String) -> [String] {
+        fields.filter { $0.name.caseInsensitiveEquals(name) }.map(\.value)
+    }
+
+    public func contains(_ name: String) -> Bool { first(name) != nil }
+}
+
+// MARK: - Wire form
+
+extension HeaderList {
+    /// `Name: value\r\n` per field: the form they had on the wire. HTTP/1.1 header
+    /// names cannot hold `:` and values cannot hold CR or LF (the parser refuses
+    /// them), so this is lossless for anything the capture server accepts.
+    public var wireEncoded: String {
+        var out = ""
+        out.reserveCapacity(fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+        for field in fields {
+            out += field.name
+            out += ": "
+            out += field.value
+            out += "\r\n"
+        }
+        return out
+    }
+
+    public init(wireEncoded text: String) {
+        var fields: [Field] = []
+        for line in text.split(separator: "\r\n", omittingEmptySubsequences: true) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = String(line[..<colon])
+            var valueStart = line.index(after: colon)
+            if valueStart < line.endIndex, line[valueStart] == " " { valueStart = line.index(after: valueStart) }
+            fields.append(Field(name, String(line[valueStart...])))
+        }
+        self.fields = fields
+    }
+}
+
+extension StringProtocol {
+    /// ASCII case-insensitive equality, as HTTP field names and methods compare.
+    public func caseInsensitiveEquals<S: StringProtocol>(_ other: S) -> Bool {
+        let a = self.utf8, b = other.utf8
+        guard a.count == b.count else { return false }
+        return zip(a, b).allSatisfy { x, y in
+            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A)
+        }
+    }
+}

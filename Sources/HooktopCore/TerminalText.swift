@@ -1,0 +1,113 @@
+/// Makes text from a request safe to print on a terminal: control characters,
+/// escape sequences and invalid UTF-8 become visible placeholders, so a payload
+/// is shown and never obeyed.
+public enum TerminalText {
+    /// For one-line fields (paths, header values): every control character is escaped.
+    public static func inline(_ text: String) -> String {
+        escape(Array(text.utf8), keepNewlines: false)
+    }
+
+    /// For bodies: newlines and tabs are kept, every other control is escaped.
+    public static func block(_ bytes: [UInt8]) -> String {
+        escape(bytes, keepNewlines: true)
+    }
+
+    /// `\xNN` for C0 and DEL, `\u{NN}` for C1, `\xNN` for each byte of invalid UTF-8.
+    public static func escape(_ bytes: [UInt8], keepNewlines: Bool) -> String {
+        var out = ""
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b < 0x80 {
+                if b == 0x0A && keepNewlines || b == 0x09 && keepNewlines {
+                    out.unicodeScalars.append(Unicode.Scalar(b))
+                } else if b < 0x20 || b == 0x7F {
+                    out += hexEscape(b)
+                } else {
+                    out.unicodeScalars.append(Unicode.Scalar(b))
+                }
+                i += 1
+                continue
+            }
+            if let (scalar, length) = decodeScalar(bytes, at: i) {
+                if scalar.value >= 0x80 && scalar.value < 0xA0 {
+                    out += "\\u{\(String(scalar.value, radix: 16))}"
+                } else if scalar.properties.generalCategory == .format && scalar.value != 0x200D {
+                    // Bidi overrides and other invisible formatting could disguise text.
+                    out += "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+                i += length
+            } else {
+                out += hexEscape(b)
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// True when the bytes are valid UTF-8 with few control characters: show as text.
+    public static func looksLikeText(_ bytes: [UInt8]) -> Bool {
+        var controls = 0
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b < 0x80 {
+                if b < 0x20 && b != 0x0A && b != 0x0D && b != 0x09 { controls += 1 }
+                i += 1
+            } else if let (_, length) = decodeScalar(bytes, at: i) {
+                i += length
+            } else {
+                return false
+            }
+        }
+        return controls * 20 <= bytes.count
+    }
+
+    private static func hexEscape(_ b: UInt8) -> String {
+        let hex = String(b, radix: 16, uppercase: false)
+        return "\\x" + (hex.count == 1 ? "0" + hex : hex)
+    }
+
+    /// Decodes one well-formed UTF-8 sequence (no overlongs, no surrogates).
+    static func decodeScalar(_ bytes: [UInt8], at i: Int) -> (Unicode.Scalar, Int)? {
+        let b0 = bytes[i]
+        let length: Int
+        var value: UInt32
+        switch b0 {
+        case 0xC2...0xDF: length = 2; value = UInt32(b0 & 0x1F)
+        case 0xE0...0xEF: length = 3; value = UInt32(b0 & 0x0F)
+        case 0xF0...0xF4: length = 4; value = UInt32(b0 & 0x07)
+        default: return nil
+        }
+        guard i + length <= bytes.count else { return nil }
+        for k in 1..<length {
+            let b = bytes[i + k]
+            guard b & 0xC0 == 0x80 else { return nil }
+            value = value << 6 | UInt32(b & 0x3F)
+        }
+        let minimum: UInt32 = length == 3 ? 0x800 : length == 4 ? 0x10000 : 0x80
+        guard value >= minimum, let scalar = Unicode.Scalar(value) else { return nil }
+        return (scalar, length)
+    }
+
+    /// A classic hex dump: offset, 16 bytes in hex, printable ASCII.
+    public static func hexDump(_ bytes: [UInt8], limit: Int = .max) -> String {
+        var lines: [String] = []
+        var offset = 0
+        while offset < min(bytes.count, limit) {
+            let row = bytes[offset..<min(offset + 16, bytes.count)]
+            var hex = row.map { b -> String in let h = String(b, radix: 16); return h.count == 1 ? "0" + h : h }
+            while hex.count < 16 { hex.append("  ") }
+            let ascii = String(row.map { $0 >= 0x20 && $0 < 0x7F ? Character(Unicode.Scalar($0)) : "." })
+            let off = String(offset, radix: 16)
+            lines.append(String(repeating: "0", count: max(0, 8 - off.count)) + off + "  "
+                + hex[0..<8].joined(separator: " ") + "  " + hex[8..<16].joined(separator: " ") + "  |" + ascii + "|")
+            offset += 16
+        }
+        if bytes.count > limit { lines.append("... \(bytes.count - limit) more bytes") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,78 @@
+/// The schema, as named steps applied in order. A step that has shipped is
+/// never edited: change the schema by appending a new one.
+enum Migrations {
+    static let all: [(name: String, sql: String)] = [
+        ("0001_requests", """
+        CREATE TABLE requests (
+            id INTEGER PRIMARY KEY,
+            received_at INTEGER NOT NULL,          -- microseconds since 1970, UTC
+            remote TEXT NOT NULL,
+            method TEXT NOT NULL,
+            target TEXT NOT NULL,
+            version TEXT NOT NULL,
+            headers TEXT NOT NULL,                 -- wire form, "Name: value\\r\\n" per field
+            body BLOB NOT NULL,
+            body_size INTEGER NOT NULL,
+            body_truncated INTEGER NOT NULL,
+            source TEXT,
+            sig_scheme TEXT,
+            sig_status TEXT NOT NULL DEFAULT 'none',
+            sig_detail TEXT,
+            response_status INTEGER NOT NULL,
+            response_headers TEXT NOT NULL,
+            response_body BLOB NOT NULL,
+            response_duration_us INTEGER NOT NULL,
+            delivery_state TEXT NOT NULL DEFAULT 'none'
+        );
+        CREATE INDEX requests_received_at ON requests(received_at);
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            request_id INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+            attempt INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            url TEXT NOT NULL,
+            started_at INTEGER NOT NULL,
+            duration_us INTEGER NOT NULL,
+            status INTEGER,
+            error TEXT
+        );
+        CREATE INDEX deliveries_request ON deliveries(request_id, attempt);
+        """),
+    ]
+
+    /// Applies the steps this database has not seen, each in its own transaction.
+    static func apply(to db: SQLiteConnection) throws(StoreError) {
+        try db.execute("""
+            CREATE TABLE IF NOT EXISTS hooktop_migrations (
+                name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)
+            """, context: "creating the migrations table")
+        let applied = try appliedNames(db)
+        let known = Set(all.map(\.name))
+        if let unknown = applied.first(where: { !known.contains($0) }) {
+            throw .schemaTooNew(db.path, unknown)
+        }
+        for step in all where !applied.contains(step.name) {
+            try db.execute("BEGIN IMMEDIATE")
+            do {
+                // Another process may have applied it while we waited for the lock.
+                if try !appliedNames(db).contains(step.name) {
+                    try db.execute(step.sql, context: "migration \(step.name)")
+                    let insert = try db.prepare("INSERT INTO hooktop_migrations(name, applied_at) VALUES (?, strftime('%s','now'))")
+                    insert.bind(1, step.name)
+                    try insert.step()
+                }
+                try db.execute("COMMIT")
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    private static func appliedNames(_ db: SQLiteConnection) throws(StoreError) -> Set<String> {
+        let stmt = try db.prepare("SELECT name FROM hooktop_migrations")
+        var names = Set<String>()
+        while try stmt.step() { if let n = stmt.text(0) { names.insert(n) } }
+        return names
+    }
+}

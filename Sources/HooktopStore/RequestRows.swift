@@ -1,0 +1,84 @@
+import HooktopCore
+
+/// How a `CapturedRequest` maps onto the `requests` table.
+enum RequestRows {
+    static let insertSQL = """
+        INSERT INTO requests (received_at, remote, method, target, version, headers, body,
+            body_size, body_truncated, source, sig_scheme, sig_status, sig_detail,
+            response_status, response_headers, response_body, response_duration_us, delivery_state)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        """
+
+    static func bindInsert(_ s: Statement, _ r: CapturedRequest) {
+        s.bind(1, r.receivedAt.microseconds)
+        s.bind(2, r.remote)
+        s.bind(3, r.method)
+        s.bind(4, r.target)
+        s.bind(5, r.version)
+        s.bind(6, r.headers.wireEncoded)
+        s.bind(7, blob: r.body)
+        s.bind(8, r.bodySize)
+        s.bind(9, r.bodyTruncated)
+        s.bind(10, r.source)
+        s.bind(11, r.signature.scheme)
+        s.bind(12, r.signature.status.rawValue)
+        s.bind(13, r.signature.detail)
+        s.bind(14, r.response.status)
+        s.bind(15, r.response.headers.wireEncoded)
+        s.bind(16, blob: r.response.body)
+        s.bind(17, r.response.durationMicros)
+        s.bind(18, r.deliveryState.rawValue)
+    }
+
+    /// Columns read back, in order. The body is selected as an empty blob when
+    /// the caller does not want it, so listing never reads payloads.
+    static func selectSQL(withBody: Bool) -> String {
+        """
+        SELECT id, received_at, remote, method, target, version, headers,
+            \(withBody ? "body" : "x''"), body_size, body_truncated, source, sig_scheme, sig_status, sig_detail,
+            response_status, response_headers, \(withBody ? "response_body" : "x''"), response_duration_us, delivery_state
+        FROM requests
+        """
+    }
+
+    static func decode(_ s: Statement) -> CapturedRequest {
+        CapturedRequest(
+            id: s.int(0),
+            receivedAt: Timestamp(microseconds: s.int(1)),
+            remote: s.text(2) ?? "",
+            method: s.text(3) ?? "",
+            target: s.text(4) ?? "",
+            version: s.text(5) ?? "",
+            headers: HeaderList(wireEncoded: s.text(6) ?? ""),
+            body: s.blob(7),
+            bodySize: Int(s.int(8)),
+            bodyTruncated: s.int(9) != 0,
+            source: s.text(10),
+            signature: SignatureResult(
+                scheme: s.text(11),
+                status: SignatureStatus(rawValue: s.text(12) ?? "") ?? .none,
+                detail: s.text(13)),
+            response: RecordedResponse(
+                status: Int(s.int(14)),
+                headers: HeaderList(wireEncoded: s.text(15) ?? ""),
+                body: s.blob(16),
+                durationMicros: s.int(17)),
+            deliveryState: DeliveryState(rawValue: s.text(18) ?? "") ?? .none)
+    }
+
+    static let deliveriesSQL = """
+        SELECT attempt, kind, url, started_at, duration_us, status, error
+        FROM deliveries WHERE request_id = ? ORDER BY attempt, id
+        """
+
+    static func decodeAttempt(_ s: Statement) -> DeliveryAttempt {
+        DeliveryAttempt(
+            attempt: Int(s.int(0)),
+            kind: DeliveryAttempt.Kind(rawValue: s.text(1) ?? "") ?? .forward,
+            url: s.text(2) ?? "",
+            startedAt: Timestamp(microseconds: s.int(3)),
+            durationMicros: s.int(4),
+            status: s.isNull(5) ? nil : Int(s.int(5)),
+            error: s.text(6))
+    }
+}

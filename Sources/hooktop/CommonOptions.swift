@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import HooktopCore
+
+/// `--db`, shared by every command that touches the database.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Database file.", discussion: "Default: $HOOKTOP_DB, else $XDG_STATE_HOME/hooktop/hooktop.sqlite, else ~/.local/state/hooktop/hooktop.sqlite.", valueName: "path"))
+    var db: String?
+
+    var path: String { DatabaseOptions.resolve(db, environment: ProcessInfo.processInfo.environment) }
+
+    static func resolve(_ flag: String?, environment env: [String: String]) -> String {
+        if let flag, !flag.isEmpty { return expandTilde(flag, env) }
+        if let fromEnv = env["HOOKTOP_DB"], !fromEnv.isEmpty { return expandTilde(fromEnv, env) }
+        if let state = env["XDG_STATE_HOME"], !state.isEmpty { return state + "/hooktop/hooktop.sqlite" }
+        return (env["HOME"] ?? NSHomeDirectory()) + "/.local/state/hooktop/hooktop.sqlite"
+    }
+
+    static func expandTilde(_ path: String, _ env: [String: String]) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        return (env["HOME"] ?? NSHomeDirectory()) + path.dropFirst()
+    }
+}
+
+/// The daemon's flags, shared by `hooktop` and `hooktop serve`.
+struct DaemonOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Address to listen on (loopback unless you ask otherwise).", valueName: "host:port"))
+    var listen: ListenAddressArgument = ListenAddressArgument(ListenAddress.default)
+
+    @Option(name: .customLong("max-body"), help: ArgumentHelp("Largest body kept; larger ones are answered 413 and recorded truncated.", valueName: "size"))
+    var maxBody: ByteSizeArgument = ByteSizeArgument(10 << 20)
+
+    @Option(help: ArgumentHelp("normal: survives kill -9 of the daemon; full: fsync per batch, survives power loss.", valueName: "normal|full"))
+    var durability: Durability = .normal
+
+    enum Durability: String, ExpressibleByArgument, CaseIterable { case normal, full }
+}
+
+struct ListenAddressArgument: ExpressibleByArgument {
+    let value: ListenAddress
+    init(_ value: ListenAddress) { self.value = value }
+    init?(argument: String) {
+        guard case .success(let address) = ListenAddress.parse(argument) else { return nil }
+        value = address
+    }
+    var defaultValueDescription: String { value.description }
+}
+
+struct ByteSizeArgument: ExpressibleByArgument {
+    let bytes: Int
+    init(_ bytes: Int) { self.bytes = bytes }
+    init?(argument: String) {
+        guard let bytes = ByteSize.parse(argument), bytes >= 0 else { return nil }
+        self.bytes = bytes
+    }
+    var defaultValueDescription: String { ByteSize.describe(bytes).replacingOccurrences(of: " ", with: "") }
+}
+
+struct DurationArgument: ExpressibleByArgument {
+    let microseconds: Int64
+    init?(argument: String) {
+        guard let micros = DurationText.parse(argument) else { return nil }
+        microseconds = micros
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import HooktopCapture
+import HooktopCore
+import HooktopStore
+import Logging
+
+/// Starts the capture daemon and runs it until SIGINT or SIGTERM, then shuts
+/// down in order: stop accepting, finish in-flight requests, commit, exit 0.
+enum DaemonRunner {
+    static func run(database: String, options: DaemonOptions, logger: Logger,
+                    onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws {
+        let listen = options.listen.value
+        if !listen.isLoopback {
+            logger.warning("listening on \(listen): reachable from other machines")
+        }
+        let daemon: CaptureDaemon
+        do {
+            daemon = try CaptureDaemon(
+                capture: CaptureConfiguration(listen: listen, maxBody: options.maxBody.bytes),
+                store: StoreConfiguration(path: database, durability: options.durability == .full ? .full : .normal),
+                logger: logger, onCommit: onCommit)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        // Scripts and tests read this line to learn the port when --listen asked for 0.
+        Console.error("hooktop: listening on http://\(daemon.server.boundAddress), database \(database)")
+
+        let stop = DispatchSemaphore(value: 0)
+        let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            return source
+        }
+        stop.wait()
+        logger.info("shutting down: finishing in-flight requests")
+        daemon.stop()
+        sources.forEach { $0.cancel() }
+        let stats = daemon.writer.currentStats()
+        logger.info("stopped", metadata: [
+            "stored": "\(stats.requests)", "batches": "\(stats.batches)",
+            "mean_batch": "\(String(format: "%.1f", stats.meanBatch))", "largest_batch": "\(stats.largestBatch)",
+        ])
+    }
+
+    static func makeLogger(level: Logger.Level) -> Logger {
+        var logger = Logger(label: "hooktop") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+        return logger
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

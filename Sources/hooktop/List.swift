@@ -1,0 +1,96 @@
+import ArgumentParser
+import HooktopCore
+import HooktopStore
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Captured requests, newest first.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "How many requests (0 = all).")
+    var limit: Int = 50
+
+    @Flag(help: "One JSON object per line.")
+    var json = false
+
+    @Flag(help: "With --json: include body_base64 and deliveries.")
+    var full = false
+
+    func validate() throws {
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
+    }
+
+    func run() throws {
+        let reader = try openReader(database.path)
+        let rows = try cli { () throws(StoreError) in
+            try reader.list(limit: limit, includeBodies: json && full, includeDeliveries: json && full)
+        }
+        if json {
+            for row in rows { Console.out(row.json(includeBody: full, includeDeliveries: full).serialized()) }
+        } else {
+            Console.out(RequestFormat.tableHeader)
+            for row in rows { Console.out(RequestFormat.tableRow(row)) }
+        }
+    }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "One captured request.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: "The request's id (see `hooktop list`).")
+    var id: Int64
+
+    @Flag(help: "The JSON object of SPEC.md.")
+    var json = false
+
+    func run() throws {
+        let reader = try openReader(database.path)
+        let request = try cli { () throws(StoreError) in try reader.request(id: id) }
+        if json {
+            Console.out(request.json().serialized())
+        } else {
+            Console.out(RequestFormat.detail(request))
+        }
+    }
+}
+
+struct Prune: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Remove old requests and their delivery attempts.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(name: .customLong("older-than"), help: ArgumentHelp("Remove requests older than this (e.g. 7d, 12h).", valueName: "age"))
+    var olderThan: DurationArgument?
+
+    @Option(help: "Keep only the newest N requests.")
+    var keep: Int?
+
+    func validate() throws {
+        if olderThan == nil && keep == nil { throw ValidationError("say what to remove: --older-than AGE or --keep N") }
+        if let keep, keep < 0 { throw ValidationError("--keep must be 0 or more") }
+    }
+
+    func run() throws {
+        let path = database.path
+        var removed = 0
+        if let olderThan {
+            let cutoff = Timestamp.now().adding(microseconds: -olderThan.microseconds)
+            removed += try cli { () throws(StoreError) in try StorePruner.prune(path: path, receivedBefore: cutoff) }
+        }
+        if let keep {
+            removed += try cli { () throws(StoreError) in try StorePruner.prune(path: path, keep: keep) }
+        }
+        Console.out("removed \(removed) request\(removed == 1 ? "" : "s")")
+    }
+}
+
+/// Runs a store call, turning its error into the one-line CLI error.
+func cli<T>(_ body: () throws(StoreError) -> T) throws(CLIError) -> T {
+    do { return try body() } catch { throw CLIError(error.description) }
+}
+
+func openReader(_ path: String) throws(CLIError) -> StoreReader {
+    try cli { () throws(StoreError) in try StoreReader(path: path) }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import HooktopCore
+import Logging
+
+/// `hooktop` with no command: the daemon on the defaults, one live line per
+/// captured request.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Capture callbacks and show them live (the default command).")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var daemon: DaemonOptions
+
+    func run() throws {
+        let logger = DaemonRunner.makeLogger(level: .warning)
+        Console.out(RequestFormat.liveHeader)
+        try DaemonRunner.run(database: database.path, options: daemon, logger: logger) { batch in
+            for request in batch { Console.out(RequestFormat.liveLine(request)) }
+        }
+    }
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the headless capture daemon; logs go to stderr.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var daemon: DaemonOptions
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() throws {
+        let logger = DaemonRunner.makeLogger(level: logLevel)
+        var onCommit: (@Sendable ([CapturedRequest]) -> Void)?
+        if logLevel <= .debug {
+            onCommit = { batch in
+                for request in batch {
+                    logger.debug("captured", metadata: [
+                        "id": "\(request.id)", "method": "\(request.method)",
+                        "target": "\(TerminalText.inline(request.target))", "status": "\(request.response.status)",
+                    ])
+                }
+            }
+        }
+        try DaemonRunner.run(database: database.path, options: daemon, logger: logger, onCommit: onCommit)
+    }
+}

@@ -1,0 +1,156 @@
+import HooktopCore
+import XCTest
+
+final class TimestampTests: XCTestCase {
+    func testFormatsUTCWithMilliseconds() {
+        let t = Timestamp(microseconds: 1_795_911_127_473_912)  // 2026-11-28T23:12:07.473912Z
+        XCTAssertEqual(t.iso8601, "2026-11-28T23:12:07.473Z")
+        XCTAssertEqual(t.timeOfDay, "23:12:07.473")
+        XCTAssertEqual(Timestamp(microseconds: 0).iso8601, "1970-01-01T00:00:00.000Z")
+        XCTAssertEqual(Timestamp(seconds: 951_782_400).iso8601, "2000-02-29T00:00:00.000Z")
+    }
+
+    func testParsesWhatItWritesAndOffsets() {
+        let t = Timestamp(microseconds: 1_795_911_127_473_000)
+        XCTAssertEqual(Timestamp(iso8601: t.iso8601), t)
+        XCTAssertEqual(Timestamp(iso8601: "2026-11-28T23:12:07.473912Z")?.microseconds, 1_795_911_127_473_912)
+        XCTAssertEqual(Timestamp(iso8601: "2026-11-29T00:12:07+01:00")?.seconds, 1_795_911_127)
+        XCTAssertNil(Timestamp(iso8601: "yesterday"))
+        XCTAssertNil(Timestamp(iso8601: "2026-11-28T23:12:07"))
+    }
+
+    func testNegativeInstantsFormat() {
+        XCTAssertEqual(Timestamp(microseconds: -1_000).iso8601, "1969-12-31T23:59:59.999Z")
+    }
+}
+
+final class HeaderListTests: XCTestCase {
+    func testKeepsOrderCaseAndDuplicatesThroughWireForm() {
+        let headers = HeaderList([("X-B", "2"), ("content-TYPE", "text/plain"), ("X-B", "1"), ("Empty", "")])
+        let decoded = HeaderList(wireEncoded: headers.wireEncoded)
+        XCTAssertEqual(decoded, headers)
+        XCTAssertEqual(decoded.first("Content-Type"), "text/plain")
+        XCTAssertEqual(decoded.all("x-b"), ["2", "1"])
+        XCTAssertEqual(headers.wireEncoded, "X-B: 2\r\ncontent-TYPE: text/plain\r\nX-B: 1\r\nEmpty: \r\n")
+    }
+
+    func testValuesWithColonsAndLeadingSpace() {
+        let headers = HeaderList([("Stripe-Signature", "t=1,v1=a:b"), ("X", "  two spaces")])
+        XCTAssertEqual(HeaderList(wireEncoded: headers.wireEncoded), headers)
+    }
+
+    func testRemoveIsCaseInsensitive() {
+        var headers = HeaderList([("Host", "a"), ("host", "b"), ("Accept", "*/*")])
+        headers.remove("HOST")
+        XCTAssertEqual(headers.fields.map(\.name), ["Accept"])
+    }
+}
+
+final class JSONTests: XCTestCase {
+    func testKeepsKeyOrderAndEscapes() {
+        let value = JSON.object([("b", .int(1)), ("a", .string("q\"\\\n\u{1b}\u{7f}é")), ("n", .null),
+                                 ("t", .bool(true)), ("d", .double(0.4)), ("w", .double(12))])
+        XCTAssertEqual(value.serialized(), #"{"b":1,"a":"q\"\\\n\u001b\u007fé","n":null,"t":true,"d":0.4,"w":12}"#)
+    }
+
+    func testSerializedOutputParsesAsJSON() throws {
+        let value = JSON.array([.string("\u{0}\u{2028}"), .object([("k", .array([]))])])
+        let parsed = try JSONSerialization.jsonObject(with: Data(value.serialized().utf8)) as? [Any]
+        XCTAssertEqual(parsed?.first as? String, "\u{0}\u{2028}")
+    }
+}
+
+final class RequestJSONTests: XCTestCase {
+    func testHasEverySpecFieldInOrderWithEmptyLaterFields() throws {
+        let request = CapturedRequest(
+            id: 42, receivedAt: Timestamp(microseconds: 1_795_911_127_473_000), remote: "127.0.0.1:50266",
+            method: "POST", target: "/stripe/events?x=1",
+            headers: HeaderList([("Content-Type", "application/json"), ("X-Dup", "1"), ("x-dup", "2")]),
+            body: Array("{\"id\":1}".utf8))
+        let text = request.json().serialized()
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        XCTAssertEqual(object["path"] as? String, "/stripe/events")
+        XCTAssertEqual(object["query"] as? String, "x=1")
+        XCTAssertEqual(object["received_at"] as? String, "2026-11-28T23:12:07.473Z")
+        XCTAssertEqual(object["body_base64"] as? String, "eyJpZCI6MX0=")
+        XCTAssertEqual(object["body_size"] as? Int, 8)
+        XCTAssertEqual(object["headers"] as? [[String]], [["Content-Type", "application/json"], ["X-Dup", "1"], ["x-dup", "2"]])
+        XCTAssertEqual((object["signature"] as? [String: Any])?["status"] as? String, "none")
+        XCTAssertEqual((object["response"] as? [String: Any])?["status"] as? Int, 200)
+        XCTAssertEqual((object["deliveries"] as? [Any])?.count, 0)
+        XCTAssertEqual(object["delivery_state"] as? String, "none")
+        XCTAssertTrue(object["source"] is NSNull)
+        let keys = ["id", "received_at", "remote", "method", "target", "path", "query", "version", "headers",
+                    "body_base64", "body_size", "body_truncated", "source", "signature", "response",
+                    "deliveries", "delivery_state"]
+        let positions = keys.map { text.range(of: "\"\($0)\":")!.lowerBound }
+        XCTAssertEqual(positions, positions.sorted(), "fields follow SPEC order")
+    }
+
+    func testListFormLeavesOutBodyAndDeliveries() {
+        let request = CapturedRequest(receivedAt: .now(), remote: "x", method: "GET", target: "/", headers: HeaderList(), body: [1])
+        let text = request.json(includeBody: false, includeDeliveries: false).serialized()
+        XCTAssertFalse(text.contains("body_base64"))
+        XCTAssertFalse(text.contains("\"deliveries\""))
+        XCTAssertTrue(text.contains("\"delivery_state\":\"none\""))
+    }
+}
+
+final class QuantityTests: XCTestCase {
+    func testByteSizes() {
+        XCTAssertEqual(ByteSize.parse("10MiB"), 10 << 20)
+        XCTAssertEqual(ByteSize.parse("512k"), 512 << 10)
+        XCTAssertEqual(ByteSize.parse("1KB"), 1000)
+        XCTAssertEqual(ByteSize.parse("1024"), 1024)
+        XCTAssertNil(ByteSize.parse("ten"))
+        XCTAssertNil(ByteSize.parse("5 parsecs"))
+        XCTAssertNil(ByteSize.parse("99999999999999999999G"))
+        XCTAssertEqual(ByteSize.describe(1536), "1.5 KiB")
+        XCTAssertEqual(ByteSize.describe(12), "12 B")
+    }
+
+    func testDurations() {
+        XCTAssertEqual(DurationText.parse("7d"), 7 * 86_400_000_000)
+        XCTAssertEqual(DurationText.parse("250ms"), 250_000)
+        XCTAssertEqual(DurationText.parse("1h30m"), 5_400_000_000)
+        XCTAssertEqual(DurationText.parse("0s"), 0)
+        XCTAssertNil(DurationText.parse("7"))
+        XCTAssertNil(DurationText.parse("soon"))
+        XCTAssertNil(DurationText.parse(""))
+    }
+
+    func testListenAddresses() {
+        XCTAssertEqual(try ListenAddress.parse("127.0.0.1:8080").get(), ListenAddress(host: "127.0.0.1", port: 8080))
+        XCTAssertEqual(try ListenAddress.parse("[::1]:0").get(), ListenAddress(host: "::1", port: 0))
+        XCTAssertThrowsError(try ListenAddress.parse("8080").get())
+        XCTAssertThrowsError(try ListenAddress.parse("localhost:99999").get())
+        XCTAssertThrowsError(try ListenAddress.parse(":80").get())
+        XCTAssertTrue(ListenAddress(host: "127.0.0.1", port: 1).isLoopback)
+        XCTAssertFalse(ListenAddress(host: "0.0.0.0", port: 1).isLoopback)
+    }
+}
+
+final class TerminalTextTests: XCTestCase {
+    func testEscapesControlsAndEscapeSequences() {
+        let hostile = "ok\u{1b}[2J\u{1b}]52;c;AAAA\u{07}\u{9b}31m\r\n\tend"
+        let inline = TerminalText.inline(hostile)
+        XCTAssertFalse(inline.unicodeScalars.contains { $0.value < 0x20 || ($0.value >= 0x7F && $0.value < 0xA0) })
+        XCTAssertEqual(inline, "ok\\x1b[2J\\x1b]52;c;AAAA\\x07\\u{9b}31m\\x0d\\x0a\\x09end")
+        let block = TerminalText.block(Array(hostile.utf8))
+        XCTAssertTrue(block.contains("\n\tend"))
+        XCTAssertFalse(block.contains("\u{1b}"))
+    }
+
+    func testInvalidUTF8AndBidiOverridesAreVisible() {
+        XCTAssertEqual(TerminalText.block([0x61, 0xFF, 0xC0, 0x80, 0x62]), "a\\xff\\xc0\\x80b")
+        XCTAssertEqual(TerminalText.inline("a\u{202E}b"), "a\\u{202e}b")
+        XCTAssertEqual(TerminalText.inline("日本 ✓ 👍🏽"), "日本 ✓ 👍🏽")
+    }
+
+    func testTextDetectionAndHexDump() {
+        XCTAssertTrue(TerminalText.looksLikeText(Array("{\"a\": \"é\"}\n".utf8)))
+        XCTAssertFalse(TerminalText.looksLikeText([0x00, 0x01, 0xFF, 0x10]))
+        XCTAssertEqual(TerminalText.hexDump(Array("ABC".utf8) + [0]),
+                       "00000000  41 42 43 00                                       |ABC.|")
+    }
+}
