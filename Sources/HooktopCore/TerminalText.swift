@@ -48,14 +48,16 @@ public enum TerminalText {
         return out
     }
 
-    /// True when the bytes are valid UTF-8 with few control characters: show as text.
+    /// True when the bytes are valid UTF-8 with few NULs or other binary-only
+    /// controls: show as (escaped) text rather than a hex dump. Terminal controls
+    /// such as ESC and BEL do not count: a payload full of them is text to look at.
     public static func looksLikeText(_ bytes: [UInt8]) -> Bool {
         var controls = 0
         var i = 0
         while i < bytes.count {
             let b = bytes[i]
             if b < 0x80 {
-                if b < 0x20 && b != 0x0A && b != 0x0D && b != 0x09 { controls += 1 }
+                if b < 0x20 && !(0x07...0x0D).contains(b) && b != 0x1B { controls += 1 }
                 i += 1
             } else if let (_, length) = decodeScalar(bytes, at: i) {
                 i += length

@@ -1,0 +1,185 @@
+import Foundation
+import HooktopCore
+@testable import HooktopStore
+import HooktopTesting
+import XCTest
+
+final class StoreTests: XCTestCase {
+    private var dir: TempDirectory!
+    private var path: String { dir.file("state/sub/hooktop.sqlite") }
+
+    override func setUp() { dir = TempDirectory("store") }
+
+    private func store(_ request: CapturedRequest, _ writer: StoreWriter) throws -> Int64 {
+        let done = expectation(description: "committed")
+        nonisolated(unsafe) var outcome: Result<Int64, StoreError>?
+        writer.submit(request) { outcome = $0; done.fulfill() }
+        wait(for: [done], timeout: 10)
+        return try XCTUnwrap(outcome).get()
+    }
+
+    func testFreshFileGetsSchemaAndPrivatePermissions() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        writer.close()
+        let attrs = try FileManager.default.attributesOfItem(atPath: path)
+        XCTAssertEqual((attrs[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+        let dirAttrs = try FileManager.default.attributesOfItem(atPath: (path as NSString).deletingLastPathComponent)
+        XCTAssertEqual((dirAttrs[.posixPermissions] as? NSNumber)?.intValue, 0o700)
+
+        let db = try SQLiteConnection(path: path, readOnly: true)
+        XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM hooktop_migrations"), Int64(Migrations.all.count))
+        XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name IN ('requests','deliveries')"), 2)
+        let mode = try db.prepare("PRAGMA journal_mode")
+        XCTAssertTrue(try mode.step())
+        XCTAssertEqual(mode.text(0), "wal")
+    }
+
+    func testReopeningAppliesNothingTwice() throws {
+        try StoreWriter(StoreConfiguration(path: path)).close()
+        try StoreWriter(StoreConfiguration(path: path)).close()
+        let db = try SQLiteConnection(path: path, readOnly: true)
+        XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM hooktop_migrations"), Int64(Migrations.all.count))
+    }
+
+    func testRoundTripIsExact() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        defer { writer.close() }
+        var request = Fixtures.request(target: "/a/b?c=d&e", body: Fixtures.allBytes,
+                                       headers: [("X-B", "2"), ("x-b", "1"), ("Content-Type", "application/octet-stream")])
+        request.id = try store(request, writer)
+        let read = try StoreReader(path: path).request(id: request.id)
+        XCTAssertEqual(read, request)
+        XCTAssertEqual(read.body, Fixtures.allBytes)
+        XCTAssertEqual(read.headers.fields.map(\.name), ["X-B", "x-b", "Content-Type"])
+    }
+
+    func testEmptyBodyStaysEmptyNotNull() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        defer { writer.close() }
+        let id = try store(Fixtures.request(method: "GET", body: []), writer)
+        XCTAssertEqual(try StoreReader(path: path).request(id: id).body, [])
+    }
+
+    func testConcurrentSubmittersAreAllCommittedInBatches() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        let all = expectation(description: "all committed")
+        all.expectedFulfillmentCount = 200
+        let ids = NSLock()
+        nonisolated(unsafe) var seen = Set<Int64>()
+        DispatchQueue.concurrentPerform(iterations: 200) { i in
+            writer.submit(Fixtures.request(target: "/n/\(i)")) { result in
+                if case .success(let id) = result { ids.withLock { _ = seen.insert(id) } }
+                all.fulfill()
+            }
+        }
+        wait(for: [all], timeout: 20)
+        let stats = writer.currentStats()
+        writer.close()
+        XCTAssertEqual(seen.count, 200)
+        XCTAssertEqual(stats.requests, 200)
+        XCTAssertLessThanOrEqual(stats.batches, 200)
+        XCTAssertEqual(try StoreReader(path: path).count(), 200)
+    }
+
+    func testCompletionRunsOnlyAfterCommitIsVisibleToAnotherConnection() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        defer { writer.close() }
+        _ = try store(Fixtures.request(), writer)
+        let reader = try StoreReader(path: path)
+        for i in 0..<50 {
+            let id = try store(Fixtures.request(target: "/seq/\(i)"), writer)
+            XCTAssertEqual(try reader.request(id: id).target, "/seq/\(i)")
+        }
+    }
+
+    func testReaderDoesNotBlockWriterWhileWriting() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        defer { writer.close() }
+        let reader = try StoreReader(path: path)
+        var lastCount = 0
+        for round in 0..<20 {
+            let batch = expectation(description: "round \(round)")
+            batch.expectedFulfillmentCount = 10
+            for i in 0..<10 { writer.submit(Fixtures.request(target: "/r/\(round)/\(i)")) { _ in batch.fulfill() } }
+            // Read while those commit: WAL readers never wait for the writer.
+            let listed = try reader.list(limit: 0)
+            XCTAssertGreaterThanOrEqual(listed.count, lastCount)
+            lastCount = listed.count
+            wait(for: [batch], timeout: 10)
+        }
+        XCTAssertEqual(try reader.count(), 200)
+    }
+
+    func testFailedCommitReportsFailureAndStoresNothing() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        defer { writer.close() }
+        writer.simulateCommitFailures(1)
+        XCTAssertThrowsError(try store(Fixtures.request(), writer))
+        XCTAssertEqual(try StoreReader(path: path).count(), 0)
+        XCTAssertNoThrow(try store(Fixtures.request(), writer))
+    }
+
+    func testSubmitAfterCloseFails() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        writer.close()
+        XCTAssertThrowsError(try store(Fixtures.request(), writer)) { error in
+            XCTAssertEqual(error as? StoreError, .closed)
+        }
+    }
+
+    func testListIsNewestFirstAndLimitedWithoutBodies() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        defer { writer.close() }
+        for i in 0..<5 { _ = try store(Fixtures.request(target: "/\(i)"), writer) }
+        let reader = try StoreReader(path: path)
+        let rows = try reader.list(limit: 3)
+        XCTAssertEqual(rows.map(\.target), ["/4", "/3", "/2"])
+        XCTAssertTrue(rows.allSatisfy { $0.body.isEmpty && $0.bodySize > 0 })
+        XCTAssertEqual(try reader.list(limit: 0).count, 5)
+        XCTAssertFalse(try reader.list(limit: 1, includeBodies: true)[0].body.isEmpty)
+        XCTAssertEqual(try reader.maxID(), 5)
+    }
+
+    func testPruneByAgeAndByCountRemovesAttemptsToo() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        let old = Timestamp.now().adding(microseconds: -10 * 86_400_000_000)
+        for i in 0..<3 { _ = try store(Fixtures.request(target: "/old/\(i)", receivedAt: old), writer) }
+        for i in 0..<4 { _ = try store(Fixtures.request(target: "/new/\(i)"), writer) }
+        writer.close()
+        let db = try Store.openExisting(path)
+        try db.execute("INSERT INTO deliveries(request_id, attempt, kind, url, started_at, duration_us) VALUES (1, 1, 'forward', 'http://x', 0, 0)")
+
+        XCTAssertEqual(try StorePruner.prune(path: path, receivedBefore: Timestamp.now().adding(microseconds: -86_400_000_000)), 3)
+        XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM deliveries"), 0)
+        XCTAssertEqual(try StorePruner.prune(path: path, keep: 1), 3)
+        XCTAssertEqual(try StoreReader(path: path).list(limit: 0).map(\.target), ["/new/3"])
+        XCTAssertEqual(try StorePruner.prune(path: path, keep: 5), 0)
+    }
+
+    func testMissingUnknownAndForeignFilesGiveClearErrors() throws {
+        XCTAssertThrowsError(try StoreReader(path: dir.file("nope.sqlite"))) { error in
+            XCTAssertTrue("\(error)".contains("no database at"), "\(error)")
+        }
+        let garbage = dir.file("garbage.sqlite")
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: garbage))
+        XCTAssertThrowsError(try StoreReader(path: garbage)) { error in
+            XCTAssertTrue("\(error)".contains("garbage.sqlite"), "\(error)")
+        }
+        try StoreWriter(StoreConfiguration(path: path)).close()
+        let db = try SQLiteConnection(path: path, readOnly: false)
+        try db.execute("INSERT INTO hooktop_migrations VALUES ('9999_from_the_future', 0)")
+        XCTAssertThrowsError(try StoreReader(path: path)) { error in
+            XCTAssertTrue("\(error)".contains("newer hooktop"), "\(error)")
+        }
+        XCTAssertThrowsError(try StoreReader(path: dir.file("missing/dir/x.sqlite"))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("no database at"), "\(error)")
+        }
+    }
+
+    func testUnknownIDSaysSo() throws {
+        try StoreWriter(StoreConfiguration(path: path)).close()
+        XCTAssertThrowsError(try StoreReader(path: path).request(id: 7)) { error in
+            XCTAssertEqual("\(error)", "no request with id 7")
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import HooktopTesting
+import XCTest
+
+/// The built binary, run as a user runs it.
+final class CLITests: XCTestCase {
+    private var dir: TempDirectory!
+    private var db: String { dir.file("state/hooktop.sqlite") }
+
+    override func setUp() { dir = TempDirectory("cli") }
+
+    private func serve(_ extra: [String] = []) throws -> RunningDaemon {
+        try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0"] + extra)
+    }
+
+    private func jsonLines(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    func testCurlThenListAndShowWhileTheDaemonRuns() throws {
+        let daemon = try serve()
+        XCTAssertEqual(try curl(["-H", "X-Case: A", "-H", "x-case: b", "--data-binary", #"{"id":"evt_1"}"#,
+                                 "http://127.0.0.1:\(daemon.port)/stripe/events?x=1"]), #"{"ok":true}"#)
+        XCTAssertEqual(try curl(["http://127.0.0.1:\(daemon.port)/second"]), #"{"ok":true}"#)
+
+        let list = try HooktopBinary.run(["list", "--db", db, "--json"])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        let rows = try jsonLines(list.stdout)
+        XCTAssertEqual(rows.map { $0["target"] as? String }, ["/second", "/stripe/events?x=1"])
+        XCTAssertNil(rows[0]["body_base64"], "list leaves bodies out unless --full")
+
+        let table = try HooktopBinary.run(["list", "--db", db, "--limit", "1"])
+        XCTAssertEqual(table.stdout.split(separator: "\n").count, 2)
+        XCTAssertTrue(table.stdout.contains("/second"))
+
+        let id = try XCTUnwrap(rows[1]["id"] as? Int)
+        let show = try HooktopBinary.run(["show", String(id), "--db", db, "--json"])
+        XCTAssertEqual(show.status, 0, show.stderr)
+        let object = try XCTUnwrap(try jsonLines(show.stdout).first)
+        XCTAssertEqual(object["body_base64"] as? String, Data(#"{"id":"evt_1"}"#.utf8).base64EncodedString())
+        XCTAssertEqual(object["path"] as? String, "/stripe/events")
+        XCTAssertEqual(object["query"] as? String, "x=1")
+        let headers = try XCTUnwrap(object["headers"] as? [[String]])
+        XCTAssertEqual(headers.filter { $0[0].lowercased() == "x-case" }, [["X-Case", "A"], ["x-case", "b"]])
+        XCTAssertEqual((object["signature"] as? [String: Any])?["status"] as? String, "none")
+        XCTAssertEqual(object["deliveries"] as? [String], [])
+        XCTAssertEqual(object["delivery_state"] as? String, "none")
+
+        let readable = try HooktopBinary.run(["show", String(id), "--db", db])
+        XCTAssertTrue(readable.stdout.contains("POST /stripe/events?x=1"))
+        XCTAssertTrue(readable.stdout.contains(#"{"id":"evt_1"}"#))
+
+        XCTAssertEqual(daemon.stop(), 0, "SIGTERM is a clean exit")
+        XCTAssertTrue(daemon.stderr.contains("stored=2"), daemon.stderr)
+    }
+
+    func testEveryAcknowledgedRequestSurvivesKill9() throws {
+        let daemon = try serve()
+        for i in 0..<100 {
+            let client = try RawHTTPClient(port: daemon.port)
+            try client.send("POST /k/\(i) HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+            XCTAssertEqual(try client.readResponse().status, 200)
+        }
+        daemon.stop(signal: SIGKILL)
+        let list = try HooktopBinary.run(["list", "--db", db, "--limit", "0", "--json"])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertEqual(Set(try jsonLines(list.stdout).compactMap { $0["target"] as? String }),
+                       Set((0..<100).map { "/k/\($0)" }))
+    }
+
+    func testHostilePayloadCannotReachTheTerminal() throws {
+        let daemon = try serve()
+        let client = try RawHTTPClient(port: daemon.port)
+        let body = "\u{1b}]0;pwned\u{07}\u{1b}[2Jhi"
+        try client.send("POST /evil HTTP/1.1\r\nHost: x\r\nX-Evil: red\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        XCTAssertEqual(try client.readResponse().status, 200)
+        for args in [["list"], ["show", "1"]] {
+            let out = try HooktopBinary.run(args + ["--db", db]).stdout
+            XCTAssertFalse(out.contains("\u{1b}"), "raw ESC reached stdout for \(args)")
+        }
+        XCTAssertTrue(try HooktopBinary.run(["show", "1", "--db", db]).stdout.contains("\\x1b]0;pwned\\x07"))
+    }
+
+    func testPruneKeepAndOlderThan() throws {
+        let daemon = try serve()
+        for i in 0..<5 { _ = try curl(["http://127.0.0.1:\(daemon.port)/p/\(i)"]) }
+        let kept = try HooktopBinary.run(["prune", "--db", db, "--keep", "2"])
+        XCTAssertEqual(kept.stdout, "removed 3 requests\n")
+        let aged = try HooktopBinary.run(["prune", "--db", db, "--older-than", "1h"])
+        XCTAssertEqual(aged.stdout, "removed 0 requests\n")
+        XCTAssertEqual(try HooktopBinary.run(["list", "--db", db, "--json"]).stdout.split(separator: "\n").count, 2)
+        let none = try HooktopBinary.run(["prune", "--db", db])
+        XCTAssertNotEqual(none.status, 0)
+        XCTAssertTrue(none.stderr.contains("--older-than"), none.stderr)
+    }
+
+    func testErrorsAreOneLineAndNonZero() throws {
+        let daemon = try serve()
+        _ = try curl(["http://127.0.0.1:\(daemon.port)/"])
+        let cases: [([String], String)] = [
+            (["show", "999", "--db", db], "hooktop: no request with id 999"),
+            (["list", "--db", dir.file("absent.sqlite")], "hooktop: no database at \(dir.file("absent.sqlite"))"),
+            (["list", "--bogus"], "hooktop: Unknown option '--bogus'"),
+            (["show", "abc", "--db", db], "hooktop:"),
+            (["serve", "--listen", "nonsense", "--db", db], "hooktop:"),
+            (["serve", "--listen", "127.0.0.1:\(daemon.port)", "--db", db], "already in use"),
+        ]
+        for (args, expected) in cases {
+            let result = try HooktopBinary.run(args)
+            XCTAssertNotEqual(result.status, 0, "\(args)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(args): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(expected), "\(args): \(result.stderr)")
+            XCTAssertFalse(result.stderr.contains("Fatal error"), "\(args)")
+        }
+    }
+
+    func testDefaultDatabasePathFollowsXDGAndHOOKTOP_DB() throws {
+        let state = dir.file("xdg")
+        let viaXDG = try HooktopBinary.run(["list"], environment: ["XDG_STATE_HOME": state, "HOOKTOP_DB": ""])
+        XCTAssertTrue(viaXDG.stderr.contains("no database at \(state)/hooktop/hooktop.sqlite"), viaXDG.stderr)
+        let viaEnv = try HooktopBinary.run(["list"], environment: ["HOOKTOP_DB": dir.file("env.sqlite")])
+        XCTAssertTrue(viaEnv.stderr.contains("no database at \(dir.file("env.sqlite"))"), viaEnv.stderr)
+        let viaHome = try HooktopBinary.run(["list"], environment: ["HOME": dir.path, "XDG_STATE_HOME": "", "HOOKTOP_DB": ""])
+        XCTAssertTrue(viaHome.stderr.contains("\(dir.path)/.local/state/hooktop/hooktop.sqlite"), viaHome.stderr)
+    }
+
+    func testNoArgumentsRunsTheDaemonWithLiveLines() throws {
+        let daemon = try RunningDaemon(["--listen", "127.0.0.1:0"], environment: ["HOOKTOP_DB": db])
+        _ = try curl(["-X", "DELETE", "http://127.0.0.1:\(daemon.port)/live/one"])
+        let deadline = Date().addingTimeInterval(5)
+        while !daemon.stdout.contains("/live/one"), Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(daemon.stdout.contains("#1  DELETE /live/one  200"), daemon.stdout)
+        XCTAssertEqual(daemon.stop(signal: SIGINT), 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: db))
+    }
+}
