@@ -33,6 +33,9 @@ struct DaemonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("normal: survives kill -9 of the daemon; full: fsync per batch, survives power loss.", valueName: "normal|full"))
     var durability: Durability = .normal
 
+    @Option(name: .customLong("event-loops"), help: ArgumentHelp("Threads serving connections (default: one per core).", valueName: "n"))
+    var eventLoops: Int?
+
     enum Durability: String, ExpressibleByArgument, CaseIterable { case normal, full }
 }
 

@@ -4,6 +4,7 @@ import Foundation
 import HooktopCapture
 import HooktopCore
 import HooktopStore
+import NIOCore
 import Logging
 
 /// Starts the capture daemon and runs it until SIGINT or SIGTERM, then shuts
@@ -20,7 +21,7 @@ enum DaemonRunner {
             daemon = try CaptureDaemon(
                 capture: CaptureConfiguration(listen: listen, maxBody: options.maxBody.bytes),
                 store: StoreConfiguration(path: database, durability: options.durability == .full ? .full : .normal),
-                logger: logger, onCommit: onCommit)
+                logger: logger, threads: options.eventLoops ?? System.coreCount, onCommit: onCommit)
         } catch {
             throw CLIError("\(error)")
         }
