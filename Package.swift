@@ -22,9 +22,15 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .target(name: "HooktopStore", dependencies: ["HooktopCore", "CSQLite"]),
 
+        // One small file per provider scheme, behind one protocol; handshakes.
+        .target(name: "HooktopSignatures", dependencies: [
+            "HooktopCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
         // The NIO capture server.
         .target(name: "HooktopCapture", dependencies: [
-            "HooktopCore", "HooktopStore",
+            "HooktopCore", "HooktopStore", "HooktopSignatures",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -34,7 +40,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "hooktop", dependencies: [
-            "HooktopCore", "HooktopStore", "HooktopCapture",
+            "HooktopCore", "HooktopStore", "HooktopCapture", "HooktopSignatures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -44,9 +50,11 @@ let package = Package(
         .target(name: "HooktopTesting", dependencies: ["HooktopCore"], path: "Tests/HooktopTesting"),
 
         .testTarget(name: "HooktopCoreTests", dependencies: ["HooktopCore"]),
+        .testTarget(name: "HooktopSignaturesTests", dependencies: ["HooktopSignatures", "HooktopTesting"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "HooktopStoreTests", dependencies: ["HooktopStore", "HooktopTesting"]),
         .testTarget(name: "HooktopCaptureTests", dependencies: [
-            "HooktopCapture", "HooktopStore", "HooktopTesting",
+            "HooktopCapture", "HooktopStore", "HooktopSignatures", "HooktopTesting",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

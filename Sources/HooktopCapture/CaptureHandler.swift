@@ -80,9 +80,11 @@ final class CaptureHandler: ChannelInboundHandler {
             version: "HTTP/\(r.head.version.major).\(r.head.version.minor)",
             headers: HeaderList(r.head.headers.map { HeaderList.Field($0.name, $0.value) }),
             body: Array(r.body.readableBytesView), bodySize: r.size, bodyTruncated: r.truncated)
-        var response = policy.response(for: request)
+        let decision = policy.decide(&request)
+        var response = decision.response
         response.durationMicros = Timestamp.now().microseconds - started.microseconds
         request.response = response
+        let delay = decision.delayMicros
 
         let keepAlive = r.head.isKeepAlive
         let version = r.head.version
@@ -91,6 +93,10 @@ final class CaptureHandler: ChannelInboundHandler {
             bound.eventLoop.execute {
                 let (handler, context) = bound.value
                 switch result {
+                case .success where delay > 0:
+                    context.eventLoop.scheduleTask(in: .microseconds(delay)) {
+                        handler.write(response, version: version, keepAlive: keepAlive, context: context)
+                    }
                 case .success:
                     handler.write(response, version: version, keepAlive: keepAlive, context: context)
                 case .failure(let error):

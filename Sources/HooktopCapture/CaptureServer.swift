@@ -25,7 +25,7 @@ public final class CaptureServer: Sendable {
         self.logger = logger
         let quiesce = ServerQuiescingHelper(group: group)
         self.quiesce = NIOLockedValueBox(quiesce)
-        let policy = ResponsePolicy(maxBody: configuration.maxBody)
+        let policy = ResponsePolicy(maxBody: configuration.maxBody, config: configuration.config, registry: configuration.registry)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

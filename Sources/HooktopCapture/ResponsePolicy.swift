@@ -1,15 +1,52 @@
 import HooktopCore
+import HooktopSignatures
 
-/// Decides what a captured request is answered. Pure: the handler records
-/// and sends whatever this returns.
+/// Decides, for a complete request, its source, its signature verdict and
+/// what to answer: a provider handshake, a `[[respond]]` rule, 413 for an
+/// oversized body, or the default. Pure: the handler records and sends it.
 struct ResponsePolicy: Sendable {
     var maxBody: Int
+    var config: Config
+    var registry: SchemeRegistry
 
-    func response(for request: CapturedRequest) -> RecordedResponse {
-        if request.bodyTruncated {
-            return Self.json(status: 413, #"{"ok":false,"error":"body of \#(request.bodySize) bytes exceeds the \#(maxBody)-byte limit"}"#)
+    struct Decision {
+        var response: RecordedResponse
+        /// How long to hold the answer (a `[[respond]]` delay), in microseconds.
+        var delayMicros: Int64 = 0
+    }
+
+    func decide(_ request: inout CapturedRequest) -> Decision {
+        let path = request.path
+        let source = config.source(forPath: path)
+        request.source = source?.name
+        let signed = SignedRequest(request, url: source?.publicURL.map { Self.assumedURL($0, query: request.query) })
+        if request.bodyTruncated, source?.scheme != nil || registry.detect(signed) != nil {
+            request.signature = SignatureResult(
+                scheme: source?.scheme ?? registry.detect(signed)?.name, status: .invalid,
+                detail: "the body (\(request.bodySize) bytes) is over --max-body and was not kept whole, so the signature was not checked")
+        } else {
+            request.signature = registry.check(
+                signed, scheme: source?.scheme,
+                settings: SignatureSettings(secrets: source?.secrets ?? [], toleranceSeconds: source?.toleranceSeconds, hmac: source?.hmac),
+                sourceName: source?.name)
         }
-        return .defaultOK
+        if let handshake = Handshake.respond(to: signed, scheme: request.signature.scheme, source: source, signature: request.signature) {
+            return Decision(response: handshake)
+        }
+        if request.bodyTruncated {
+            return Decision(response: Self.json(status: 413, #"{"ok":false,"error":"body of \#(request.bodySize) bytes exceeds the \#(maxBody)-byte limit"}"#))
+        }
+        if let rule = config.respondRule(forPath: path) {
+            return Decision(response: RecordedResponse(status: rule.status, headers: rule.headers, body: rule.body),
+                            delayMicros: rule.delayMicros)
+        }
+        return Decision(response: .defaultOK)
+    }
+
+    /// The URL a provider signed: the source's `public_url`, with the request's
+    /// query appended when the configured URL has none.
+    static func assumedURL(_ publicURL: String, query: String) -> String {
+        publicURL.contains("?") || query.isEmpty ? publicURL : publicURL + "?" + query
     }
 
     /// What a sender gets when its request could not be stored.

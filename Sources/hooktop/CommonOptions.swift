@@ -1,17 +1,44 @@
 import ArgumentParser
 import Foundation
 import HooktopCore
+import HooktopSignatures
 
-/// `--db`, shared by every command that touches the database.
+/// `--db` and `--config`, shared by every command that touches the database.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Database file.", discussion: "Default: $HOOKTOP_DB, else $XDG_STATE_HOME/hooktop/hooktop.sqlite, else ~/.local/state/hooktop/hooktop.sqlite.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("Database file.", discussion: "Default: $HOOKTOP_DB, else [store] path in the config, else $XDG_STATE_HOME/hooktop/hooktop.sqlite, else ~/.local/state/hooktop/hooktop.sqlite.", valueName: "path"))
     var db: String?
 
-    var path: String { DatabaseOptions.resolve(db, environment: ProcessInfo.processInfo.environment) }
+    @Option(name: .long, help: ArgumentHelp("Config file (default: $XDG_CONFIG_HOME/hooktop/config.toml if present).", valueName: "path"))
+    var config: String?
 
-    static func resolve(_ flag: String?, environment env: [String: String]) -> String {
+    /// The config file's contents, validated; an empty config when there is none.
+    func loadConfig() throws(CLIError) -> Config {
+        let env = ProcessInfo.processInfo.environment
+        let explicit = config.map { DatabaseOptions.expandTilde($0, env) }
+        let xdg = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.config")
+        let file = explicit ?? xdg + "/hooktop/config.toml"
+        guard FileManager.default.fileExists(atPath: file) else {
+            if explicit != nil { throw CLIError("config file \(file) does not exist") }
+            return Config()
+        }
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw CLIError("cannot read config file \(file) (is it UTF-8 text?)")
+        }
+        do {
+            return try ConfigLoader.load(text, file: file, knownSchemes: Set(SchemeRegistry().names), environment: env)
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+
+    func path(_ config: Config) -> String {
+        DatabaseOptions.resolve(db, configured: config.store.path, environment: ProcessInfo.processInfo.environment)
+    }
+
+    static func resolve(_ flag: String?, configured: String? = nil, environment env: [String: String]) -> String {
         if let flag, !flag.isEmpty { return expandTilde(flag, env) }
         if let fromEnv = env["HOOKTOP_DB"], !fromEnv.isEmpty { return expandTilde(fromEnv, env) }
+        if let configured, !configured.isEmpty { return expandTilde(configured, env) }
         if let state = env["XDG_STATE_HOME"], !state.isEmpty { return state + "/hooktop/hooktop.sqlite" }
         return (env["HOME"] ?? NSHomeDirectory()) + "/.local/state/hooktop/hooktop.sqlite"
     }
@@ -24,11 +51,11 @@ struct DatabaseOptions: ParsableArguments {
 
 /// The daemon's flags, shared by `hooktop` and `hooktop serve`.
 struct DaemonOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Address to listen on (loopback unless you ask otherwise).", valueName: "host:port"))
-    var listen: ListenAddressArgument = ListenAddressArgument(ListenAddress.default)
+    @Option(help: ArgumentHelp("Address to listen on (default 127.0.0.1:8080; loopback unless you ask otherwise).", valueName: "host:port"))
+    var listen: ListenAddressArgument?
 
-    @Option(name: .customLong("max-body"), help: ArgumentHelp("Largest body kept; larger ones are answered 413 and recorded truncated.", valueName: "size"))
-    var maxBody: ByteSizeArgument = ByteSizeArgument(10 << 20)
+    @Option(name: .customLong("max-body"), help: ArgumentHelp("Largest body kept (default 10MiB); larger ones are answered 413 and recorded truncated.", valueName: "size"))
+    var maxBody: ByteSizeArgument?
 
     @Option(help: ArgumentHelp("normal: survives kill -9 of the daemon; full: fsync per batch, survives power loss.", valueName: "normal|full"))
     var durability: Durability = .normal

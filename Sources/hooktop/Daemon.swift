@@ -10,23 +10,26 @@ import Logging
 /// Starts the capture daemon and runs it until SIGINT or SIGTERM, then shuts
 /// down in order: stop accepting, finish in-flight requests, commit, exit 0.
 enum DaemonRunner {
-    static func run(database: String, options: DaemonOptions, logger: Logger,
+    static func run(database: DatabaseOptions, options: DaemonOptions, logger: Logger,
                     onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws {
-        let listen = options.listen.value
+        let config = try database.loadConfig()
+        let path = database.path(config)
+        let listen = options.listen?.value ?? config.server.listen ?? .default
+        let maxBody = options.maxBody?.bytes ?? config.server.maxBody ?? 10 << 20
         if !listen.isLoopback {
             logger.warning("listening on \(listen): reachable from other machines")
         }
         let daemon: CaptureDaemon
         do {
             daemon = try CaptureDaemon(
-                capture: CaptureConfiguration(listen: listen, maxBody: options.maxBody.bytes),
-                store: StoreConfiguration(path: database, durability: options.durability == .full ? .full : .normal),
+                capture: CaptureConfiguration(listen: listen, maxBody: maxBody, config: config),
+                store: StoreConfiguration(path: path, durability: options.durability == .full ? .full : .normal),
                 logger: logger, threads: options.eventLoops ?? System.coreCount, onCommit: onCommit)
         } catch {
             throw CLIError("\(error)")
         }
         // Scripts and tests read this line to learn the port when --listen asked for 0.
-        Console.error("hooktop: listening on http://\(daemon.server.boundAddress), database \(database)")
+        Console.error("hooktop: listening on http://\(daemon.server.boundAddress), database \(path)")
 
         let stop = DispatchSemaphore(value: 0)
         let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
@@ -35,6 +38,9 @@ enum DaemonRunner {
             source.setEventHandler { stop.signal() }
             source.resume()
             return source
+        }
+        for source in config.sources {
+            logger.info("source \(source.name): \(source.match) scheme=\(source.scheme ?? "detect") secrets=\(source.secrets.count)")
         }
         stop.wait()
         logger.info("shutting down: finishing in-flight requests")

@@ -8,7 +8,7 @@ struct Hooktop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hooktop",
         abstract: "A terminal dashboard for HTTP callback (webhook) traffic.",
-        subcommands: [Run.self, Serve.self, List.self, Show.self, Prune.self],
+        subcommands: [Run.self, Serve.self, List.self, Show.self, Verify.self, Prune.self],
         defaultSubcommand: Run.self)
 
     /// Parses and runs; any error is one line on stderr and a non-zero exit.
@@ -16,6 +16,8 @@ struct Hooktop: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let code as ExitCode {
+            Glibc.exit(code.rawValue)
         } catch let error as CLIError {
             Console.error("hooktop: \(error.description)")
             Glibc.exit(error.exitCode)

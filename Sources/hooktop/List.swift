@@ -21,7 +21,7 @@ struct List: ParsableCommand {
     }
 
     func run() throws {
-        let reader = try openReader(database.path)
+        let reader = try openReader(database.path(try database.loadConfig()))
         let rows = try cli { () throws(StoreError) in
             try reader.list(limit: limit, includeBodies: json && full, includeDeliveries: json && full)
         }
@@ -46,7 +46,7 @@ struct Show: ParsableCommand {
     var json = false
 
     func run() throws {
-        let reader = try openReader(database.path)
+        let reader = try openReader(database.path(try database.loadConfig()))
         let request = try cli { () throws(StoreError) in try reader.request(id: id) }
         if json {
             Console.out(request.json().serialized())
@@ -73,7 +73,7 @@ struct Prune: ParsableCommand {
     }
 
     func run() throws {
-        let path = database.path
+        let path = database.path(try database.loadConfig())
         var removed = 0
         if let olderThan {
             let cutoff = Timestamp.now().adding(microseconds: -olderThan.microseconds)

@@ -14,7 +14,7 @@ struct Run: ParsableCommand {
     func run() throws {
         let logger = DaemonRunner.makeLogger(level: .warning)
         Console.out(RequestFormat.liveHeader)
-        try DaemonRunner.run(database: database.path, options: daemon, logger: logger) { batch in
+        try DaemonRunner.run(database: database, options: daemon, logger: logger) { batch in
             for request in batch { Console.out(RequestFormat.liveLine(request)) }
         }
     }
@@ -43,6 +43,6 @@ struct Serve: ParsableCommand {
                 }
             }
         }
-        try DaemonRunner.run(database: database.path, options: daemon, logger: logger, onCommit: onCommit)
+        try DaemonRunner.run(database: database, options: daemon, logger: logger, onCommit: onCommit)
     }
 }

@@ -1,4 +1,5 @@
 import HooktopCore
+import HooktopSignatures
 @testable import HooktopCapture
 import Logging
 import NIOConcurrencyHelpers
@@ -31,7 +32,7 @@ final class CaptureHandlerTests: XCTestCase {
     private func channel(maxBody: Int = 1024, sink: HeldSink) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(
-            CaptureHandler(policy: ResponsePolicy(maxBody: maxBody), sink: sink, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+            CaptureHandler(policy: ResponsePolicy(maxBody: maxBody, config: Config(), registry: SchemeRegistry()), sink: sink, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
         return channel
     }
 

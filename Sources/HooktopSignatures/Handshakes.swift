@@ -1,0 +1,143 @@
+import Foundation
+import HooktopCore
+
+/// A provider's URL-verification handshake: recognises the request and
+/// builds the answer the provider expects.
+public struct Handshake: Sendable {
+    public let scheme: String
+    /// True when the answer is computed from (or checks) the secret; such a
+    /// handshake is only answered for a source with `challenge = true` and a secret.
+    public let needsSecret: Bool
+    /// True when the request can be recognised without a source naming the scheme.
+    let recognisableAlone: Bool
+    let matches: @Sendable (SignedRequest) -> Bool
+    let answer: @Sendable (SignedRequest, [Secret], Secret?) -> RecordedResponse
+
+    public static let all: [Handshake] = [slack, zoom, meta, msgraph, dropbox, x, twitch, asana, discord]
+
+    /// The answer for a handshake request, or nil when this is no handshake.
+    /// - scheme: the source's scheme, or the one detected from the headers.
+    /// - signature: the verdict already reached; a handshake whose signature
+    ///   failed is refused with 401 rather than answered.
+    public static func respond(to request: SignedRequest, scheme: String?, source: Config.Source?,
+                               signature: SignatureResult) -> RecordedResponse? {
+        let candidates = all.filter { h in
+            if let named = source?.scheme { return h.scheme == named }
+            return h.scheme == scheme || (h.recognisableAlone && !h.needsSecret)
+        }
+        guard let handshake = candidates.first(where: { $0.matches(request) }) else { return nil }
+        if signature.status == .invalid || signature.status == .expired {
+            return json(401, [("ok", .bool(false)), ("error", .string("\(handshake.scheme) handshake refused: signature \(signature.status.rawValue)"))])
+        }
+        if handshake.needsSecret {
+            guard let source, source.challenge, !source.secrets.isEmpty || source.verifyToken != nil else { return nil }
+        }
+        return handshake.answer(request, source?.secrets ?? [], source?.verifyToken)
+    }
+
+    // MARK: - The handshakes
+
+    /// Slack Events API: `{"type":"url_verification","challenge":...}` -> the challenge.
+    static let slack = Handshake(scheme: "slack", needsSecret: false, recognisableAlone: false, matches: { r in
+        jsonBody(r)?["type"] as? String == "url_verification"
+    }, answer: { r, _, _ in
+        json(200, [("challenge", .string(jsonBody(r)?["challenge"] as? String ?? ""))])
+    })
+
+    /// Zoom: `endpoint.url_validation` -> plainToken and its HMAC with the secret token.
+    static let zoom = Handshake(scheme: "zoom", needsSecret: true, recognisableAlone: false, matches: { r in
+        jsonBody(r)?["event"] as? String == "endpoint.url_validation"
+    }, answer: { r, secrets, _ in
+        let plain = (jsonBody(r)?["payload"] as? [String: Any])?["plainToken"] as? String ?? ""
+        let encrypted = Verdict.hex(Verdict.hmac(.sha256, key: bytes(secrets[0].value), bytes(plain)))
+        return json(200, [("plainToken", .string(plain)), ("encryptedToken", .string(encrypted))])
+    })
+
+    /// Meta: `GET ?hub.mode=subscribe&hub.challenge=…&hub.verify_token=…` ->
+    /// the challenge when the token is right, 403 when not.
+    static let meta = Handshake(scheme: "meta", needsSecret: true, recognisableAlone: false, matches: { r in
+        r.method == "GET" && query(r)["hub.mode"] == "subscribe" && query(r)["hub.challenge"] != nil
+    }, answer: { r, secrets, verifyToken in
+        let q = query(r)
+        let expected = verifyToken.map { [$0] } ?? secrets
+        let token = bytes(q["hub.verify_token"] ?? "")
+        guard expected.contains(where: { Verdict.constantTimeEquals(bytes($0.value), token) }) else {
+            return text(403, "hub.verify_token does not match")
+        }
+        return text(200, q["hub.challenge"] ?? "")
+    })
+
+    /// Microsoft Graph: `?validationToken=…` -> the decoded token as text/plain.
+    static let msgraph = Handshake(scheme: "msgraph", needsSecret: false, recognisableAlone: true, matches: { r in
+        MicrosoftGraphHandshake.token(r) != nil
+    }, answer: { r, _, _ in
+        text(200, MicrosoftGraphHandshake.token(r) ?? "")
+    })
+
+    /// Dropbox: `GET ?challenge=…` -> echoed as text/plain with nosniff.
+    static let dropbox = Handshake(scheme: "dropbox", needsSecret: false, recognisableAlone: true, matches: { r in
+        r.method == "GET" && query(r)["challenge"] != nil
+    }, answer: { r, _, _ in
+        var response = text(200, query(r)["challenge"] ?? "")
+        response.headers.append("X-Content-Type-Options", "nosniff")
+        return response
+    })
+
+    /// X (Twitter) CRC: `GET ?crc_token=…` -> `sha256=` + base64 HMAC with the consumer secret.
+    static let x = Handshake(scheme: "x", needsSecret: true, recognisableAlone: false, matches: { r in
+        r.method == "GET" && query(r)["crc_token"] != nil
+    }, answer: { r, secrets, _ in
+        let mac = Verdict.hmac(.sha256, key: bytes(secrets[0].value), bytes(query(r)["crc_token"] ?? ""))
+        return json(200, [("response_token", .string("sha256=" + Verdict.base64(mac)))])
+    })
+
+    /// Twitch EventSub: message type `webhook_callback_verification` -> the challenge as text/plain.
+    static let twitch = Handshake(scheme: "twitch", needsSecret: false, recognisableAlone: true, matches: { r in
+        r.headers.first("Twitch-Eventsub-Message-Type") == "webhook_callback_verification"
+    }, answer: { r, _, _ in
+        text(200, jsonBody(r)?["challenge"] as? String ?? "")
+    })
+
+    /// Asana: `X-Hook-Secret` -> 200 with the same header back.
+    static let asana = Handshake(scheme: "asana", needsSecret: false, recognisableAlone: true, matches: { r in
+        r.headers.contains("X-Hook-Secret")
+    }, answer: { r, _, _ in
+        var response = RecordedResponse(status: 200, headers: HeaderList(), body: [])
+        response.headers.append("X-Hook-Secret", r.headers.first("X-Hook-Secret") ?? "")
+        return response
+    })
+
+    /// Discord interactions: PING (`"type":1`) -> PONG `{"type":1}`.
+    static let discord = Handshake(scheme: "discord", needsSecret: false, recognisableAlone: true, matches: { r in
+        r.headers.contains("X-Signature-Ed25519") && (jsonBody(r)?["type"] as? Int) == 1
+    }, answer: { _, _, _ in
+        json(200, [("type", .int(1))])
+    })
+
+    // MARK: - Helpers
+
+    static func jsonBody(_ r: SignedRequest) -> [String: Any]? {
+        guard r.body.first == UInt8(ascii: "{") else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any]
+    }
+
+    static func query(_ r: SignedRequest) -> [String: String] {
+        Dictionary(FormDecoding.pairs(r.query), uniquingKeysWith: { a, _ in a })
+    }
+
+    static func json(_ status: Int, _ members: [(String, JSON)]) -> RecordedResponse {
+        RecordedResponse(status: status, headers: HeaderList([("Content-Type", "application/json")]),
+                         body: Array(JSON.object(members).serialized().utf8))
+    }
+
+    static func text(_ status: Int, _ body: String) -> RecordedResponse {
+        RecordedResponse(status: status, headers: HeaderList([("Content-Type", "text/plain; charset=utf-8")]), body: bytes(body))
+    }
+}
+
+enum MicrosoftGraphHandshake {
+    /// The decoded `validationToken` query parameter, if any.
+    static func token(_ r: SignedRequest) -> String? {
+        Handshake.query(r)["validationToken"]
+    }
+}

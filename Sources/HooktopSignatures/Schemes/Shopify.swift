@@ -1,0 +1,7 @@
+/// Shopify: `X-Shopify-Hmac-Sha256: BASE64` HMAC-SHA256 of the body.
+let shopifyScheme = HMACScheme(
+    name: "shopify", header: "X-Shopify-Hmac-Sha256", algorithm: .sha256, encoding: .base64,
+    recipe: "{body}", defaultTolerance: nil, detectWith: []
+) { request in
+    .success(.init(signatures: [request.headers.first("X-Shopify-Hmac-Sha256") ?? ""], timestamp: nil, message: request.body))
+}
