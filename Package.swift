@@ -59,6 +59,8 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        .testTarget(name: "hooktopTests", dependencies: ["hooktop", "HooktopStore", "HooktopTesting"]),
+        .testTarget(name: "hooktopTests", dependencies: [
+            "hooktop", "HooktopStore", "HooktopTesting", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
     ]
 )

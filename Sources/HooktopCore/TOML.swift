@@ -273,7 +273,7 @@ private struct TOMLParser {
             items.append(try value())
             skipBlankAndComments()
             if peek == UInt8(ascii: ",") { i += 1; continue }
-            skipBlankAndComments()
+            guard peek != nil else { throw fail("unterminated array (missing ']')") }
             guard peek == UInt8(ascii: "]") else { throw fail("expected ',' or ']' in array") }
         }
     }
