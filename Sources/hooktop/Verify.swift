@@ -73,9 +73,11 @@ struct Verify: ParsableCommand {
     private func readBody() throws(CLIError) -> [UInt8] {
         guard let bodyFile else { return [] }
         if bodyFile == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
-        guard let data = FileManager.default.contents(atPath: bodyFile) else {
+        // FileHandle, not FileManager: process substitution (/dev/fd/N) is a pipe.
+        guard let handle = FileHandle(forReadingAtPath: bodyFile) else {
             throw CLIError("cannot read --body-file \(bodyFile)")
         }
-        return Array(data)
+        defer { try? handle.close() }
+        return Array(handle.readDataToEndOfFile())
     }
 }
