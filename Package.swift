@@ -28,6 +28,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // HAR / NDJSON / curl / raw writers and importers.
+        .target(name: "HooktopExport", dependencies: ["HooktopCore"]),
+
         // The NIO capture server.
         .target(name: "HooktopCapture", dependencies: [
             "HooktopCore", "HooktopStore", "HooktopSignatures",
@@ -40,7 +43,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "hooktop", dependencies: [
-            "HooktopCore", "HooktopStore", "HooktopCapture", "HooktopSignatures",
+            "HooktopCore", "HooktopStore", "HooktopCapture", "HooktopSignatures", "HooktopExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -52,6 +55,7 @@ let package = Package(
         .testTarget(name: "HooktopCoreTests", dependencies: ["HooktopCore"]),
         .testTarget(name: "HooktopSignaturesTests", dependencies: ["HooktopSignatures", "HooktopTesting"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "HooktopExportTests", dependencies: ["HooktopExport", "HooktopTesting"]),
         .testTarget(name: "HooktopStoreTests", dependencies: ["HooktopStore", "HooktopTesting"]),
         .testTarget(name: "HooktopCaptureTests", dependencies: [
             "HooktopCapture", "HooktopStore", "HooktopSignatures", "HooktopTesting",

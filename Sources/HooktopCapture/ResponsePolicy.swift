@@ -19,6 +19,7 @@ struct ResponsePolicy: Sendable {
         let path = request.path
         let source = config.source(forPath: path)
         request.source = source?.name
+        request.deliveryID = DeliveryID.extract(headers: request.headers, body: request.body)
         let signed = SignedRequest(request, url: source?.publicURL.map { Self.assumedURL($0, query: request.query) })
         if request.bodyTruncated, source?.scheme != nil || registry.detect(signed) != nil {
             request.signature = SignatureResult(

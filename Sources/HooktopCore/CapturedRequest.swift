@@ -23,13 +23,18 @@ public struct CapturedRequest: Sendable, Equatable {
     public var response: RecordedResponse
     public var deliveries: [DeliveryAttempt]
     public var deliveryState: DeliveryState
+    /// The provider's id for this delivery (see `DeliveryID`), if it sent one.
+    public var deliveryID: String?
+    /// The first earlier request with the same delivery id: a provider retry
+    /// or a duplicate the application would process twice. Set by the store.
+    public var duplicateOf: Int64?
 
     public init(
         id: Int64 = 0, receivedAt: Timestamp, remote: String, method: String, target: String,
         version: String = "HTTP/1.1", headers: HeaderList, body: [UInt8], bodySize: Int? = nil,
         bodyTruncated: Bool = false, source: String? = nil, signature: SignatureResult = .none,
         response: RecordedResponse = .defaultOK, deliveries: [DeliveryAttempt] = [],
-        deliveryState: DeliveryState = .none
+        deliveryState: DeliveryState = .none, deliveryID: String? = nil, duplicateOf: Int64? = nil
     ) {
         self.id = id
         self.receivedAt = receivedAt
@@ -46,6 +51,8 @@ public struct CapturedRequest: Sendable, Equatable {
         self.response = response
         self.deliveries = deliveries
         self.deliveryState = deliveryState
+        self.deliveryID = deliveryID
+        self.duplicateOf = duplicateOf
     }
 
     /// The target up to `?` (the whole target when there is no query).

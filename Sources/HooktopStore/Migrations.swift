@@ -38,6 +38,11 @@ enum Migrations {
         );
         CREATE INDEX deliveries_request ON deliveries(request_id, attempt);
         """),
+        ("0002_delivery_ids", """
+        ALTER TABLE requests ADD COLUMN delivery_id TEXT;
+        CREATE INDEX requests_delivery_id ON requests(delivery_id) WHERE delivery_id IS NOT NULL;
+        CREATE INDEX requests_source ON requests(source) WHERE source IS NOT NULL;
+        """),
     ]
 
     /// Applies the steps this database has not seen, each in its own transaction.

@@ -5,8 +5,8 @@ enum RequestRows {
     static let insertSQL = """
         INSERT INTO requests (received_at, remote, method, target, version, headers, body,
             body_size, body_truncated, source, sig_scheme, sig_status, sig_detail,
-            response_status, response_headers, response_body, response_duration_us, delivery_state)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            response_status, response_headers, response_body, response_duration_us, delivery_state, delivery_id)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         """
 
     static func bindInsert(_ s: Statement, _ r: CapturedRequest) {
@@ -28,6 +28,7 @@ enum RequestRows {
         s.bind(16, blob: r.response.body)
         s.bind(17, r.response.durationMicros)
         s.bind(18, r.deliveryState.rawValue)
+        s.bind(19, r.deliveryID)
     }
 
     /// Columns read back, in order. The body is selected as an empty blob when
@@ -36,7 +37,8 @@ enum RequestRows {
         """
         SELECT id, received_at, remote, method, target, version, headers,
             \(withBody ? "body" : "x''"), body_size, body_truncated, source, sig_scheme, sig_status, sig_detail,
-            response_status, response_headers, \(withBody ? "response_body" : "x''"), response_duration_us, delivery_state
+            response_status, response_headers, \(withBody ? "response_body" : "x''"), response_duration_us, delivery_state,
+            delivery_id, (SELECT min(o.id) FROM requests o WHERE o.delivery_id = requests.delivery_id AND o.id < requests.id)
         FROM requests
         """
     }
@@ -63,7 +65,25 @@ enum RequestRows {
                 headers: HeaderList(wireEncoded: s.text(15) ?? ""),
                 body: s.blob(16),
                 durationMicros: s.int(17)),
-            deliveryState: DeliveryState(rawValue: s.text(18) ?? "") ?? .none)
+            deliveryState: DeliveryState(rawValue: s.text(18) ?? "") ?? .none,
+            deliveryID: s.text(19),
+            duplicateOf: s.isNull(20) ? nil : s.int(20))
+    }
+
+    static let insertAttemptSQL = """
+        INSERT INTO deliveries (request_id, attempt, kind, url, started_at, duration_us, status, error)
+        VALUES (?,?,?,?,?,?,?,?)
+        """
+
+    static func bindAttempt(_ s: Statement, _ a: DeliveryAttempt, requestID: Int64) {
+        s.bind(1, requestID)
+        s.bind(2, a.attempt)
+        s.bind(3, a.kind.rawValue)
+        s.bind(4, a.url)
+        s.bind(5, a.startedAt.microseconds)
+        s.bind(6, a.durationMicros)
+        if let status = a.status { s.bind(7, status) } else { s.bindNull(7) }
+        s.bind(8, a.error)
     }
 
     static let deliveriesSQL = """

@@ -52,6 +52,7 @@ public enum Store {
         }
         try db.execute("PRAGMA synchronous=\(durability == .full ? "FULL" : "NORMAL")")
         try db.execute("PRAGMA foreign_keys=ON")
+        SQLFunctions.register(on: db.handle)
     }
 
     private static func createIfMissing(_ path: String) throws(StoreError) {

@@ -7,6 +7,8 @@ public struct StoreError: Error, CustomStringConvertible, Equatable {
         case noSuchRequest(id: Int64)
         case closed
         case schemaTooNew(path: String, migration: String)
+        /// The caller's own work stopped a read (a full disk while exporting…).
+        case aborted(String)
     }
 
     let kind: Kind
@@ -23,6 +25,8 @@ public struct StoreError: Error, CustomStringConvertible, Equatable {
             return "no request with id \(id)"
         case .closed:
             return "the database writer is closed"
+        case .aborted(let why):
+            return why
         case .schemaTooNew(let path, let migration):
             return "database \(path) was written by a newer hooktop (unknown migration \(migration))"
         }
@@ -35,6 +39,7 @@ public struct StoreError: Error, CustomStringConvertible, Equatable {
     }
     public static func noSuchRequest(_ id: Int64) -> StoreError { .init(kind: .noSuchRequest(id: id)) }
     static let closed = StoreError(kind: .closed)
+    public static func aborted(_ why: String) -> StoreError { .init(kind: .aborted(why)) }
     static func schemaTooNew(_ path: String, _ migration: String) -> StoreError {
         .init(kind: .schemaTooNew(path: path, migration: migration))
     }

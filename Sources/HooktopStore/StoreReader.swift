@@ -12,17 +12,62 @@ public final class StoreReader {
         db = try Store.openExisting(path)
     }
 
-    /// Newest first. `limit` 0 means all. Bodies are only read when asked for.
-    public func list(limit: Int, includeBodies: Bool = false, includeDeliveries: Bool = false) throws(StoreError) -> [CapturedRequest] {
-        let sql = RequestRows.selectSQL(withBody: includeBodies) + " ORDER BY id DESC LIMIT ?"
-        let stmt = try db.prepare(sql)
-        stmt.bind(1, limit > 0 ? Int64(limit) : -1)
-        var rows: [CapturedRequest] = []
-        while try stmt.step() { rows.append(RequestRows.decode(stmt)) }
-        if includeDeliveries {
-            for i in rows.indices { rows[i].deliveries = try deliveries(of: rows[i].id) }
+    /// Which requests, in which order, how many.
+    public struct Query: Sendable {
+        public var filter: Filter?
+        public var newestFirst = true
+        /// 0 means no limit.
+        public var limit = 0
+        /// Only requests with an id below this (newest first) or above it (oldest first): keyset paging.
+        public var beyondID: Int64?
+        public var includeBodies = false
+        public var includeDeliveries = false
+        public var now: Timestamp = .now()
+
+        public init(filter: Filter? = nil, newestFirst: Bool = true, limit: Int = 0, beyondID: Int64? = nil,
+                    includeBodies: Bool = false, includeDeliveries: Bool = false) {
+            self.filter = filter
+            self.newestFirst = newestFirst
+            self.limit = limit
+            self.beyondID = beyondID
+            self.includeBodies = includeBodies
+            self.includeDeliveries = includeDeliveries
         }
+    }
+
+    /// Newest first. `limit` 0 means all. Bodies are only read when asked for.
+    public func list(limit: Int, filter: Filter? = nil, includeBodies: Bool = false, includeDeliveries: Bool = false) throws(StoreError) -> [CapturedRequest] {
+        var rows: [CapturedRequest] = []
+        try forEach(Query(filter: filter, limit: limit, includeBodies: includeBodies, includeDeliveries: includeDeliveries)) { rows.append($0) }
         return rows
+    }
+
+    /// Streams matching requests one at a time: memory stays flat however many match.
+    public func forEach(_ query: Query, _ body: (CapturedRequest) throws -> Void) throws(StoreError) {
+        var sql = FilterSQL(now: query.now)
+        var conditions: [String] = []
+        if let filter = query.filter { conditions.append(sql.condition(filter)) }
+        var text = RequestRows.selectSQL(withBody: query.includeBodies)
+        if let beyond = query.beyondID { conditions.append("id \(query.newestFirst ? "<" : ">") \(beyond)") }
+        if !conditions.isEmpty { text += " WHERE " + conditions.joined(separator: " AND ") }
+        text += " ORDER BY id \(query.newestFirst ? "DESC" : "ASC")"
+        if query.limit > 0 { text += " LIMIT \(query.limit)" }
+        let stmt = try db.prepare(text)
+        sql.apply(to: stmt)
+        while try stmt.step() {
+            var request = RequestRows.decode(stmt)
+            if query.includeDeliveries { request.deliveries = try deliveries(of: request.id) }
+            do { try body(request) } catch { throw StoreError.aborted("\(error)") }
+        }
+    }
+
+    /// How many requests match.
+    public func count(filter: Filter?, now: Timestamp = .now()) throws(StoreError) -> Int {
+        var sql = FilterSQL(now: now)
+        let condition = filter.map { " WHERE " + sql.condition($0) } ?? ""
+        let stmt = try db.prepare("SELECT count(*) FROM requests" + condition)
+        sql.apply(to: stmt)
+        return try stmt.step() ? Int(stmt.int(0)) : 0
     }
 
     /// One request with its body and delivery attempts.

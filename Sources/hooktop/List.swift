@@ -16,14 +16,18 @@ struct List: ParsableCommand {
     @Flag(help: "With --json: include body_base64 and deliveries.")
     var full = false
 
+    @Option(help: ArgumentHelp("Only requests matching this filter (e.g. '~m POST & ~sig invalid').", valueName: "expr"))
+    var filter: String?
+
     func validate() throws {
         guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
     }
 
     func run() throws {
+        let parsed = try parseFilter(filter)
         let reader = try openReader(database.path(try database.loadConfig()))
         let rows = try cli { () throws(StoreError) in
-            try reader.list(limit: limit, includeBodies: json && full, includeDeliveries: json && full)
+            try reader.list(limit: limit, filter: parsed, includeBodies: json && full, includeDeliveries: json && full)
         }
         if json {
             for row in rows { Console.out(row.json(includeBody: full, includeDeliveries: full).serialized()) }
@@ -89,6 +93,16 @@ struct Prune: ParsableCommand {
 /// Runs a store call, turning its error into the one-line CLI error.
 func cli<T>(_ body: () throws(StoreError) -> T) throws(CLIError) -> T {
     do { return try body() } catch { throw CLIError(error.description) }
+}
+
+/// Parses `--filter`, pointing at the mistake when there is one.
+func parseFilter(_ text: String?) throws(CLIError) -> Filter? {
+    guard let text else { return nil }
+    do {
+        return try Filter.parse(text)
+    } catch {
+        throw CLIError("--filter: \(error.message) at column \(error.column): \(text)", exitCode: 2)
+    }
 }
 
 func openReader(_ path: String) throws(CLIError) -> StoreReader {

@@ -4,12 +4,12 @@ import HooktopCore
 /// came from a request goes through `TerminalText` first.
 enum RequestFormat {
     static let tableHeader = pad("ID", 7) + "  " + pad("TIME (UTC)", 23) + "  " + pad("METHOD", 7) + "  "
-        + pad("STATUS", 6) + "  " + pad("SIG", 9) + "  " + pad("SIZE", 9) + "  TARGET"
+        + pad("STATUS", 6) + "  " + pad("SIG", 9) + "  " + pad("SIZE", 9) + "  DUP  TARGET"
 
     static func tableRow(_ r: CapturedRequest) -> String {
         pad(String(r.id), 7) + "  " + pad(r.receivedAt.iso8601, 23) + "  " + pad(TerminalText.inline(r.method), 7) + "  "
             + pad(String(r.response.status), 6) + "  " + pad(r.signature.status.rawValue, 9) + "  "
-            + pad(size(r), 9) + "  " + TerminalText.inline(r.target)
+            + pad(size(r), 9) + "  " + (r.duplicateOf != nil ? "dup  " : "     ") + TerminalText.inline(r.target)
     }
 
     static let liveHeader = "hooktop: capturing; one line per request (Ctrl-C stops)"
@@ -29,6 +29,7 @@ enum RequestFormat {
                 + (r.signature.detail.map { ": \(TerminalText.inline($0))" } ?? ""),
             "response   \(r.response.status) in \(r.response.durationMicros / 1000).\(pad3(r.response.durationMicros % 1000)) ms",
             "delivery   \(r.deliveryState.rawValue)",
+            "duplicate  " + (r.duplicateOf.map { "yes: the same delivery id as #\($0) (\(TerminalText.inline(r.deliveryID ?? "")))" } ?? "no"),
             "",
         ]
         lines += r.headers.map { "\(TerminalText.inline($0.name)): \(TerminalText.inline($0.value))" }

@@ -1,0 +1,45 @@
+/// The id a provider gives each delivery (the same on its retries), so the
+/// same callback arriving twice can be linked: `webhook-id`, `svix-id`,
+/// `X-GitHub-Delivery`, `X-Shopify-Webhook-Id`, a Stripe event's `id`, …
+public enum DeliveryID {
+    /// Headers that carry a delivery id, most specific first.
+    public static let headers = [
+        "webhook-id", "svix-id", "X-GitHub-Delivery", "X-Shopify-Webhook-Id", "X-Gitlab-Event-UUID",
+        "Twitch-Eventsub-Message-Id", "Linear-Delivery", "BOX-DELIVERY-ID", "X-Twilio-Idempotency-Token",
+        "Idempotency-Key", "X-Request-Id-Webhook", "X-Zm-Trackingid", "X-Webhook-Id", "X-Event-Id",
+    ]
+
+    /// The delivery id, prefixed with where it came from (`svix-id:msg_…`), or nil.
+    public static func extract(headers list: HeaderList, body: [UInt8]) -> String? {
+        for name in headers {
+            if let value = list.first(name), !value.isEmpty { return "\(name.lowercased()):\(value)" }
+        }
+        if list.contains("Stripe-Signature"), let id = stripeEventID(body) { return "stripe:\(id)" }
+        return nil
+    }
+
+    /// The top-level `"id": "evt_…"` of a Stripe event, found without parsing
+    /// the whole body (this runs for every captured Stripe request).
+    static func stripeEventID(_ body: [UInt8]) -> String? {
+        let key = Array(#""id""#.utf8)
+        var i = 0
+        let limit = min(body.count, 4096)  // Stripe puts the id first; do not scan megabytes
+        while i + key.count < limit {
+            if body[i] == key[0], body[i..<i + key.count].elementsEqual(key) {
+                var j = i + key.count
+                while j < limit, body[j] == 0x20 || body[j] == 0x0A || body[j] == 0x0D || body[j] == 0x09 { j += 1 }
+                guard j < limit, body[j] == UInt8(ascii: ":") else { i += 1; continue }
+                j += 1
+                while j < limit, body[j] == 0x20 || body[j] == 0x0A || body[j] == 0x0D || body[j] == 0x09 { j += 1 }
+                guard j < limit, body[j] == UInt8(ascii: "\"") else { return nil }
+                let start = j + 1
+                var end = start
+                while end < limit, body[end] != UInt8(ascii: "\""), end - start < 128 { end += 1 }
+                let id = String(decoding: body[start..<end], as: UTF8.self)
+                return id.hasPrefix("evt_") ? id : nil
+            }
+            i += 1
+        }
+        return nil
+    }
+}

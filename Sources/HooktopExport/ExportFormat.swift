@@ -1,0 +1,63 @@
+import HooktopCore
+
+/// The export formats of SPEC: `har`, `ndjson`, `curl`, `raw`.
+public enum ExportFormat: String, Sendable, CaseIterable {
+    case har, ndjson, curl, raw
+
+    /// Whether the output holds payload bytes as they are (and so must not go to a terminal).
+    public var writesRawBytes: Bool { self == .raw }
+
+    public func makeWriter(baseURL: String? = nil) -> any ExportWriter {
+        switch self {
+        case .har: HARWriter()
+        case .ndjson: NDJSONWriter()
+        case .curl: CurlWriter(baseURL: baseURL)
+        case .raw: RawWriter()
+        }
+    }
+}
+
+/// Writes requests one at a time: `begin`, `write` per request, `end`.
+public protocol ExportWriter {
+    mutating func begin(to out: inout some ExportOutput) throws(ExportError)
+    mutating func write(_ request: CapturedRequest, to out: inout some ExportOutput) throws(ExportError)
+    mutating func end(to out: inout some ExportOutput) throws(ExportError)
+}
+
+extension ExportWriter {
+    public mutating func begin(to out: inout some ExportOutput) throws(ExportError) {}
+    public mutating func end(to out: inout some ExportOutput) throws(ExportError) {}
+}
+
+/// One SPEC JSON object per line, bodies and attempts included.
+public struct NDJSONWriter: ExportWriter {
+    public init() {}
+    public mutating func write(_ request: CapturedRequest, to out: inout some ExportOutput) throws(ExportError) {
+        var line = request.json().serialized()
+        line += "\n"
+        try out.write(line)
+    }
+}
+
+/// Each request in HTTP/1.1 wire form, one after the other. A body that came
+/// chunked is sent as one chunk, so the bytes stay a valid request.
+public struct RawWriter: ExportWriter {
+    public init() {}
+    public mutating func write(_ r: CapturedRequest, to out: inout some ExportOutput) throws(ExportError) {
+        var head = "\(r.method) \(r.target) \(r.version)\r\n"
+        head += r.headers.wireEncoded
+        head += "\r\n"
+        try out.write(head)
+        let chunked = r.headers.first("Transfer-Encoding")?.lowercased().contains("chunked") ?? false
+        if chunked {
+            if !r.body.isEmpty {
+                try out.write(String(r.body.count, radix: 16) + "\r\n")
+                try out.write(r.body)
+                try out.write("\r\n")
+            }
+            try out.write("0\r\n\r\n")
+        } else {
+            try out.write(r.body)
+        }
+    }
+}

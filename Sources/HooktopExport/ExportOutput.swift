@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where an export goes. Writers only append bytes, so an export streams
+/// with constant memory whatever its size.
+public protocol ExportOutput {
+    mutating func write(_ bytes: [UInt8]) throws(ExportError)
+    mutating func write(_ text: String) throws(ExportError)
+    mutating func flush() throws(ExportError)
+}
+
+public struct ExportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Appends to a file descriptor through a 256 KiB buffer.
+public struct FileOutput: ExportOutput {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private let capacity = 256 * 1024
+    public private(set) var bytesWritten = 0
+
+    public init(fd: Int32) {
+        self.fd = fd
+        buffer.reserveCapacity(capacity)
+    }
+
+    public mutating func write(_ bytes: [UInt8]) throws(ExportError) {
+        buffer += bytes
+        if buffer.count >= capacity { try flush() }
+    }
+
+    public mutating func write(_ text: String) throws(ExportError) {
+        var text = text
+        text.withUTF8 { buffer.append(contentsOf: $0) }
+        if buffer.count >= capacity { try flush() }
+    }
+
+    public mutating func flush() throws(ExportError) {
+        var offset = 0
+        while offset < buffer.count {
+            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw ExportError("write failed: \(String(cString: strerror(errno)))") }
+            offset += n
+        }
+        bytesWritten += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Collects everything in memory, for tests and the TUI's clipboard.
+public struct MemoryOutput: ExportOutput {
+    public private(set) var bytes: [UInt8] = []
+    public init() {}
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+    public mutating func write(_ b: [UInt8]) throws(ExportError) { bytes += b }
+    public mutating func write(_ t: String) throws(ExportError) { bytes += Array(t.utf8) }
+    public mutating func flush() throws(ExportError) {}
+}

@@ -1,0 +1,74 @@
+import HooktopCore
+
+/// Turns a `Filter` into a SQL condition on `requests`, with its bindings.
+/// Indexed columns are compared directly; `~b` is a byte search in C
+/// (`instr` on the BLOB); header tests use `hooktop_header`, a function
+/// registered on every connection (`SQLFunctions`).
+struct FilterSQL {
+    enum Binding {
+        case int(Int64)
+        case text(String)
+        case blob([UInt8])
+    }
+
+    private(set) var bindings: [Binding] = []
+    let now: Timestamp
+
+    static let pathExpression = "(CASE WHEN instr(target, '?') > 0 THEN substr(target, 1, instr(target, '?') - 1) ELSE target END)"
+    static let lastDeliveryStatus = "(SELECT d.status FROM deliveries d WHERE d.request_id = requests.id ORDER BY d.attempt DESC, d.id DESC LIMIT 1)"
+
+    init(now: Timestamp) { self.now = now }
+
+    mutating func condition(_ filter: Filter) -> String {
+        switch filter {
+        case .method(let m):
+            return "method = \(bind(.text(m))) COLLATE NOCASE"
+        case .path(let glob):
+            // SQLite's GLOB: * and ? as ours; '[' would start a class, so escape it.
+            return "\(Self.pathExpression) GLOB \(bind(.text(glob.pattern.replacingOccurrences(of: "[", with: "[[]"))))"
+        case .header(let name, let value):
+            return "hooktop_header(headers, \(bind(.text(name))), \(value.map { bind(.text($0)) } ?? "NULL"))"
+        case .body(let text):
+            return "instr(body, \(bind(.blob(Array(text.utf8))))) > 0"
+        case .source(let s):
+            return "source IS \(bind(.text(s)))"  // IS: a missing source is "not this one", not NULL
+        case .signature(let status):
+            return "sig_status = \(bind(.text(status.rawValue)))"
+        case .delivery(let state):
+            return "delivery_state = \(bind(.text(state.rawValue)))"
+        case .code(let range):
+            let lo = bind(.int(Int64(range.lowerBound))), hi = bind(.int(Int64(range.upperBound)))
+            return "(response_status BETWEEN \(lo) AND \(hi) OR coalesce(\(Self.lastDeliveryStatus), 0) BETWEEN \(lo) AND \(hi))"
+        case .age(let older, let micros):
+            let cutoff = bind(.int(now.microseconds - micros))
+            return older ? "received_at < \(cutoff)" : "received_at >= \(cutoff)"
+        case .duplicate:
+            return "(delivery_id IS NOT NULL AND EXISTS (SELECT 1 FROM requests o WHERE o.delivery_id = requests.delivery_id AND o.id < requests.id))"
+        case .word(let w):
+            let lowered = bind(.text(w.lowercased()))
+            return "(instr(lower(target), \(lowered)) > 0 OR hooktop_headers_contain(headers, \(lowered)) OR instr(lower(body), \(lowered)) > 0)"
+        case .not(let f):
+            return "NOT \(condition(f))"
+        case .and(let a, let b):
+            return "(\(condition(a)) AND \(condition(b)))"
+        case .or(let a, let b):
+            return "(\(condition(a)) OR \(condition(b)))"
+        }
+    }
+
+    private mutating func bind(_ b: Binding) -> String {
+        bindings.append(b)
+        return "?\(bindings.count)"
+    }
+
+    func apply(to statement: Statement, startingAt offset: Int32 = 0) {
+        for (i, b) in bindings.enumerated() {
+            let index = Int32(i + 1) + offset
+            switch b {
+            case .int(let v): statement.bind(index, v)
+            case .text(let v): statement.bind(index, v)
+            case .blob(let v): statement.bind(index, blob: v)
+            }
+        }
+    }
+}

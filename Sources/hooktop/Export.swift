@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import HooktopCore
+import HooktopExport
+import HooktopStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ExportFormat: ExpressibleByArgument {}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write captured requests as HAR, NDJSON, curl commands or raw HTTP.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "har, ndjson, curl or raw.")
+    var format: ExportFormat
+
+    @Option(help: ArgumentHelp("Only requests matching this filter.", valueName: "expr"))
+    var filter: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write here instead of stdout.", valueName: "file"))
+    var output: String?
+
+    @Option(name: .customLong("base-url"), help: ArgumentHelp("curl: send the commands to this base URL instead of the captured Host.", valueName: "url"))
+    var baseURL: String?
+
+    @Flag(help: "Leave out credentials, cookies, signatures and tokens.")
+    var redact = false
+
+    @Option(name: .customLong("redact-header"), help: ArgumentHelp("With --redact: also remove this header; repeat.", valueName: "name"))
+    var redactHeader: [String] = []
+
+    @Option(name: .customLong("redact-json"), help: ArgumentHelp("With --redact: replace this dotted JSON path in bodies (data.object.email); repeat.", valueName: "path"))
+    var redactJSON: [String] = []
+
+    @Flag(name: .customLong("oldest-first"), help: "Oldest request first (the default is newest first, like list).")
+    var oldestFirst = false
+
+    func run() throws {
+        let parsed = try parseFilter(filter)
+        let reader = try openReader(database.path(try database.loadConfig()))
+        let fd: Int32
+        if let output {
+            fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw CLIError("cannot write \(output): \(String(cString: strerror(errno)))") }
+        } else {
+            if format.writesRawBytes && isatty(1) != 0 {
+                throw CLIError("refusing to write raw request bytes to a terminal; use -o FILE or a pipe")
+            }
+            fd = 1
+        }
+        defer { if fd != 1 { close(fd) } }
+        var out = FileOutput(fd: fd)
+        var writer = format.makeWriter(baseURL: baseURL)
+        let redactor = redact ? Redactor(extraHeaders: redactHeader, jsonPaths: redactJSON) : nil
+        var count = 0
+        do {
+            try writer.begin(to: &out)
+            try reader.forEach(StoreReader.Query(filter: parsed, newestFirst: !oldestFirst, includeBodies: true,
+                                                 includeDeliveries: format == .ndjson || format == .har)) { request in
+                try writer.write(redactor?.redact(request) ?? request, to: &out)
+                count += 1
+            }
+            try writer.end(to: &out)
+            try out.flush()
+        } catch {
+            throw CLIError("export failed: \(error)")
+        }
+        if output != nil { Console.error("exported \(count) request\(count == 1 ? "" : "s") to \(output!)") }
+    }
+}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load a HAR or NDJSON export into the database.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: "The file to import.")
+    var file: String
+
+    func run() throws {
+        let config = try database.loadConfig()
+        let importer = try cli { () throws(StoreError) in try StoreImporter(StoreConfiguration(path: database.path(config))) }
+        do {
+            try Importer.read(path: file) { request in try importer.add(request) }
+            try importer.finish()
+        } catch {
+            try? importer.finish()
+            throw CLIError("import stopped after \(importer.imported) requests: \(error)")
+        }
+        Console.out("imported \(importer.imported) request\(importer.imported == 1 ? "" : "s")")
+    }
+}
