@@ -49,6 +49,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
+        // In-process measurements (Benchmarks/README.md).
+        .executableTarget(name: "hooktop-bench", dependencies: ["HooktopCore", "HooktopStore", "HooktopExport"],
+                          path: "Benchmarks/HooktopBench"),
+
         // Shared fixtures and a tiny raw HTTP client for tests.
         .target(name: "HooktopTesting", dependencies: ["HooktopCore"], path: "Tests/HooktopTesting"),
 

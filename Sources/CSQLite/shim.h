@@ -1,4 +1,30 @@
 #include <sqlite3.h>
+#include <stddef.h>
 
 // SQLITE_TRANSIENT is a macro cast that Swift cannot import.
 static inline sqlite3_destructor_type csqlite_transient(void) { return SQLITE_TRANSIENT; }
+
+// glibc's memmem is a GNU extension the Glibc module does not export.
+extern void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
+static inline int csqlite_contains(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen) {
+    return memmem(haystack, haystacklen, needle, needlelen) != NULL;
+}
+
+// ASCII case-insensitive search; the needle must already be lower case.
+static inline int csqlite_icontains(const unsigned char *h, size_t hl, const unsigned char *n, size_t nl) {
+    if (nl == 0) return 1;
+    if (hl < nl) return 0;
+    unsigned char first = n[0];
+    unsigned char firstUpper = (first >= 'a' && first <= 'z') ? first - 32 : first;
+    for (size_t i = 0; i + nl <= hl; i++) {
+        if (h[i] != first && h[i] != firstUpper) continue;
+        size_t k = 1;
+        for (; k < nl; k++) {
+            unsigned char c = h[i + k];
+            if (c >= 'A' && c <= 'Z') c += 32;
+            if (c != n[k]) break;
+        }
+        if (k == nl) return 1;
+    }
+    return 0;
+}

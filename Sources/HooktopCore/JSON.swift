@@ -48,23 +48,51 @@ public indirect enum JSON: Sendable, Equatable {
         }
     }
 
+    /// Escapes on the UTF-8 bytes: runs that need no escaping are copied whole.
+    /// C0 and C1 controls, DEL, U+2028 and U+2029 are written as `\\uXXXX`.
     static func writeString(_ s: String, to out: inout String) {
         out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F
-                || (scalar.value >= 0x80 && scalar.value < 0xA0) || scalar.value == 0x2028 || scalar.value == 0x2029:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+        var s = s
+        s.withUTF8 { bytes in
+            var start = 0
+            var i = 0
+            func flush(_ end: Int) {
+                if end > start { out += String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) }
             }
+            while i < bytes.count {
+                let b = bytes[i]
+                var escape: String?
+                var width = 1
+                switch b {
+                case 0x22: escape = "\\\""
+                case 0x5C: escape = "\\\\"
+                case 0x0A: escape = "\\n"
+                case 0x0D: escape = "\\r"
+                case 0x09: escape = "\\t"
+                case 0x00..<0x20, 0x7F: escape = unicodeEscape(UInt32(b))
+                case 0xC2 where i + 1 < bytes.count && bytes[i + 1] < 0xA0:
+                    escape = unicodeEscape(UInt32(bytes[i + 1])); width = 2
+                case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                    escape = unicodeEscape(bytes[i + 2] == 0xA8 ? 0x2028 : 0x2029); width = 3
+                default: break
+                }
+                if let escape {
+                    flush(i)
+                    out += escape
+                    i += width
+                    start = i
+                } else {
+                    i += 1
+                }
+            }
+            flush(bytes.count)
         }
         out += "\""
+    }
+
+    private static func unicodeEscape(_ value: UInt32) -> String {
+        let hex = String(value, radix: 16)
+        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
     }
 }
 

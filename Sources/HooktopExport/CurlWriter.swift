@@ -42,8 +42,11 @@ public struct CurlWriter: ExportWriter {
 enum Shell {
     /// `'text'`, or `$'…'` with escapes when the text holds control characters.
     static func quote(_ s: String) -> String {
-        let hasControls = s.unicodeScalars.contains { $0.value < 0x20 || ($0.value >= 0x7F && $0.value < 0xA0) }
-        if !hasControls { return "'" + s.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }
+        let utf8 = Array(s.utf8)
+        if isPlainText(utf8, allowNewlines: false) {
+            guard utf8.contains(UInt8(ascii: "'")) else { return "'" + s + "'" }
+            return "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: #"'\''"#) + "'"
+        }
         var out = "$'"
         for b in s.utf8 {
             switch b {
@@ -56,10 +59,13 @@ enum Shell {
         return out + "'"
     }
 
-    /// Valid UTF-8 with no control characters but newline and tab.
-    static func isPlainText(_ bytes: [UInt8]) -> Bool {
-        guard let text = String(validating: bytes, as: UTF8.self) else { return false }
-        return !text.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || ($0.value >= 0x7F && $0.value < 0xA0) }
+    /// Valid UTF-8 with no control characters (but newline and tab in bodies).
+    static func isPlainText(_ bytes: [UInt8], allowNewlines: Bool = true) -> Bool {
+        for (i, b) in bytes.enumerated() {
+            if b < 0x20 && !(allowNewlines && (b == 0x0A || b == 0x09)) { return false }
+            if b == 0x7F || (b == 0xC2 && i + 1 < bytes.count && bytes[i + 1] < 0xA0) { return false }
+        }
+        return bytes.allSatisfy { $0 < 0x80 } || String(validating: bytes, as: UTF8.self) != nil
     }
 
     /// A printf format that prints exactly these bytes: printable ASCII as it

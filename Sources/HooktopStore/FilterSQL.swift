@@ -29,7 +29,7 @@ struct FilterSQL {
         case .header(let name, let value):
             return "hooktop_header(headers, \(bind(.text(name))), \(value.map { bind(.text($0)) } ?? "NULL"))"
         case .body(let text):
-            return "instr(body, \(bind(.blob(Array(text.utf8))))) > 0"
+            return "hooktop_contains(body, \(bind(.blob(Array(text.utf8)))))"
         case .source(let s):
             return "source IS \(bind(.text(s)))"  // IS: a missing source is "not this one", not NULL
         case .signature(let status):
@@ -45,8 +45,8 @@ struct FilterSQL {
         case .duplicate:
             return "(delivery_id IS NOT NULL AND EXISTS (SELECT 1 FROM requests o WHERE o.delivery_id = requests.delivery_id AND o.id < requests.id))"
         case .word(let w):
-            let lowered = bind(.text(w.lowercased()))
-            return "(instr(lower(target), \(lowered)) > 0 OR hooktop_headers_contain(headers, \(lowered)) OR instr(lower(body), \(lowered)) > 0)"
+            let needle = bind(.blob(Array(w.lowercased().utf8)))
+            return "(hooktop_icontains(target, \(needle)) OR hooktop_icontains(headers, \(needle)) OR hooktop_icontains(body, \(needle)))"
         case .not(let f):
             return "NOT \(condition(f))"
         case .and(let a, let b):

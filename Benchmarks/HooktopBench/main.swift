@@ -1,0 +1,116 @@
+// In-process measurements for hooktop. Build in release:
+//   swift build -c release --product hooktop-bench
+//   .build/release/hooktop-bench populate DB N        fill a database with N synthetic 1 KB requests
+//   .build/release/hooktop-bench store N              group-commit writer alone: N inserts from 64 threads
+//   .build/release/hooktop-bench export DB FORMAT      export every request to /dev/null: MB/s and peak RSS
+//   .build/release/hooktop-bench filter DB EXPR        count matches of a filter: seconds
+import Foundation
+import HooktopCore
+import HooktopExport
+import HooktopStore
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// Peak resident memory (VmHWM), or with `anonymous` the heap part now (RssAnon):
+/// the database is memory-mapped, and its pages count in RSS as page cache.
+func peakRSSMiB(_ field: String = "VmHWM:") -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
+          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kb / 1024
+}
+
+func syntheticRequest(_ i: Int, at: Timestamp) -> CapturedRequest {
+    let pad = String(repeating: "x", count: 900)
+    let body = #"{"id":"evt_\#(i)","type":"payment_intent.succeeded","amount":\#(i % 10_000),"pad":"\#(pad)"}"#
+    return CapturedRequest(
+        receivedAt: at, remote: "127.0.0.1:5\(i % 10_000)", method: i % 10 == 0 ? "GET" : "POST",
+        target: "/stripe/events?n=\(i)",
+        headers: HeaderList([("Host", "hooks.example.com"), ("Content-Type", "application/json"),
+                             ("Stripe-Signature", "t=1700000000,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd"),
+                             ("webhook-id", "msg_\(i % 900_000)")]),
+        body: Array(body.utf8), source: i % 3 == 0 ? "stripe" : nil,
+        signature: SignatureResult(scheme: "stripe", status: i % 50 == 0 ? .invalid : .valid, detail: nil))
+}
+
+let args = CommandLine.arguments
+guard args.count >= 3 else {
+    print("usage: hooktop-bench populate DB N | store N | export DB FORMAT | filter DB EXPR")
+    exit(2)
+}
+
+switch args[1] {
+case "populate":
+    let count = Int(args[3]) ?? 1_000_000
+    let importer = try StoreImporter(StoreConfiguration(path: args[2]))
+    let base = Timestamp.now().adding(microseconds: -Int64(count) * 1_000)
+    let t = try seconds {
+        for i in 0..<count { try importer.add(syntheticRequest(i, at: base.adding(microseconds: Int64(i) * 1_000))) }
+        try importer.finish()
+    }
+    print(String(format: "populate: %d requests in %.1f s (%.0f/s)", count, t, Double(count) / t))
+
+case "store":
+    let count = Int(args[2]) ?? 200_000
+    let dir = NSTemporaryDirectory() + "hooktop-bench-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let writer = try StoreWriter(StoreConfiguration(path: dir + "/bench.sqlite"))
+    let now = Timestamp.now()
+    let finished = DispatchGroup()
+    let t = seconds {
+        // 64 threads, each like a keep-alive connection: one request in flight at a time.
+        for worker in 0..<64 {
+            finished.enter()
+            let thread = Thread {
+                let done = DispatchSemaphore(value: 0)
+                for i in stride(from: worker, to: count, by: 64) {
+                    writer.submit(syntheticRequest(i, at: now)) { _ in done.signal() }
+                    done.wait()
+                }
+                finished.leave()
+            }
+            thread.start()
+        }
+        finished.wait()
+    }
+    let stats = writer.currentStats()
+    writer.close()
+    print(String(format: "store: %d inserts in %.2f s = %.0f/s; %d batches, mean %.1f, largest %d",
+                 count, t, Double(count) / t, stats.batches, stats.meanBatch, stats.largestBatch))
+
+case "export":
+    let format = ExportFormat(rawValue: args.count > 3 ? args[3] : "ndjson") ?? .ndjson
+    let reader = try StoreReader(path: args[2])
+    let devnull = open("/dev/null", O_WRONLY)
+    var out = FileOutput(fd: devnull)
+    var writer = format.makeWriter()
+    var n = 0
+    let t = try seconds {
+        try writer.begin(to: &out)
+        try reader.forEach(StoreReader.Query(includeBodies: true, includeDeliveries: format == .ndjson || format == .har)) { r in
+            try writer.write(r, to: &out)
+            n += 1
+        }
+        try writer.end(to: &out)
+        try out.flush()
+    }
+    let mb = Double(out.bytesWritten) / 1_000_000
+    print(String(format: "export %@: %d requests, %.1f MB in %.2f s = %.1f MB/s, %.0f req/s; peak RSS %.1f MiB (heap %.1f MiB, the rest mapped DB pages)",
+                 format.rawValue, n, mb, t, mb / t, Double(n) / t, peakRSSMiB(), peakRSSMiB("RssAnon:")))
+
+case "filter":
+    let reader = try StoreReader(path: args[2])
+    let filter = try Filter.parse(args[3])
+    var count = 0
+    _ = try reader.count(filter: nil)  // warm the page cache once, as a user's second query would be
+    let t = try seconds { count = try reader.count(filter: filter) }
+    print(String(format: "filter %@: %d matches in %.3f s", args[3], count, t))
+
+default:
+    print("unknown benchmark \(args[1])")
+    exit(2)
+}
