@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
     ],
     targets: [
         // Values only: no I/O.
@@ -28,12 +29,21 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // Forwarding, the retry schedule, replay; HTTP through a protocol it owns.
+        .target(name: "HooktopDelivery", dependencies: [
+            "HooktopCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+
         // HAR / NDJSON / curl / raw writers and importers.
         .target(name: "HooktopExport", dependencies: ["HooktopCore"]),
 
         // The NIO capture server.
         .target(name: "HooktopCapture", dependencies: [
-            "HooktopCore", "HooktopStore", "HooktopSignatures",
+            "HooktopCore", "HooktopStore", "HooktopSignatures", "HooktopDelivery",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -43,7 +53,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "hooktop", dependencies: [
-            "HooktopCore", "HooktopStore", "HooktopCapture", "HooktopSignatures", "HooktopExport",
+            "HooktopCore", "HooktopStore", "HooktopCapture", "HooktopSignatures", "HooktopExport", "HooktopDelivery",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -54,11 +64,18 @@ let package = Package(
                           path: "Benchmarks/HooktopBench"),
 
         // Shared fixtures and a tiny raw HTTP client for tests.
-        .target(name: "HooktopTesting", dependencies: ["HooktopCore"], path: "Tests/HooktopTesting"),
+        .target(name: "HooktopTesting", dependencies: [
+            "HooktopCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], path: "Tests/HooktopTesting"),
 
         .testTarget(name: "HooktopCoreTests", dependencies: ["HooktopCore"]),
         .testTarget(name: "HooktopSignaturesTests", dependencies: ["HooktopSignatures", "HooktopTesting"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "HooktopDeliveryTests", dependencies: ["HooktopDelivery", "HooktopTesting"]),
         .testTarget(name: "HooktopExportTests", dependencies: ["HooktopExport", "HooktopTesting"]),
         .testTarget(name: "HooktopStoreTests", dependencies: ["HooktopStore", "HooktopTesting"]),
         .testTarget(name: "HooktopCaptureTests", dependencies: [

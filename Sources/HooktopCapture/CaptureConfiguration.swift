@@ -10,9 +10,16 @@ public struct CaptureConfiguration: Sendable {
     /// `maxBody` bytes and `body_truncated`.
     public var maxBody: Int
 
+    /// `--forward-to`: where requests go when their source names no `forward_to`.
+    public var forwardTo: String?
+    /// `capture` answers at once; `proxy` waits for the target and returns its answer.
+    public var mode: Config.Mode
+
     public init(listen: ListenAddress = .default, maxBody: Int = 10 << 20, config: Config = Config(),
-                registry: SchemeRegistry = SchemeRegistry()) {
+                registry: SchemeRegistry = SchemeRegistry(), forwardTo: String? = nil, mode: Config.Mode = .capture) {
         self.listen = listen
+        self.forwardTo = forwardTo
+        self.mode = mode
         self.config = config
         self.registry = registry
         self.maxBody = maxBody

@@ -29,11 +29,14 @@ final class CaptureHandler: ChannelInboundHandler {
     private let sink: any CaptureSink
     private let logger: Logger
     private var remote = "unknown"
+    private let proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)?
 
-    init(policy: ResponsePolicy, sink: any CaptureSink, logger: Logger) {
+    init(policy: ResponsePolicy, sink: any CaptureSink, logger: Logger,
+         proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil) {
         self.policy = policy
         self.sink = sink
         self.logger = logger
+        self.proxy = proxy
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -85,6 +88,8 @@ final class CaptureHandler: ChannelInboundHandler {
         response.durationMicros = Timestamp.now().microseconds - started.microseconds
         request.response = response
         let delay = decision.delayMicros
+        let proxy = decision.waitForTarget ? self.proxy : nil
+        let stored = request
 
         let keepAlive = r.head.isKeepAlive
         let version = r.head.version
@@ -93,6 +98,17 @@ final class CaptureHandler: ChannelInboundHandler {
             bound.eventLoop.execute {
                 let (handler, context) = bound.value
                 switch result {
+                case .success(let id) where proxy != nil:
+                    // Proxy mode: stored first, then the target's answer goes back to the sender.
+                    var committed = stored
+                    committed.id = id
+                    Task {
+                        let answer = await proxy!(committed)
+                        bound.eventLoop.execute {
+                            let (handler, context) = bound.value
+                            handler.write(answer, version: version, keepAlive: keepAlive, context: context)
+                        }
+                    }
                 case .success where delay > 0:
                     context.eventLoop.scheduleTask(in: .microseconds(delay)) {
                         handler.write(response, version: version, keepAlive: keepAlive, context: context)

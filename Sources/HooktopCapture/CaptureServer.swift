@@ -18,14 +18,16 @@ public final class CaptureServer: Sendable {
 
     /// Binds and starts accepting. Throws a readable error when the address is taken.
     public init(configuration: CaptureConfiguration, sink: any CaptureSink,
-                group: any EventLoopGroup, logger: Logger) throws(CaptureError) {
+                group: any EventLoopGroup, logger: Logger,
+                proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil) throws(CaptureError) {
         self.configuration = configuration
         self.sink = sink
         self.group = group
         self.logger = logger
         let quiesce = ServerQuiescingHelper(group: group)
         self.quiesce = NIOLockedValueBox(quiesce)
-        let policy = ResponsePolicy(maxBody: configuration.maxBody, config: configuration.config, registry: configuration.registry)
+        let policy = ResponsePolicy(maxBody: configuration.maxBody, config: configuration.config, registry: configuration.registry,
+                                    forwardTo: configuration.forwardTo, proxy: configuration.mode == .proxy && proxy != nil)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -39,7 +41,7 @@ public final class CaptureServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(CaptureHandler(policy: policy, sink: sink, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(CaptureHandler(policy: policy, sink: sink, logger: logger, proxy: proxy))
                 }
             }
         do {

@@ -8,11 +8,15 @@ struct ResponsePolicy: Sendable {
     var maxBody: Int
     var config: Config
     var registry: SchemeRegistry
+    var forwardTo: String? = nil
+    var proxy = false
 
     struct Decision {
         var response: RecordedResponse
         /// How long to hold the answer (a `[[respond]]` delay), in microseconds.
         var delayMicros: Int64 = 0
+        /// Proxy mode: the answer is the target's, once it has given one.
+        var waitForTarget = false
     }
 
     func decide(_ request: inout CapturedRequest) -> Decision {
@@ -20,6 +24,13 @@ struct ResponsePolicy: Sendable {
         let source = config.source(forPath: path)
         request.source = source?.name
         request.deliveryID = DeliveryID.extract(headers: request.headers, body: request.body)
+        if let target = ForwardTarget.url(for: request, source: source, fallback: forwardTo) {
+            request.targetURL = target
+            request.deliveryState = .pending
+            // Leased to this daemon until its first attempt is over; another
+            // process takes it only if this one dies (see StoreLedger).
+            request.nextAttemptAt = request.receivedAt.adding(microseconds: config.delivery.timeoutMicros + 30_000_000)
+        }
         let signed = SignedRequest(request, url: source?.publicURL.map { Self.assumedURL($0, query: request.query) })
         if request.bodyTruncated, source?.scheme != nil || registry.detect(signed) != nil {
             request.signature = SignatureResult(
@@ -36,6 +47,9 @@ struct ResponsePolicy: Sendable {
         }
         if request.bodyTruncated {
             return Decision(response: Self.json(status: 413, #"{"ok":false,"error":"body of \#(request.bodySize) bytes exceeds the \#(maxBody)-byte limit"}"#))
+        }
+        if proxy && request.targetURL != nil {
+            return Decision(response: .defaultOK, waitForTarget: true)
         }
         if let rule = config.respondRule(forPath: path) {
             return Decision(response: RecordedResponse(status: rule.status, headers: rule.headers, body: rule.body),

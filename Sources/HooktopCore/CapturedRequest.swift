@@ -28,13 +28,22 @@ public struct CapturedRequest: Sendable, Equatable {
     /// The first earlier request with the same delivery id: a provider retry
     /// or a duplicate the application would process twice. Set by the store.
     public var duplicateOf: Int64?
+    /// Where it is delivered (nil: no target).
+    public var targetURL: String?
+    /// When the next scheduled attempt is due (while pending or retrying).
+    public var nextAttemptAt: Timestamp?
+    /// How many scheduled attempts (forward and retries) were made.
+    public var scheduledAttempts: Int = 0
+    /// Why delivery stopped, when it did (410, schedule exhausted).
+    public var deliveryNote: String?
 
     public init(
         id: Int64 = 0, receivedAt: Timestamp, remote: String, method: String, target: String,
         version: String = "HTTP/1.1", headers: HeaderList, body: [UInt8], bodySize: Int? = nil,
         bodyTruncated: Bool = false, source: String? = nil, signature: SignatureResult = .none,
         response: RecordedResponse = .defaultOK, deliveries: [DeliveryAttempt] = [],
-        deliveryState: DeliveryState = .none, deliveryID: String? = nil, duplicateOf: Int64? = nil
+        deliveryState: DeliveryState = .none, deliveryID: String? = nil, duplicateOf: Int64? = nil,
+        targetURL: String? = nil, nextAttemptAt: Timestamp? = nil, scheduledAttempts: Int = 0, deliveryNote: String? = nil
     ) {
         self.id = id
         self.receivedAt = receivedAt
@@ -53,6 +62,10 @@ public struct CapturedRequest: Sendable, Equatable {
         self.deliveryState = deliveryState
         self.deliveryID = deliveryID
         self.duplicateOf = duplicateOf
+        self.targetURL = targetURL
+        self.nextAttemptAt = nextAttemptAt
+        self.scheduledAttempts = scheduledAttempts
+        self.deliveryNote = deliveryNote
     }
 
     /// The target up to `?` (the whole target when there is no query).

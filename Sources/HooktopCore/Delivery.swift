@@ -11,9 +11,15 @@ public struct DeliveryAttempt: Sendable, Equatable {
     public var status: Int?
     /// Why no answer came (connection refused, timeout...), or nil.
     public var error: String?
+    /// The target's response headers and the first 64 KiB of its body.
+    public var responseHeaders: HeaderList = HeaderList()
+    public var responseBody: [UInt8] = []
 
     public init(attempt: Int, kind: Kind, url: String, startedAt: Timestamp,
-                durationMicros: Int64, status: Int?, error: String?) {
+                durationMicros: Int64, status: Int?, error: String?,
+                responseHeaders: HeaderList = HeaderList(), responseBody: [UInt8] = []) {
+        self.responseHeaders = responseHeaders
+        self.responseBody = responseBody
         self.attempt = attempt
         self.kind = kind
         self.url = url

@@ -43,6 +43,24 @@ enum Migrations {
         CREATE INDEX requests_delivery_id ON requests(delivery_id) WHERE delivery_id IS NOT NULL;
         CREATE INDEX requests_source ON requests(source) WHERE source IS NOT NULL;
         """),
+        ("0003_delivery_outbox", """
+        ALTER TABLE requests ADD COLUMN target_url TEXT;
+        ALTER TABLE requests ADD COLUMN next_attempt_at INTEGER;   -- due time, or the lease of an attempt under way
+        ALTER TABLE requests ADD COLUMN leased_by INTEGER;         -- pid of the process delivering it
+        ALTER TABLE requests ADD COLUMN scheduled_attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE requests ADD COLUMN delivery_note TEXT;
+        CREATE INDEX requests_due ON requests(next_attempt_at) WHERE delivery_state IN ('pending', 'retrying');
+        ALTER TABLE deliveries ADD COLUMN response_headers TEXT;
+        ALTER TABLE deliveries ADD COLUMN response_body BLOB;
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            request_id INTEGER,
+            source TEXT,
+            message TEXT NOT NULL
+        );
+        """),
     ]
 
     /// Applies the steps this database has not seen, each in its own transaction.

@@ -5,11 +5,14 @@ enum RequestRows {
     static let insertSQL = """
         INSERT INTO requests (received_at, remote, method, target, version, headers, body,
             body_size, body_truncated, source, sig_scheme, sig_status, sig_detail,
-            response_status, response_headers, response_body, response_duration_us, delivery_state, delivery_id)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            response_status, response_headers, response_body, response_duration_us, delivery_state, delivery_id,
+            target_url, next_attempt_at, leased_by, scheduled_attempts, delivery_note)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         """
 
-    static func bindInsert(_ s: Statement, _ r: CapturedRequest) {
+    /// - leasedBy: the pid that will make the first attempt itself (the
+    ///   capturing daemon), so no other process takes it meanwhile.
+    static func bindInsert(_ s: Statement, _ r: CapturedRequest, leasedBy: Int32? = nil) {
         s.bind(1, r.receivedAt.microseconds)
         s.bind(2, r.remote)
         s.bind(3, r.method)
@@ -29,6 +32,11 @@ enum RequestRows {
         s.bind(17, r.response.durationMicros)
         s.bind(18, r.deliveryState.rawValue)
         s.bind(19, r.deliveryID)
+        s.bind(20, r.targetURL)
+        if let next = r.nextAttemptAt { s.bind(21, next.microseconds) } else { s.bindNull(21) }
+        if let leasedBy { s.bind(22, Int64(leasedBy)) } else { s.bindNull(22) }
+        s.bind(23, r.scheduledAttempts)
+        s.bind(24, r.deliveryNote)
     }
 
     /// Columns read back, in order. The body is selected as an empty blob when
@@ -38,7 +46,8 @@ enum RequestRows {
         SELECT id, received_at, remote, method, target, version, headers,
             \(withBody ? "body" : "x''"), body_size, body_truncated, source, sig_scheme, sig_status, sig_detail,
             response_status, response_headers, \(withBody ? "response_body" : "x''"), response_duration_us, delivery_state,
-            delivery_id, (SELECT min(o.id) FROM requests o WHERE o.delivery_id = requests.delivery_id AND o.id < requests.id)
+            delivery_id, (SELECT min(o.id) FROM requests o WHERE o.delivery_id = requests.delivery_id AND o.id < requests.id),
+            target_url, next_attempt_at, scheduled_attempts, delivery_note
         FROM requests
         """
     }
@@ -67,12 +76,22 @@ enum RequestRows {
                 durationMicros: s.int(17)),
             deliveryState: DeliveryState(rawValue: s.text(18) ?? "") ?? .none,
             deliveryID: s.text(19),
-            duplicateOf: s.isNull(20) ? nil : s.int(20))
+            duplicateOf: s.isNull(20) ? nil : s.int(20),
+            targetURL: s.text(21),
+            nextAttemptAt: s.isNull(22) ? nil : Timestamp(microseconds: s.int(22)),
+            scheduledAttempts: Int(s.int(23)),
+            deliveryNote: s.text(24))
     }
 
     static let insertAttemptSQL = """
-        INSERT INTO deliveries (request_id, attempt, kind, url, started_at, duration_us, status, error)
-        VALUES (?,?,?,?,?,?,?,?)
+        INSERT INTO deliveries (request_id, attempt, kind, url, started_at, duration_us, status, error, response_headers, response_body)
+        VALUES (?,?,?,?,?,?,?,?,?,?)
+        """
+
+    /// Numbers the attempt after the request's last one.
+    static let appendAttemptSQL = """
+        INSERT INTO deliveries (request_id, attempt, kind, url, started_at, duration_us, status, error, response_headers, response_body)
+        VALUES (?1, (SELECT coalesce(max(attempt), 0) + 1 FROM deliveries WHERE request_id = ?1), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
         """
 
     static func bindAttempt(_ s: Statement, _ a: DeliveryAttempt, requestID: Int64) {
@@ -84,10 +103,12 @@ enum RequestRows {
         s.bind(6, a.durationMicros)
         if let status = a.status { s.bind(7, status) } else { s.bindNull(7) }
         s.bind(8, a.error)
+        s.bind(9, a.responseHeaders.wireEncoded)
+        s.bind(10, blob: a.responseBody)
     }
 
     static let deliveriesSQL = """
-        SELECT attempt, kind, url, started_at, duration_us, status, error
+        SELECT attempt, kind, url, started_at, duration_us, status, error, response_headers, response_body
         FROM deliveries WHERE request_id = ? ORDER BY attempt, id
         """
 
@@ -99,6 +120,8 @@ enum RequestRows {
             startedAt: Timestamp(microseconds: s.int(3)),
             durationMicros: s.int(4),
             status: s.isNull(5) ? nil : Int(s.int(5)),
-            error: s.text(6))
+            error: s.text(6),
+            responseHeaders: HeaderList(wireEncoded: s.text(7) ?? ""),
+            responseBody: s.blob(8))
     }
 }

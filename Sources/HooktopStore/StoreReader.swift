@@ -128,3 +128,42 @@ public enum StorePruner {
         return db.changes
     }
 }
+
+extension StoreReader {
+    /// Deliveries due by `now` (pending or retrying, not leased beyond now), soonest first.
+    public func dueDeliveries(now: Timestamp, limit: Int) throws(StoreError) -> [CapturedRequest] {
+        let stmt = try db.prepare(RequestRows.selectSQL(withBody: true) + """
+             WHERE delivery_state IN ('pending', 'retrying') AND next_attempt_at <= ?1 AND target_url IS NOT NULL
+             ORDER BY next_attempt_at LIMIT ?2
+            """)
+        stmt.bind(1, now.microseconds)
+        stmt.bind(2, Int64(limit))
+        var rows: [CapturedRequest] = []
+        while try stmt.step() { rows.append(RequestRows.decode(stmt)) }
+        return rows
+    }
+
+    /// The soonest due time of any pending or retrying delivery.
+    public func nextDueTime() throws(StoreError) -> Timestamp? {
+        let stmt = try db.prepare("SELECT min(next_attempt_at) FROM requests WHERE delivery_state IN ('pending', 'retrying') AND target_url IS NOT NULL")
+        guard try stmt.step(), !stmt.isNull(0) else { return nil }
+        return Timestamp(microseconds: stmt.int(0))
+    }
+
+    /// Processes that hold delivery leases.
+    public func leaseHolders() throws(StoreError) -> [Int32] {
+        let stmt = try db.prepare("SELECT DISTINCT leased_by FROM requests WHERE leased_by IS NOT NULL AND delivery_state IN ('pending', 'retrying')")
+        var pids: [Int32] = []
+        while try stmt.step() { pids.append(Int32(stmt.int(0))) }
+        return pids
+    }
+
+    /// The newest alerts, newest first.
+    public func alerts(limit: Int) throws(StoreError) -> [(at: Timestamp, kind: String, message: String)] {
+        let stmt = try db.prepare("SELECT at, kind, message FROM alerts ORDER BY id DESC LIMIT ?")
+        stmt.bind(1, Int64(limit))
+        var out: [(Timestamp, String, String)] = []
+        while try stmt.step() { out.append((Timestamp(microseconds: stmt.int(0)), stmt.text(1) ?? "", stmt.text(2) ?? "")) }
+        return out
+    }
+}

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HooktopCore
 
 /// The one writer of captured requests. Inserts from every connection are
@@ -18,9 +21,9 @@ public final class StoreWriter: @unchecked Sendable {
         public var meanBatch: Double { batches == 0 ? 0 : Double(requests) / Double(batches) }
     }
 
-    private struct Pending {
-        var request: CapturedRequest
-        var completion: Completion
+    private enum Pending {
+        case insert(CapturedRequest, Completion)
+        case mutate(StoreMutation, @Sendable (Result<Int, StoreError>) -> Void)
     }
 
     // Everything below `condition` is guarded by it.
@@ -32,6 +35,8 @@ public final class StoreWriter: @unchecked Sendable {
 
     private let db: SQLiteConnection
     private let insert: Statement
+    private let mutations: MutationRunner
+    private let pid = getpid()
     private let onCommit: (@Sendable ([CapturedRequest]) -> Void)?
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
@@ -44,6 +49,7 @@ public final class StoreWriter: @unchecked Sendable {
                 onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws(StoreError) {
         db = try Store.openForWriting(config)
         insert = try db.prepare(RequestRows.insertSQL)
+        mutations = MutationRunner(db)
         self.onCommit = onCommit
         let thread = Thread { [unowned self] in self.run() }
         thread.name = "hooktop-store-writer"
@@ -59,9 +65,31 @@ public final class StoreWriter: @unchecked Sendable {
             completion(.failure(.closed))
             return
         }
-        pending.append(Pending(request: request, completion: completion))
+        pending.append(.insert(request, completion))
         if pending.count == 1 { condition.signal() }
         condition.unlock()
+    }
+
+    /// Queues a change; `completion` gets the number of rows it changed once committed.
+    public func apply(_ mutation: StoreMutation, completion: @escaping @Sendable (Result<Int, StoreError>) -> Void) {
+        condition.lock()
+        if closing {
+            condition.unlock()
+            completion(.failure(.closed))
+            return
+        }
+        pending.append(.mutate(mutation, completion))
+        if pending.count == 1 { condition.signal() }
+        condition.unlock()
+    }
+
+    /// `apply`, awaited.
+    @discardableResult
+    public func apply(_ mutation: StoreMutation) async throws(StoreError) -> Int {
+        let result: Result<Int, StoreError> = await withCheckedContinuation { continuation in
+            apply(mutation) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
     }
 
     public func currentStats() -> Stats {
@@ -112,17 +140,24 @@ public final class StoreWriter: @unchecked Sendable {
     }
 
     private func commit(_ batch: inout [Pending], simulateFailure: Bool) {
-        var ids: [Int64] = []
-        ids.reserveCapacity(batch.count)
+        // One result per job: a new id for an insert, rows changed for a mutation.
+        var results: [Int64] = []
+        results.reserveCapacity(batch.count)
         do throws(StoreError) {
             if simulateFailure { throw .sqlite(13, "database or disk is full (simulated)", "commit") }
             try db.execute("BEGIN IMMEDIATE")
             do throws(StoreError) {
                 for item in batch {
-                    insert.reset()
-                    RequestRows.bindInsert(insert, item.request)
-                    try insert.step()
-                    ids.append(db.lastInsertRowID)
+                    switch item {
+                    case .insert(let request, _):
+                        insert.reset()
+                        // A pending delivery is leased to this daemon, which makes the first attempt itself.
+                        RequestRows.bindInsert(insert, request, leasedBy: request.deliveryState == .pending ? pid : nil)
+                        try insert.step()
+                        results.append(db.lastInsertRowID)
+                    case .mutate(let mutation, _):
+                        results.append(Int64(try mutations.run(mutation)))
+                    }
                 }
                 insert.reset()
                 try db.execute("COMMIT")
@@ -132,21 +167,33 @@ public final class StoreWriter: @unchecked Sendable {
                 throw error
             }
         } catch {
-            for item in batch { item.completion(.failure(error)) }
+            for item in batch {
+                switch item {
+                case .insert(_, let completion): completion(.failure(error))
+                case .mutate(_, let completion): completion(.failure(error))
+                }
+            }
             return
         }
-        record(batchSize: batch.count)
-        if let onCommit {
-            onCommit(zip(batch, ids).map { item, id in
-                var r = item.request
-                r.id = id
-                return r
-            })
+        var committed: [CapturedRequest] = []
+        for (item, result) in zip(batch, results) {
+            if case .insert(var request, _) = item {
+                request.id = result
+                committed.append(request)
+            }
         }
-        for (item, id) in zip(batch, ids) { item.completion(.success(id)) }
+        record(batchSize: committed.count)
+        if let onCommit, !committed.isEmpty { onCommit(committed) }
+        for (item, result) in zip(batch, results) {
+            switch item {
+            case .insert(_, let completion): completion(.success(result))
+            case .mutate(_, let completion): completion(.success(Int(result)))
+            }
+        }
     }
 
     private func record(batchSize n: Int) {
+        guard n > 0 else { return }
         condition.lock()
         stats.batches += 1
         stats.requests += n

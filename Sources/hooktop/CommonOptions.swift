@@ -60,10 +60,24 @@ struct DaemonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("normal: survives kill -9 of the daemon; full: fsync per batch, survives power loss.", valueName: "normal|full"))
     var durability: Durability = .normal
 
+    @Option(name: .customLong("forward-to"), help: ArgumentHelp("Deliver every request on to this URL (a source's forward_to wins).", valueName: "url"))
+    var forwardTo: String?
+
+    @Option(help: ArgumentHelp("capture: answer at once (default); proxy: wait for the target and return its answer.", valueName: "mode"))
+    var mode: ModeArgument?
+
     @Option(name: .customLong("event-loops"), help: ArgumentHelp("Threads serving connections (default: one per core).", valueName: "n"))
     var eventLoops: Int?
 
     enum Durability: String, ExpressibleByArgument, CaseIterable { case normal, full }
+}
+
+struct ModeArgument: ExpressibleByArgument {
+    let value: Config.Mode
+    init?(argument: String) {
+        guard let mode = Config.Mode(rawValue: argument) else { return nil }
+        value = mode
+    }
 }
 
 struct ListenAddressArgument: ExpressibleByArgument {

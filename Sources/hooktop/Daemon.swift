@@ -16,13 +16,17 @@ enum DaemonRunner {
         let path = database.path(config)
         let listen = options.listen?.value ?? config.server.listen ?? .default
         let maxBody = options.maxBody?.bytes ?? config.server.maxBody ?? 10 << 20
+        if let url = options.forwardTo, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw CLIError("--forward-to must be an http:// or https:// URL, got '\(url)'", exitCode: 64)
+        }
         if !listen.isLoopback {
             logger.warning("listening on \(listen): reachable from other machines")
         }
         let daemon: CaptureDaemon
         do {
             daemon = try CaptureDaemon(
-                capture: CaptureConfiguration(listen: listen, maxBody: maxBody, config: config),
+                capture: CaptureConfiguration(listen: listen, maxBody: maxBody, config: config, forwardTo: options.forwardTo,
+                                              mode: options.mode?.value ?? config.server.mode ?? .capture),
                 store: StoreConfiguration(path: path, durability: options.durability == .full ? .full : .normal),
                 logger: logger, threads: options.eventLoops ?? System.coreCount, onCommit: onCommit)
         } catch {

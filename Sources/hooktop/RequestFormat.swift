@@ -1,3 +1,4 @@
+import Foundation
 import HooktopCore
 
 /// Text for people: the list table, the live line and `show`. Everything that
@@ -28,7 +29,9 @@ enum RequestFormat {
             "signature  \(r.signature.status.rawValue)" + (r.signature.scheme.map { " (\($0))" } ?? "")
                 + (r.signature.detail.map { ": \(TerminalText.inline($0))" } ?? ""),
             "response   \(r.response.status) in \(r.response.durationMicros / 1000).\(pad3(r.response.durationMicros % 1000)) ms",
-            "delivery   \(r.deliveryState.rawValue)",
+            "delivery   \(r.deliveryState.rawValue)" + (r.targetURL.map { " to \($0)" } ?? "")
+                + (r.nextAttemptAt.map { r.deliveryState == .retrying ? "; next attempt \($0.iso8601)" : "" } ?? "")
+                + (r.deliveryNote.map { "; \($0)" } ?? ""),
             "duplicate  " + (r.duplicateOf.map { "yes: the same delivery id as #\($0) (\(TerminalText.inline(r.deliveryID ?? "")))" } ?? "no"),
             "",
         ]
@@ -39,9 +42,10 @@ enum RequestFormat {
                 ? TerminalText.block(r.body)
                 : TerminalText.hexDump(r.body, limit: 4096))
         }
+        if !r.deliveries.isEmpty { lines.append("") }
         for d in r.deliveries {
-            lines.append("attempt \(d.attempt) \(d.kind.rawValue) \(d.url): "
-                + (d.status.map(String.init) ?? d.error ?? "?"))
+            lines.append("attempt \(d.attempt)  \(d.startedAt.iso8601)  \(d.kind.rawValue)  \(d.url)  "
+                + (d.status.map { "HTTP \($0)" } ?? d.error ?? "?") + String(format: "  %.1f ms", Double(d.durationMicros) / 1000))
         }
         return lines.joined(separator: "\n")
     }

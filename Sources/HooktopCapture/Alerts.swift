@@ -1,0 +1,65 @@
+import Foundation
+import HooktopCore
+import HooktopDelivery
+import HooktopStore
+import Logging
+
+/// Runs `alert_command` (arguments and environment, never a shell) and keeps
+/// the alert in the database for the TUI's banner, when a delivery fails for
+/// good or a source sees several invalid signatures in a row.
+public final class AlertRunner: DeliveryAlerts, @unchecked Sendable {
+    public static let invalidStreak = 5
+
+    private let command: [String]?
+    private let writer: StoreWriter
+    private let logger: Logger
+    private let lock = NSLock()
+    private var streaks: [String: Int] = [:]  // guarded by lock
+
+    public init(command: [String]?, writer: StoreWriter, logger: Logger) {
+        self.command = command
+        self.writer = writer
+        self.logger = logger
+    }
+
+    public func deliveryFailed(_ request: CapturedRequest, reason: String) {
+        raise(kind: "delivery_failed", request: request,
+              message: "delivery of #\(request.id) \(request.method) \(TerminalText.inline(request.path)) failed for good: \(reason)")
+    }
+
+    /// Watches committed requests for runs of invalid signatures per source.
+    public func observe(_ batch: [CapturedRequest]) {
+        for request in batch {
+            let key = request.source ?? request.signature.scheme ?? ""
+            guard !key.isEmpty, request.signature.status != .none else { continue }
+            let streak: Int = lock.withLock {
+                let bad = request.signature.status == .invalid || request.signature.status == .expired
+                streaks[key] = bad ? streaks[key, default: 0] + 1 : 0
+                return streaks[key]!
+            }
+            if streak == Self.invalidStreak {
+                raise(kind: "invalid_signatures", request: request,
+                      message: "\(Self.invalidStreak) invalid signatures in a row for \(key) (last #\(request.id): \(request.signature.detail ?? ""))")
+            }
+        }
+    }
+
+    private func raise(kind: String, request: CapturedRequest, message: String) {
+        logger.warning("\(message)")
+        writer.apply(.alert(kind: kind, requestID: request.id, source: request.source, message: message, at: .now())) { _ in }
+        guard let command, let program = command.first else { return }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program.contains("/") ? program : "/usr/bin/env")
+        process.arguments = (program.contains("/") ? [] : [program]) + Array(command.dropFirst()) + [message]
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "HOOKTOP_ALERT": kind, "HOOKTOP_MESSAGE": message, "HOOKTOP_REQUEST_ID": String(request.id),
+            "HOOKTOP_SOURCE": request.source ?? "", "HOOKTOP_TARGET_URL": request.targetURL ?? "",
+        ]) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            logger.error("alert_command could not run", metadata: ["error": "\(error)"])
+        }
+    }
+}

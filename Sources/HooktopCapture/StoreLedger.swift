@@ -1,0 +1,55 @@
+import Foundation
+import HooktopCore
+import HooktopDelivery
+import HooktopStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The delivery ledger on the store: reads due work with its own connection,
+/// writes through the daemon's group-commit writer.
+public final class StoreLedger: DeliveryLedger, @unchecked Sendable {
+    private let writer: StoreWriter
+    private let path: String
+    private let lock = NSLock()
+    private var reader: StoreReader?  // guarded by lock; opened on first use
+
+    public init(writer: StoreWriter, path: String) {
+        self.writer = writer
+        self.path = path
+    }
+
+    private func withReader<T>(_ body: (StoreReader) throws -> T) throws -> T {
+        try lock.withLock {
+            if reader == nil { reader = try StoreReader(path: path) }
+            return try body(reader!)
+        }
+    }
+
+    public func due(now: Timestamp, limit: Int) async throws -> [CapturedRequest] {
+        try withReader { try $0.dueDeliveries(now: now, limit: limit) }
+    }
+
+    public func claim(_ request: CapturedRequest, leaseUntil: Timestamp) async throws -> Bool {
+        try await writer.apply(.claim(requestID: request.id, expected: request.nextAttemptAt, leaseUntil: leaseUntil, pid: getpid())) == 1
+    }
+
+    public func record(_ request: CapturedRequest, attempt: DeliveryAttempt, state: DeliveryState, next: Timestamp?,
+                       scheduled: Bool, note: String?) async throws {
+        try await writer.apply(.recordAttempt(requestID: request.id, attempt: attempt, state: state, nextAttemptAt: next,
+                                              scheduled: scheduled, note: note))
+    }
+
+    public func recordAnswer(_ request: CapturedRequest, _ response: RecordedResponse) async throws {
+        try await writer.apply(.setResponse(requestID: request.id, response: response))
+    }
+
+    /// Deliveries leased by daemons that are gone become due now: a daemon
+    /// killed mid-attempt loses nothing.
+    public func releaseDeadLeases() async throws -> Int {
+        let holders = try withReader { try $0.leaseHolders() }
+        let dead = holders.filter { $0 != getpid() && kill($0, 0) != 0 && errno == ESRCH }
+        guard !dead.isEmpty else { return 0 }
+        return try await writer.apply(.releaseLeases(deadPIDs: dead, now: .now()))
+    }
+}
