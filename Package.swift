@@ -60,8 +60,13 @@ let package = Package(
         ]),
 
         // In-process measurements (Benchmarks/README.md).
-        .executableTarget(name: "hooktop-bench", dependencies: ["HooktopCore", "HooktopStore", "HooktopExport"],
-                          path: "Benchmarks/HooktopBench"),
+        .executableTarget(name: "hooktop-bench", dependencies: [
+            "HooktopCore", "HooktopStore", "HooktopExport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], path: "Benchmarks/HooktopBench"),
 
         // Shared fixtures and a tiny raw HTTP client for tests.
         .target(name: "HooktopTesting", dependencies: [

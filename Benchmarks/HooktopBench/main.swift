@@ -4,6 +4,7 @@
 //   .build/release/hooktop-bench store N              group-commit writer alone: N inserts from 64 threads
 //   .build/release/hooktop-bench export DB FORMAT      export every request to /dev/null: MB/s and peak RSS
 //   .build/release/hooktop-bench filter DB EXPR        count matches of a filter: seconds
+//   .build/release/hooktop-bench target PORT SECONDS   an HTTP target that answers 200 at once and counts requests
 import Foundation
 import HooktopCore
 import HooktopExport
@@ -109,6 +110,19 @@ case "filter":
     _ = try reader.count(filter: nil)  // warm the page cache once, as a user's second query would be
     let t = try seconds { count = try reader.count(filter: filter) }
     print(String(format: "filter %@: %d matches in %.3f s", args[3], count, t))
+
+case "target":
+    let port = Int(args[2]) ?? 18080
+    let seconds = Double(args.count > 3 ? args[3] : "30") ?? 30
+    let server = try BenchTarget(port: port)
+    FileHandle.standardOutput.write(Data("target listening on 127.0.0.1:\(server.port)\n".utf8))
+    var last = 0
+    for _ in 0..<Int(seconds) {
+        sleep(1)
+        let now = server.count
+        FileHandle.standardOutput.write(Data("target: \(now - last) req/s (total \(now))\n".utf8))
+        last = now
+    }
 
 default:
     print("unknown benchmark \(args[1])")

@@ -1,5 +1,6 @@
 import Foundation
 import HooktopCore
+import NIOCore
 
 /// The daemon's delivery engine: makes each new request's first attempt at
 /// once, finds due retries in the ledger (so a restarted daemon resumes where
@@ -34,7 +35,7 @@ public final class Deliverer: @unchecked Sendable {
     private let lock = NSLock()
     private var inFlight = Set<Int64>()
     private var perTarget: [String: Int] = [:]
-    private var waiting: [String: [(CapturedRequest, DeliveryAttempt.Kind)]] = [:]
+    private var waiting: [String: CircularBuffer<(CapturedRequest, DeliveryAttempt.Kind)>] = [:]
     private var stopping = false
     private var poller: Task<Void, Never>?
     private let idle = DispatchGroup()
@@ -110,9 +111,7 @@ public final class Deliverer: @unchecked Sendable {
             await attempt(request, kind: kind)
             let next: (CapturedRequest, DeliveryAttempt.Kind)? = lock.withLock {
                 inFlight.remove(request.id)
-                if var queue = waiting[origin], !queue.isEmpty, !stopping {
-                    let item = queue.removeFirst()
-                    waiting[origin] = queue
+                if !stopping, let item = waiting[origin]?.popFirst() {
                     return item
                 }
                 perTarget[origin, default: 1] -= 1
