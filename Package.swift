@@ -41,6 +41,13 @@ let package = Package(
         // HAR / NDJSON / curl / raw writers and importers.
         .target(name: "HooktopExport", dependencies: ["HooktopCore"]),
 
+        // The dashboard: model, update, views into a cell grid, runtime. No curses here.
+        .target(name: "HooktopTUI", dependencies: ["HooktopCore", "HooktopStore", "HooktopExport"]),
+
+        // The one terminal backend, over ncursesw.
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
+        .target(name: "HooktopCurses", dependencies: ["HooktopTUI", "CNcurses"]),
+
         // The NIO capture server.
         .target(name: "HooktopCapture", dependencies: [
             "HooktopCore", "HooktopStore", "HooktopSignatures", "HooktopDelivery",
@@ -54,6 +61,7 @@ let package = Package(
 
         .executableTarget(name: "hooktop", dependencies: [
             "HooktopCore", "HooktopStore", "HooktopCapture", "HooktopSignatures", "HooktopExport", "HooktopDelivery",
+            "HooktopTUI", "HooktopCurses",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -81,6 +89,8 @@ let package = Package(
         .testTarget(name: "HooktopSignaturesTests", dependencies: ["HooktopSignatures", "HooktopTesting"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HooktopDeliveryTests", dependencies: ["HooktopDelivery", "HooktopTesting"]),
+        .testTarget(name: "HooktopTUITests", dependencies: ["HooktopTUI", "HooktopStore", "HooktopTesting"],
+                    exclude: ["Snapshots"]),
         .testTarget(name: "HooktopExportTests", dependencies: ["HooktopExport", "HooktopTesting"]),
         .testTarget(name: "HooktopStoreTests", dependencies: ["HooktopStore", "HooktopTesting"]),
         .testTarget(name: "HooktopCaptureTests", dependencies: [

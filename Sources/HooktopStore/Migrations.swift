@@ -61,6 +61,10 @@ enum Migrations {
             message TEXT NOT NULL
         );
         """),
+        ("0004_header_counts", """
+        CREATE INDEX requests_bad_signatures ON requests(sig_status) WHERE sig_status IN ('invalid', 'expired');
+        CREATE INDEX requests_failing ON requests(delivery_state) WHERE delivery_state IN ('failed', 'retrying');
+        """),
     ]
 
     /// Applies the steps this database has not seen, each in its own transaction.

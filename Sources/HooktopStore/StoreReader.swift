@@ -167,3 +167,22 @@ extension StoreReader {
         return out
     }
 }
+
+extension StoreReader {
+    /// SQLite's `data_version`: changes when another connection commits.
+    public func dataVersion() throws(StoreError) -> Int64 {
+        try db.scalarInt("PRAGMA data_version") ?? 0
+    }
+
+    /// The TUI header's numbers; each is answered by an index.
+    public func headerCounts(since: Timestamp) throws(StoreError) -> (total: Int, signatureFailures: Int, failingDeliveries: Int, perSecond: [(Int64, Int)]) {
+        let total = Int(try db.scalarInt("SELECT count(*) FROM requests") ?? 0)
+        let bad = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE sig_status IN ('invalid', 'expired')") ?? 0)
+        let failing = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE delivery_state IN ('failed', 'retrying')") ?? 0)
+        let stmt = try db.prepare("SELECT received_at / 1000000, count(*) FROM requests WHERE received_at >= ? GROUP BY 1")
+        stmt.bind(1, since.microseconds)
+        var perSecond: [(Int64, Int)] = []
+        while try stmt.step() { perSecond.append((stmt.int(0), Int(stmt.int(1)))) }
+        return (total, bad, failing, perSecond)
+    }
+}

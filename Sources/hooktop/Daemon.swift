@@ -57,6 +57,29 @@ enum DaemonRunner {
         ])
     }
 
+    /// `hooktop` in a terminal: the daemon and the dashboard in one process.
+    /// Logs are silenced (they would tear the screen); alerts reach the banner.
+    static func runWithDashboard(database: DatabaseOptions, options: DaemonOptions, theme: String?) throws {
+        let config = try database.loadConfig()
+        let path = database.path(config)
+        let listen = options.listen?.value ?? config.server.listen ?? .default
+        let daemon: CaptureDaemon
+        do {
+            daemon = try CaptureDaemon(
+                capture: CaptureConfiguration(listen: listen, maxBody: options.maxBody?.bytes ?? config.server.maxBody ?? 10 << 20,
+                                              config: config, forwardTo: options.forwardTo,
+                                              mode: options.mode?.value ?? config.server.mode ?? .capture),
+                store: StoreConfiguration(path: path, durability: options.durability == .full ? .full : .normal),
+                logger: Logger(label: "hooktop") { _ in SwiftLogNoOpLogHandler() },
+                threads: options.eventLoops ?? System.coreCount)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        defer { daemon.stop() }
+        try Dashboard.run(path: path, listening: daemon.server.boundAddress.description, config: config,
+                          writer: daemon.writer, theme: theme)
+    }
+
     static func makeLogger(level: Logger.Level) -> Logger {
         var logger = Logger(label: "hooktop") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level

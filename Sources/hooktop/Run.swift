@@ -1,6 +1,9 @@
 import ArgumentParser
 import HooktopCore
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `hooktop` with no command: the daemon on the defaults, one live line per
 /// captured request.
@@ -11,7 +14,15 @@ struct Run: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var daemon: DaemonOptions
 
+    @Option(help: ArgumentHelp("Dashboard theme (a file in themes/).", valueName: "name"))
+    var theme: String?
+
     func run() throws {
+        // In a terminal: the dashboard. Piped or redirected: one line per request.
+        if isatty(0) != 0 && isatty(1) != 0 {
+            try DaemonRunner.runWithDashboard(database: database, options: daemon, theme: theme)
+            return
+        }
         let logger = DaemonRunner.makeLogger(level: .warning)
         Console.out(RequestFormat.liveHeader)
         try DaemonRunner.run(database: database, options: daemon, logger: logger) { batch in

@@ -1,0 +1,58 @@
+/// A key press (or mouse event) as the TUI sees it, whatever the terminal.
+public enum Key: Hashable, Sendable {
+    case char(Character)
+    case up, down, left, right, pageUp, pageDown, home, end
+    case enter, escape, tab, backTab, backspace, ctrlC
+    case wheelUp, wheelDown
+    case click(x: Int, y: Int)
+}
+
+/// What a key does.
+public enum Command: String, Sendable, CaseIterable {
+    case moveUp, moveDown, pageUp, pageDown, top, bottom, open, back, nextTab, prevTab
+    case filter, follow, replay, retry, export, copyCurl, nextTheme, wrap, help, quit
+}
+
+/// Where a binding applies.
+public enum KeyContext: String, Sendable { case list, detail }
+
+/// One key binding, declared once: the help overlay and the status line are
+/// generated from this table.
+public struct KeyBinding: Sendable {
+    public let keys: [Key]
+    public let label: String
+    public let contexts: Set<KeyContext>
+    public let command: Command
+    public let help: String
+    /// True when the command changes something outside the TUI (sends a request, writes a file).
+    public let acts: Bool
+    /// Shown in the status line (the most used ones).
+    public let inStatusLine: Bool
+
+    public static let table: [KeyBinding] = [
+        KeyBinding(keys: [.up, .char("k"), .wheelUp], label: "↑/k", contexts: [.list, .detail], command: .moveUp, help: "move up / scroll up", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.down, .char("j"), .wheelDown], label: "↓/j", contexts: [.list, .detail], command: .moveDown, help: "move down / scroll down", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.pageUp], label: "PgUp", contexts: [.list, .detail], command: .pageUp, help: "page up", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.pageDown, .char(" ")], label: "PgDn", contexts: [.list, .detail], command: .pageDown, help: "page down", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.char("g"), .home], label: "g", contexts: [.list, .detail], command: .top, help: "newest request / top", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.char("G"), .end], label: "G", contexts: [.list, .detail], command: .bottom, help: "oldest request / bottom", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.enter, .right, .char("l")], label: "⏎", contexts: [.list], command: .open, help: "open the selected request", acts: false, inStatusLine: true),
+        KeyBinding(keys: [.escape, .left, .char("h")], label: "Esc", contexts: [.detail], command: .back, help: "back to the list", acts: false, inStatusLine: true),
+        KeyBinding(keys: [.tab], label: "Tab", contexts: [.detail], command: .nextTab, help: "next tab", acts: false, inStatusLine: true),
+        KeyBinding(keys: [.backTab], label: "S-Tab", contexts: [.detail], command: .prevTab, help: "previous tab", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.char("/")], label: "/", contexts: [.list, .detail], command: .filter, help: "filter (~m POST & ~sig invalid …)", acts: false, inStatusLine: true),
+        KeyBinding(keys: [.char("f")], label: "f", contexts: [.list], command: .follow, help: "follow new requests on/off", acts: false, inStatusLine: true),
+        KeyBinding(keys: [.char("r")], label: "r", contexts: [.list, .detail], command: .replay, help: "replay to its target", acts: true, inStatusLine: true),
+        KeyBinding(keys: [.char("R")], label: "R", contexts: [.list, .detail], command: .retry, help: "retry a failed delivery now", acts: true, inStatusLine: true),
+        KeyBinding(keys: [.char("e")], label: "e", contexts: [.list, .detail], command: .export, help: "export the filtered requests", acts: true, inStatusLine: false),
+        KeyBinding(keys: [.char("y")], label: "y", contexts: [.list, .detail], command: .copyCurl, help: "copy as curl (OSC 52)", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.char("w")], label: "w", contexts: [.detail], command: .wrap, help: "wrap / scroll long lines", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.char("t")], label: "t", contexts: [.list, .detail], command: .nextTheme, help: "next theme", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.char("?")], label: "?", contexts: [.list, .detail], command: .help, help: "this help", acts: false, inStatusLine: true),
+        KeyBinding(keys: [.char("q"), .ctrlC], label: "q", contexts: [.list, .detail], command: .quit, help: "quit", acts: false, inStatusLine: true),
+    ]
+
+    public static func command(for key: Key, in context: KeyContext) -> Command? {
+        table.first { $0.contexts.contains(context) && $0.keys.contains(key) }?.command
+    }
+}

@@ -1,0 +1,110 @@
+import HooktopCore
+
+/// Everything the TUI shows, as a value. `update` changes it; views draw it.
+public struct Model: Sendable {
+    public enum Tab: String, CaseIterable, Sendable { case overview = "Overview", headers = "Headers", body = "Body",
+                                                            signature = "Signature", deliveries = "Deliveries", raw = "Raw" }
+
+    public enum Mode: Sendable, Equatable {
+        case list
+        case detail
+        case help(returnTo: KeyContext)
+        case input(Input, text: String, returnTo: KeyContext)
+    }
+
+    public enum Input: Sendable, Equatable { case filter, export }
+
+    public struct Stats: Sendable, Equatable {
+        public var total: Int?
+        public var signatureFailures: Int?
+        public var failingDeliveries: Int?
+        /// Requests per second over the last 30 s, oldest first.
+        public var perSecond: [Int] = Array(repeating: 0, count: 30)
+        public var lastSecond: Int64 = 0
+        public init() {}
+    }
+
+    public var width: Int
+    public var height: Int
+    /// "127.0.0.1:8080" for the built-in daemon, nil when attached to a database.
+    public var listening: String?
+    public var databasePath: String
+
+    /// The visible page of the list, newest first; only this is in memory.
+    public var page: [CapturedRequest] = []
+    public var selected = 0
+    /// Whether `page` starts at the newest matching request.
+    public var atNewest = true
+    /// The newest id seen (for polling).
+    public var newestID: Int64 = 0
+    public var matching: Int?
+    public var follow = true
+    public var filterText = ""
+    public var filter: Filter?
+
+    public var mode: Mode = .list
+    public var detail: CapturedRequest?
+    public var tab: Tab = .overview
+    public var detailScroll = 0
+    public var wrap = true
+
+    public var themeNames: [String] = ["default"]
+    public var themeIndex = 0
+    public var message: String?
+    public var banner: String?
+    public var stats = Stats()
+
+    public init(width: Int, height: Int, listening: String?, databasePath: String) {
+        self.width = width
+        self.height = height
+        self.listening = listening
+        self.databasePath = databasePath
+    }
+
+    /// Rows available to the list: the screen less header, column titles and status line.
+    public var listRows: Int { max(1, height - headerLines - 2) }
+    public var headerLines: Int { banner == nil ? 1 : 2 }
+    public var selectedRequest: CapturedRequest? { page.indices.contains(selected) ? page[selected] : nil }
+    public var context: KeyContext {
+        switch mode {
+        case .detail: return .detail
+        case .help(let c), .input(_, _, let c): return c
+        case .list: return .list
+        }
+    }
+}
+
+/// What happened: a key, a result from the runtime, a tick of the clock.
+public enum Message: Sendable {
+    case key(Key)
+    case resized(width: Int, height: Int)
+    case pageLoaded([CapturedRequest], atNewest: Bool, select: Int)
+    case newRequests([CapturedRequest])
+    case counted(Int)
+    case statsLoaded(Model.Stats)
+    case detailLoaded(CapturedRequest)
+    case finished(String)
+    case failed(String)
+    case alert(String)
+}
+
+/// What the runtime should do. `update` never does I/O itself.
+public enum Effect: Sendable, Equatable {
+    public enum Page: Sendable, Equatable {
+        case newest
+        case oldest
+        /// The page that starts `rows` rows newer (positive) or older (negative)
+        /// than the request `from`; clamped at both ends.
+        case shift(from: Int64, rows: Int)
+    }
+
+    case loadPage(Page, select: Int)
+    case loadDetail(Int64)
+    case count
+    case replay(Int64)
+    case retry(Int64)
+    case export(format: String, path: String)
+    /// Copies the request as a curl command (OSC 52).
+    case copyCurl(Int64)
+    case quit
+}

@@ -1,0 +1,178 @@
+import Foundation
+import HooktopCore
+import HooktopExport
+import HooktopStore
+
+/// Replay and retry, as the executable wires them (to the delivery code).
+public struct TUIActions: Sendable {
+    public var replay: @Sendable (Int64) async -> Result<String, ActionFailure>
+    public var retry: @Sendable (Int64) async -> Result<String, ActionFailure>
+
+    public init(replay: @escaping @Sendable (Int64) async -> Result<String, ActionFailure>,
+                retry: @escaping @Sendable (Int64) async -> Result<String, ActionFailure>) {
+        self.replay = replay
+        self.retry = retry
+    }
+
+    public static let none = TUIActions(replay: { _ in .failure(ActionFailure("no target configured")) },
+                                        retry: { _ in .failure(ActionFailure("no target configured")) })
+}
+
+public struct ActionFailure: Error, Sendable {
+    public let text: String
+    public init(_ text: String) { self.text = text }
+}
+
+/// Runs the loop: read a key or wait for the next tick, update the model,
+/// perform the effects it asks for, draw what changed.
+public final class Runtime {
+    private var model: Model
+    private let data: TUIData
+    private let terminal: any Terminal
+    private let themes: [Theme]
+    private let actions: TUIActions
+    private let inbox = Inbox()
+    private var previous: Screen?
+    private var lastVersion: Int64 = -1
+    private var lastAlert: String?
+    private var lastStats = Date.distantPast
+    private var stopRequested: @Sendable () -> Bool
+
+    public init(model: Model, data: TUIData, terminal: any Terminal, themes: [Theme], actions: TUIActions,
+                stopRequested: @escaping @Sendable () -> Bool = { false }) {
+        var model = model
+        model.themeNames = themes.map(\.name)
+        self.model = model
+        self.data = data
+        self.terminal = terminal
+        self.themes = themes.isEmpty ? [.monochrome] : themes
+        self.actions = actions
+        self.stopRequested = stopRequested
+    }
+
+    /// Runs until `q`; returns normally so the caller restores the terminal.
+    public func run() {
+        let size = terminal.size
+        model.width = size.width
+        model.height = size.height
+        perform([.loadPage(.newest, select: 0)])
+        draw()
+        perform([.count])
+        loadStats()
+        draw()
+        while !stopRequested() {
+            let key = terminal.readKey(timeoutMillis: 100)
+            var effects: [Effect] = []
+            let size = terminal.size
+            if size.width != model.width || size.height != model.height {
+                effects += update(&model, .resized(width: size.width, height: size.height))
+            }
+            if let key { effects += update(&model, .key(key)) }
+            for message in drainInbox() { effects += update(&model, message) }
+            if effects.contains(.quit) { return }
+            perform(effects)
+            if key == nil { poll() }
+            draw()
+        }
+    }
+
+    private func draw() {
+        let screen = Render.screen(model)
+        terminal.draw(screen, previous: previous, theme: themes[model.themeIndex % themes.count])
+        previous = screen
+    }
+
+    private func drainInbox() -> [Message] { inbox.drain() }
+
+    /// New commits from any process: fetch only the rows after the newest seen.
+    private func poll() {
+        guard let version = try? data.dataVersion() else { return }
+        if version != lastVersion {
+            lastVersion = version
+            if let rows = try? data.newer(than: model.newestID), !rows.isEmpty {
+                perform(update(&model, .newRequests(rows)))
+            }
+            if let alert = try? data.latestAlert(), alert != lastAlert {
+                lastAlert = alert
+                perform(update(&model, .alert(alert)))
+            }
+        }
+        if Date().timeIntervalSince(lastStats) > 5 { loadStats() }
+    }
+
+    private func loadStats() {
+        lastStats = Date()
+        if let stats = try? data.stats() { perform(update(&model, .statsLoaded(stats))) }
+    }
+
+    private func perform(_ effects: [Effect]) {
+        for effect in effects {
+            switch effect {
+            case .quit:
+                break
+            case .loadPage(let page, let select):
+                do {
+                    let (rows, atNewest) = try data.page(page, filter: model.filter, limit: model.listRows)
+                    if model.newestID == 0 { model.newestID = (try? data.newestID()) ?? 0 }
+                    perform(update(&model, .pageLoaded(rows, atNewest: atNewest, select: select)))
+                } catch {
+                    perform(update(&model, .failed("\(error)")))
+                }
+            case .loadDetail(let id):
+                if let request = try? data.request(id: id) { perform(update(&model, .detailLoaded(request))) }
+            case .count:
+                if let n = try? data.count(filter: model.filter) { perform(update(&model, .counted(n))) }
+            case .replay(let id), .retry(let id):
+                let isReplay = effect == .replay(id)
+                let actions = self.actions
+                let inbox = self.inbox
+                Task {
+                    let result = isReplay ? await actions.replay(id) : await actions.retry(id)
+                    switch result {
+                    case .success(let text): inbox.post(.finished("#\(id): \(text)"))
+                    case .failure(let failure): inbox.post(.failed("#\(id): \(failure.text)"))
+                    }
+                }
+            case .export(let format, let path):
+                perform(update(&model, export(format: format, path: path)))
+            case .copyCurl(let id):
+                guard let request = try? data.request(id: id) else { continue }
+                terminal.copyToClipboard(CurlWriter().command(request))
+                perform(update(&model, .finished("copied #\(id) as curl")))
+            }
+        }
+    }
+
+    private func export(format: String, path: String) -> Message {
+        guard let format = ExportFormat(rawValue: format) else { return .failed("unknown format \(format)") }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return .failed("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var out = FileOutput(fd: fd)
+        var writer = format.makeWriter()
+        var count = 0
+        do {
+            try writer.begin(to: &out)
+            try data.reader.forEach(StoreReader.Query(filter: model.filter, newestFirst: true, includeBodies: true,
+                                                      includeDeliveries: format == .ndjson || format == .har)) { r in
+                try writer.write(r, to: &out)
+                count += 1
+            }
+            try writer.end(to: &out)
+            try out.flush()
+        } catch {
+            return .failed("export: \(error)")
+        }
+        return .finished("exported \(count) request\(count == 1 ? "" : "s") to \(path)")
+    }
+}
+
+/// Results of async actions, waiting for the loop to pick them up.
+private final class Inbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [Message] = []  // guarded by lock
+
+    func post(_ message: Message) { lock.withLock { messages.append(message) } }
+
+    func drain() -> [Message] { lock.withLock { defer { messages.removeAll() }; return messages } }
+}

@@ -1,0 +1,77 @@
+import HooktopCore
+import HooktopStore
+
+/// The queries the TUI makes. Only a page of rows is ever in memory; every
+/// query is keyset-paged on the id or answered by an index.
+public final class TUIData {
+    let reader: StoreReader
+
+    public init(path: String) throws(StoreError) {
+        reader = try StoreReader(path: path)
+    }
+
+    public func page(_ page: Effect.Page, filter: Filter?, limit: Int) throws(StoreError) -> (rows: [CapturedRequest], atNewest: Bool) {
+        switch page {
+        case .newest:
+            return (try rows(filter: filter, newestFirst: true, limit: limit, beyond: nil), true)
+        case .oldest:
+            let rows = try self.rows(filter: filter, newestFirst: false, limit: limit, beyond: nil).reversed()
+            return (Array(rows), try !hasNewer(than: rows.first?.id ?? 0, filter: filter))
+        case .shift(let from, let n):
+            var start = from
+            if n != 0 {
+                let stepped = try rows(filter: filter, newestFirst: n < 0, limit: abs(n), beyond: from)
+                guard let landing = stepped.last else {
+                    return n > 0 ? try self.page(.newest, filter: filter, limit: limit) : try self.page(.oldest, filter: filter, limit: limit)
+                }
+                start = landing.id
+            }
+            let rows = try self.rows(filter: filter, newestFirst: true, limit: limit, beyond: start + 1)
+            if rows.count < limit { return try self.page(.oldest, filter: filter, limit: limit) }
+            return (rows, try !hasNewer(than: rows.first?.id ?? 0, filter: filter))
+        }
+    }
+
+    func rows(filter: Filter?, newestFirst: Bool, limit: Int, beyond: Int64?) throws(StoreError) -> [CapturedRequest] {
+        var out: [CapturedRequest] = []
+        try reader.forEach(StoreReader.Query(filter: filter, newestFirst: newestFirst, limit: limit, beyondID: beyond)) { out.append($0) }
+        return out
+    }
+
+    func hasNewer(than id: Int64, filter: Filter?) throws(StoreError) -> Bool {
+        try !rows(filter: filter, newestFirst: false, limit: 1, beyond: id).isEmpty
+    }
+
+    public func count(filter: Filter?) throws(StoreError) -> Int { try reader.count(filter: filter) }
+
+    public func request(id: Int64) throws(StoreError) -> CapturedRequest { try reader.request(id: id) }
+
+    /// Requests newer than `id`, oldest first (at most `limit`).
+    public func newer(than id: Int64, limit: Int = 2000) throws(StoreError) -> [CapturedRequest] {
+        try rows(filter: nil, newestFirst: false, limit: limit, beyond: id)
+    }
+
+    public func newestID() throws(StoreError) -> Int64 { try reader.maxID() }
+
+    /// Changes whenever another connection commits: a cheap "anything new?".
+    public func dataVersion() throws(StoreError) -> Int64 { try reader.dataVersion() }
+
+    /// Totals for the header: answered from indexes, not a scan of the requests.
+    public func stats(now: Timestamp = .now()) throws(StoreError) -> Model.Stats {
+        var stats = Model.Stats()
+        let counts = try reader.headerCounts(since: now.adding(microseconds: -30_000_000))
+        stats.total = counts.total
+        stats.signatureFailures = counts.signatureFailures
+        stats.failingDeliveries = counts.failingDeliveries
+        stats.lastSecond = now.seconds
+        for (second, n) in counts.perSecond {
+            let age = Int(now.seconds - second)
+            if age >= 0 && age < 30 { stats.perSecond[29 - age] += n }
+        }
+        return stats
+    }
+
+    public func latestAlert() throws(StoreError) -> String? {
+        try reader.alerts(limit: 1).first.map { "\($0.at.timeOfDay) \($0.message)" }
+    }
+}

@@ -1,0 +1,12 @@
+/// What the runtime needs from a terminal. One real backend (ncurses); tests
+/// render to `Screen` directly.
+public protocol Terminal: AnyObject {
+    /// Columns and rows now (after a resize, the new ones).
+    var size: (width: Int, height: Int) { get }
+    /// Shows `screen`, sending only what differs from `previous`.
+    func draw(_ screen: Screen, previous: Screen?, theme: Theme)
+    /// The next key, or nil when `timeoutMillis` passed without one.
+    func readKey(timeoutMillis: Int) -> Key?
+    /// Puts text on the clipboard of the user's terminal (OSC 52), over SSH too.
+    func copyToClipboard(_ text: String)
+}

@@ -1,0 +1,226 @@
+import HooktopCore
+import HooktopExport
+
+/// The TUI's one state transition: pure, returns the effects for the runtime.
+public func update(_ model: inout Model, _ message: Message) -> [Effect] {
+    switch message {
+    case .resized(let w, let h):
+        model.width = w
+        model.height = h
+        return [.loadPage(model.atNewest ? .newest : .shift(from: model.page.first?.id ?? 0, rows: 0), select: model.selected)]
+
+    case .pageLoaded(let rows, let atNewest, let select):
+        model.page = rows
+        model.atNewest = atNewest
+        model.selected = rows.isEmpty ? 0 : min(max(0, select), rows.count - 1)
+        if let first = rows.first, atNewest { model.newestID = max(model.newestID, first.id) }
+        return []
+
+    case .newRequests(let rows):
+        guard !rows.isEmpty else { return [] }
+        model.newestID = max(model.newestID, rows.map(\.id).max() ?? 0)
+        let now = Timestamp.now().seconds
+        for r in rows { recordRate(&model.stats, second: r.receivedAt.seconds, now: now) }
+        model.stats.total = model.stats.total.map { $0 + rows.count }
+        model.stats.signatureFailures = model.stats.signatureFailures.map {
+            $0 + rows.filter { $0.signature.status == .invalid || $0.signature.status == .expired }.count
+        }
+        let matching = rows.filter { row in model.filter.map { FilterEvaluator().matches($0, row) } ?? true }
+        model.matching = model.matching.map { $0 + matching.count }
+        if model.follow && model.atNewest && model.mode == .list {
+            return [.loadPage(.newest, select: 0)]
+        }
+        if model.atNewest && model.selected == 0 && !matching.isEmpty {
+            return [.loadPage(.newest, select: 0)]
+        }
+        return []
+
+    case .counted(let n):
+        model.matching = n
+        return []
+
+    case .statsLoaded(let stats):
+        var merged = stats
+        merged.perSecond = stats.perSecond
+        model.stats = merged
+        return []
+
+    case .detailLoaded(let request):
+        model.detail = request
+        return []
+
+    case .finished(let text):
+        model.message = text
+        return model.mode == .detail ? model.detail.map { [.loadDetail($0.id)] } ?? [] : []
+
+    case .failed(let text):
+        model.message = "error: " + text
+        return []
+
+    case .alert(let text):
+        model.banner = text
+        return []
+
+    case .key(let key):
+        return handleKey(&model, key)
+    }
+}
+
+private func recordRate(_ stats: inout Model.Stats, second: Int64, now: Int64) {
+    if now > stats.lastSecond {
+        let shift = Int(min(Int64(stats.perSecond.count), now - stats.lastSecond))
+        stats.perSecond = Array(stats.perSecond.dropFirst(shift)) + Array(repeating: 0, count: shift)
+        stats.lastSecond = now
+    }
+    let age = Int(now - second)
+    if age >= 0 && age < stats.perSecond.count { stats.perSecond[stats.perSecond.count - 1 - age] += 1 }
+}
+
+private func handleKey(_ model: inout Model, _ key: Key) -> [Effect] {
+    switch model.mode {
+    case .input(let input, let text, let returnTo):
+        return handleInput(&model, key, input: input, text: text, returnTo: returnTo)
+    case .help(let returnTo):
+        model.mode = returnTo == .detail ? .detail : .list
+        return []
+    case .list, .detail:
+        break
+    }
+    if case .click(_, let y) = key, model.mode == .list {
+        let row = y - model.headerLines - 1
+        if model.page.indices.contains(row) { model.selected = row }
+        return []
+    }
+    guard let command = KeyBinding.command(for: key, in: model.context) else { return [] }
+    model.message = nil
+    return run(command, &model)
+}
+
+private func run(_ command: Command, _ model: inout Model) -> [Effect] {
+    let inDetail = model.mode == .detail
+    switch command {
+    case .quit:
+        return [.quit]
+    case .help:
+        model.mode = .help(returnTo: model.context)
+        return []
+    case .moveDown:
+        if inDetail { model.detailScroll += 1; return [] }
+        model.follow = false
+        if model.selected + 1 < model.page.count { model.selected += 1; return [] }
+        // At the bottom of a full page: shift the window down one row.
+        guard model.page.count >= model.listRows, let first = model.page.first else { return [] }
+        return [.loadPage(.shift(from: first.id, rows: -1), select: Int.max)]
+    case .moveUp:
+        if inDetail { model.detailScroll = max(0, model.detailScroll - 1); return [] }
+        if model.selected > 0 { model.selected -= 1; return [] }
+        guard let first = model.page.first, !model.atNewest else { return [] }
+        return [.loadPage(.shift(from: first.id, rows: 1), select: 0)]
+    case .pageDown:
+        if inDetail { model.detailScroll += max(1, model.height - 4); return [] }
+        model.follow = false
+        guard let first = model.page.first else { return [] }
+        if model.page.count < model.listRows { model.selected = model.page.count - 1; return [] }
+        return [.loadPage(.shift(from: first.id, rows: -model.listRows), select: model.selected)]
+    case .pageUp:
+        if inDetail { model.detailScroll = max(0, model.detailScroll - max(1, model.height - 4)); return [] }
+        guard let first = model.page.first, !model.atNewest else { model.selected = 0; return [] }
+        return [.loadPage(.shift(from: first.id, rows: model.listRows), select: model.selected)]
+    case .top:
+        if inDetail { model.detailScroll = 0; return [] }
+        return [.loadPage(.newest, select: 0)]
+    case .bottom:
+        if inDetail { model.detailScroll = Int.max / 2; return [] }
+        model.follow = false
+        return [.loadPage(.oldest, select: Int.max)]
+    case .open:
+        guard let request = model.selectedRequest else { return [] }
+        model.mode = .detail
+        model.detail = nil
+        model.detailScroll = 0
+        return [.loadDetail(request.id)]
+    case .back:
+        model.mode = .list
+        model.detail = nil
+        return []
+    case .nextTab, .prevTab:
+        let tabs = Model.Tab.allCases
+        let i = tabs.firstIndex(of: model.tab) ?? 0
+        model.tab = tabs[(i + (command == .nextTab ? 1 : tabs.count - 1)) % tabs.count]
+        model.detailScroll = 0
+        return []
+    case .filter:
+        model.mode = .input(.filter, text: model.filterText, returnTo: model.context)
+        return []
+    case .follow:
+        model.follow.toggle()
+        model.message = model.follow ? "following new requests" : "follow off"
+        return model.follow ? [.loadPage(.newest, select: 0)] : []
+    case .replay, .retry:
+        guard let id = inDetail ? model.detail?.id : model.selectedRequest?.id else { return [] }
+        model.message = "\(command == .replay ? "replaying" : "retrying") #\(id)…"
+        return [command == .replay ? .replay(id) : .retry(id)]
+    case .export:
+        model.mode = .input(.export, text: "har:hooktop-export.har", returnTo: model.context)
+        return []
+    case .copyCurl:
+        guard let id = inDetail ? model.detail?.id : model.selectedRequest?.id else { return [] }
+        return [.copyCurl(id)]
+    case .nextTheme:
+        model.themeIndex = (model.themeIndex + 1) % max(1, model.themeNames.count)
+        model.message = "theme: \(model.themeNames[model.themeIndex])"
+        return []
+    case .wrap:
+        model.wrap.toggle()
+        return []
+    }
+}
+
+private func handleInput(_ model: inout Model, _ key: Key, input: Model.Input, text: String, returnTo: KeyContext) -> [Effect] {
+    let back: Model.Mode = returnTo == .detail ? .detail : .list
+    switch key {
+    case .escape, .ctrlC:
+        model.mode = back
+        return []
+    case .backspace:
+        model.mode = .input(input, text: String(text.dropLast()), returnTo: returnTo)
+        return []
+    case .char(let c):
+        model.mode = .input(input, text: text + String(c), returnTo: returnTo)
+        return []
+    case .enter:
+        model.mode = back
+        switch input {
+        case .filter:
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty {
+                model.filter = nil
+                model.filterText = ""
+            } else {
+                do {
+                    model.filter = try Filter.parse(trimmed)
+                    model.filterText = trimmed
+                } catch {
+                    model.mode = .input(.filter, text: text, returnTo: returnTo)
+                    model.message = "filter: \(error.message) at column \(error.column)"
+                    return []
+                }
+            }
+            model.message = nil
+            model.matching = nil
+            model.mode = .list
+            return [.loadPage(.newest, select: 0), .count]
+        case .export:
+            let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, ExportFormat(rawValue: parts[0]) != nil, !parts[1].isEmpty else {
+                model.mode = .input(.export, text: text, returnTo: returnTo)
+                model.message = "export: write FORMAT:FILE, FORMAT one of har, ndjson, curl, raw"
+                return []
+            }
+            model.message = "exporting…"
+            return [.export(format: parts[0], path: parts[1])]
+        }
+    default:
+        return []
+    }
+}

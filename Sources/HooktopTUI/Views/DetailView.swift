@@ -1,0 +1,129 @@
+import Foundation
+import HooktopCore
+
+/// One request: a summary line, the tabs, and the selected tab's lines.
+enum DetailView {
+    static func draw(_ model: Model, into screen: inout Screen) {
+        HeaderView.draw(model, into: &screen)
+        let top = model.headerLines
+        guard let r = model.detail else {
+            screen.put("loading…", x: 2, y: top + 1, role: .dim)
+            StatusBar.draw(model, into: &screen)
+            return
+        }
+        let (mark, markRole) = Marks.signature(r.signature.status)
+        screen.draw([
+            Span("#\(r.id) ", .highlight), Span(TerminalText.inline(r.method) + " ", Marks.method(r.method)),
+            Span(TerminalText.inline(r.target) + "  "), Span("\(r.response.status) ", Marks.status(r.response.status)),
+            Span("\(mark) \(r.signature.status.rawValue)", markRole),
+        ], x: 0, y: top)
+        var x = 0
+        for tab in Model.Tab.allCases {
+            let active = tab == model.tab
+            x += screen.put(active ? "[\(tab.rawValue)]" : " \(tab.rawValue) ", x: x, y: top + 1, role: active ? .tabActive : .tabInactive)
+            x += screen.put(" ", x: x, y: top + 1, role: .normal)
+        }
+        let contentTop = top + 2
+        let height = screen.height - 1 - contentTop
+        var lines = content(r, tab: model.tab)
+        if model.wrap { lines = lines.flatMap { Layout.wrap($0, width: screen.width - 1) } }
+        let maxScroll = max(0, lines.count - height)
+        let scroll = min(model.detailScroll, maxScroll)
+        for (i, line) in lines.dropFirst(scroll).prefix(height).enumerated() {
+            let used = screen.draw(line, x: 0, y: contentTop + i)
+            if !model.wrap, used >= screen.width - 1, CharWidth.of(line.map(\.text).joined()) > screen.width {
+                screen.put("…", x: screen.width - 1, y: contentTop + i, role: .dim)
+            }
+        }
+        if lines.count > height {
+            screen.put("\(scroll + 1)–\(min(lines.count, scroll + height))/\(lines.count)", x: max(0, screen.width - 16), y: top + 1, role: .dim)
+        }
+        StatusBar.draw(model, into: &screen)
+    }
+
+    static func content(_ r: CapturedRequest, tab: Model.Tab) -> [Line] {
+        switch tab {
+        case .overview: return overview(r)
+        case .headers:
+            return r.headers.map { [Span(TerminalText.inline($0.name), .jsonKey), Span(": ", .jsonPunct), Span(TerminalText.inline($0.value))] }
+        case .body:
+            return BodyFormatter.lines(body: r.body, contentType: r.headers.first("Content-Type"), truncated: r.bodyTruncated)
+        case .signature:
+            return signature(r)
+        case .deliveries:
+            return deliveries(r)
+        case .raw:
+            var text = "\(r.method) \(r.target) \(r.version)\r\n" + r.headers.wireEncoded + "\r\n"
+            text = TerminalText.block(Array(text.utf8) + r.body)
+            return text.split(separator: "\n", omittingEmptySubsequences: false).map {
+                [Span($0.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\t", with: "    "))]
+            }
+        }
+    }
+
+    static func field(_ name: String, _ value: String, _ role: Role = .normal) -> Line {
+        [Span(Layout.fit(name, 12), .dim), Span(value, role)]
+    }
+
+    static func overview(_ r: CapturedRequest) -> [Line] {
+        var out: [Line] = [
+            field("received", "\(r.receivedAt.iso8601) from \(r.remote)"),
+            field("request", "\(TerminalText.inline(r.method)) \(TerminalText.inline(r.target)) \(r.version)", Marks.method(r.method)),
+            field("body", ByteSize.describe(r.bodySize) + (r.bodyTruncated ? " (truncated)" : "")
+                  + (r.headers.first("Content-Type").map { "  " + TerminalText.inline($0) } ?? "")),
+            field("source", r.source.map(TerminalText.inline) ?? "–"),
+            field("signature", "\(Marks.signature(r.signature.status).0) \(r.signature.status.rawValue)"
+                  + (r.signature.scheme.map { " (\($0))" } ?? ""), Marks.signature(r.signature.status).1),
+            field("answered", "\(r.response.status) in " + String(format: "%.1f ms", Double(r.response.durationMicros) / 1000),
+                  Marks.status(r.response.status)),
+            field("delivery", r.deliveryState.rawValue + (r.targetURL.map { " → " + TerminalText.inline($0) } ?? ""), Marks.delivery(r.deliveryState)),
+        ]
+        if let next = r.nextAttemptAt, r.deliveryState == .retrying { out.append(field("next try", next.iso8601)) }
+        if let note = r.deliveryNote { out.append(field("", TerminalText.inline(note), .deliveryFailed)) }
+        if let dup = r.duplicateOf { out.append(field("duplicate", "same delivery id as #\(dup): \(TerminalText.inline(r.deliveryID ?? ""))", .duplicate)) }
+        let query = FormPairs.decode(r.query)
+        if !query.isEmpty {
+            out.append([])
+            out.append([Span("query parameters", .dim)])
+            let keyWidth = min(20, query.map { CharWidth.of(TerminalText.inline($0.0)) }.max() ?? 0)
+            for (key, value) in query {
+                // The parts of an OAuth redirect a person looks for first.
+                let important = ["code", "state", "error", "error_description", "id_token", "access_token"].contains(key)
+                out.append([Span("  " + Layout.fit(TerminalText.inline(key), keyWidth), important ? .highlight : .jsonKey), Span(" = ", .jsonPunct),
+                            Span(TerminalText.inline(value), key.hasPrefix("error") ? .error : (important ? .highlight : .jsonString))])
+            }
+        }
+        return out
+    }
+
+    static func signature(_ r: CapturedRequest) -> [Line] {
+        let (mark, role) = Marks.signature(r.signature.status)
+        var out: [Line] = [
+            field("scheme", r.signature.scheme ?? "none detected"),
+            field("status", "\(mark) \(r.signature.status.rawValue)", role),
+        ]
+        if let detail = r.signature.detail {
+            out.append([])
+            for part in detail.components(separatedBy: "; ") { out.append([Span("• ", .dim), Span(TerminalText.inline(part))]) }
+        }
+        return out
+    }
+
+    static func deliveries(_ r: CapturedRequest) -> [Line] {
+        guard !r.deliveries.isEmpty else {
+            return [[Span(r.targetURL == nil ? "No target: start with --forward-to URL or set forward_to in a source." : "No attempt yet.", .dim)]]
+        }
+        var out: [Line] = []
+        for d in r.deliveries {
+            let outcome: Span = d.status.map { Span("HTTP \($0)", Marks.status($0)) } ?? Span(TerminalText.inline(d.error ?? "no answer"), .deliveryFailed)
+            out.append([Span("#\(d.attempt) ", .highlight), Span(Layout.fit(d.kind.rawValue, 8), .dim), Span(d.startedAt.iso8601 + "  "),
+                        outcome, Span(String(format: "  %.1f ms", Double(d.durationMicros) / 1000), .dim)])
+            out.append([Span("   " + TerminalText.inline(d.url), .dim)])
+            if !d.responseBody.isEmpty {
+                let preview = TerminalText.inline(String(decoding: d.responseBody.prefix(200), as: UTF8.self))
+                out.append([Span("   ← ", .dim), Span(preview)])
+            }
+        }
+        return out
+    }
+}

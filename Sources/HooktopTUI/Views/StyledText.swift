@@ -1,0 +1,82 @@
+/// A run of text with one role, and a line of them. Payload text must be
+/// made safe (`TerminalText`) before it becomes a span.
+public struct Span: Equatable, Sendable {
+    public var text: String
+    public var role: Role
+    public init(_ text: String, _ role: Role = .normal) {
+        self.text = text
+        self.role = role
+    }
+}
+
+public typealias Line = [Span]
+
+extension Screen {
+    /// Draws spans left to right from x, clipped at `maxWidth`; returns the columns used.
+    @discardableResult
+    mutating func draw(_ line: Line, x: Int, y: Int, maxWidth: Int? = nil) -> Int {
+        var col = x
+        let limit = x + (maxWidth ?? (width - x))
+        for span in line where col < limit {
+            col += put(span.text, x: col, y: y, role: span.role, maxWidth: limit - col)
+        }
+        return col - x
+    }
+}
+
+enum Layout {
+    /// Pads or cuts text to exactly `width` columns (an ellipsis marks a cut).
+    static func fit(_ text: String, _ width: Int, alignRight: Bool = false) -> String {
+        guard width > 0 else { return "" }
+        let w = CharWidth.of(text)
+        if w <= width {
+            let pad = String(repeating: " ", count: width - w)
+            return alignRight ? pad + text : text + pad
+        }
+        var out = ""
+        var used = 0
+        for ch in text {
+            let cw = CharWidth.of(ch)
+            if used + cw > width - 1 { break }
+            out.append(ch)
+            used += cw
+        }
+        return out + "…" + String(repeating: " ", count: max(0, width - 1 - used))
+    }
+
+    /// Splits a line into pieces of at most `width` columns.
+    static func wrap(_ line: Line, width: Int) -> [Line] {
+        guard width > 0 else { return [line] }
+        var out: [Line] = []
+        var current: Line = []
+        var used = 0
+        for span in line {
+            var piece = ""
+            for ch in span.text {
+                let w = CharWidth.of(ch)
+                if used + w > width {
+                    if !piece.isEmpty { current.append(Span(piece, span.role)) }
+                    out.append(current)
+                    current = []
+                    piece = ""
+                    used = 0
+                }
+                piece.append(ch)
+                used += w
+            }
+            if !piece.isEmpty { current.append(Span(piece, span.role)) }
+        }
+        out.append(current)
+        return out
+    }
+
+    static func thousands(_ n: Int) -> String {
+        let s = String(n)
+        var out = ""
+        for (i, ch) in s.reversed().enumerated() {
+            if i > 0 && i % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return String(out.reversed())
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import HooktopCapture
+import HooktopCore
+import HooktopCurses
+import HooktopDelivery
+import HooktopStore
+import HooktopTUI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `hooktop tui`: the dashboard attached to a database that `serve` processes write.
+struct Tui: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The dashboard, attached to a database written by hooktop serve.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: ArgumentHelp("Theme name (a file in themes/ or $XDG_CONFIG_HOME/hooktop/themes/).", valueName: "name"))
+    var theme: String?
+
+    func run() throws {
+        let config = try database.loadConfig()
+        let path = database.path(config)
+        let writer = try cli { () throws(StoreError) in try StoreWriter(StoreConfiguration(path: path)) }
+        defer { writer.close() }
+        try Dashboard.run(path: path, listening: nil, config: config, writer: writer, theme: theme)
+    }
+}
+
+/// Wires the TUI runtime to the store, the delivery code and the curses backend.
+enum Dashboard {
+    static func run(path: String, listening: String?, config: Config, writer: StoreWriter, theme: String?) throws {
+        guard isatty(0) != 0 && isatty(1) != 0 else {
+            throw CLIError("the dashboard needs a terminal; use `hooktop serve` and `hooktop list` from scripts")
+        }
+        let data = try cli { () throws(StoreError) in try TUIData(path: path) }
+        var (themes, errors) = Theme.loadAll(from: themeFolders())
+        if themes.isEmpty { themes = [.monochrome] }
+        if let theme {
+            guard let i = themes.firstIndex(where: { $0.name == theme }) else {
+                throw CLIError("no theme named '\(theme)' (found: \(themes.map(\.name).joined(separator: ", ")))")
+            }
+            themes.insert(themes.remove(at: i), at: 0)
+        }
+        let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+        var model = Model(width: 80, height: 24, listening: listening, databasePath: path)
+        model.message = errors.first.map { "theme error: \($0)" }
+        let actions = makeActions(path: path, config: config, writer: writer)
+
+        let stop = StopFlag()
+        let sources = [SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.set() }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        let terminal = CursesTerminal(noColor: noColor)
+        defer { terminal.end() }
+        Runtime(model: model, data: data, terminal: terminal, themes: noColor ? [.monochrome] : themes, actions: actions,
+                stopRequested: { stop.isSet }).run()
+    }
+
+    static func themeFolders() -> [String] {
+        let env = ProcessInfo.processInfo.environment
+        var folders: [String] = []
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        // .build/<config>/hooktop -> the repository's themes/ folder; then the working directory.
+        folders.append(exe.appendingPathComponent("../../themes").standardized.path)
+        folders.append(exe.appendingPathComponent("../../../themes").standardized.path)
+        folders.append(exe.appendingPathComponent("../share/hooktop/themes").standardized.path)
+        folders.append(FileManager.default.currentDirectoryPath + "/themes")
+        if let extra = env["HOOKTOP_THEMES"] { folders.append(extra) }
+        let config = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.config")
+        folders.append(config + "/hooktop/themes")
+        return folders
+    }
+
+    static func makeActions(path: String, config: Config, writer: StoreWriter) -> TUIActions {
+        let transport = AsyncHTTPTransport()
+        let actions = DeliveryActions(forwarder: Forwarder(transport: transport, timeoutMicros: config.delivery.timeoutMicros),
+                                      ledger: StoreLedger(writer: writer, path: path),
+                                      schedule: RetrySchedule(delaysMicros: config.delivery.scheduleMicros))
+        @Sendable func describe(_ attempt: DeliveryAttempt) -> Result<String, ActionFailure> {
+            let ms = String(format: "%.1f ms", Double(attempt.durationMicros) / 1000)
+            if let status = attempt.status {
+                return (200..<300).contains(status) ? .success("\(status) in \(ms)") : .failure(ActionFailure("HTTP \(status) in \(ms)"))
+            }
+            return .failure(ActionFailure(attempt.error ?? "no answer"))
+        }
+        @Sendable func load(_ id: Int64) throws -> CapturedRequest { try StoreReader(path: path).request(id: id) }
+        return TUIActions(replay: { id in
+            do { return describe(try await actions.replay(try load(id), to: nil)) } catch {
+                return .failure(ActionFailure("\(error)"))
+            }
+        }, retry: { id in
+            do { return describe(try await actions.retry(try load(id))) } catch {
+                return .failure(ActionFailure("\(error)"))
+            }
+        })
+    }
+}
+
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
