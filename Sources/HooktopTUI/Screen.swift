@@ -48,8 +48,9 @@ public struct Screen: Equatable, Sendable {
 
     /// Paints a run of cells with a role (a selection bar, a header line), keeping their text.
     public mutating func fill(y: Int, from x: Int = 0, to end: Int? = nil, role: Role) {
-        guard y >= 0, y < height else { return }
-        for col in max(0, x)..<min(width, end ?? width) { cells[y * width + col].role = role }
+        let from = max(0, x), to = min(width, end ?? width)
+        guard y >= 0, y < height, from < to else { return }
+        for col in from..<to { cells[y * width + col].role = role }
     }
 
     public mutating func clearLine(_ y: Int, role: Role = .normal) {

@@ -24,7 +24,7 @@ enum DetailView {
             x += screen.put(" ", x: x, y: top + 1, role: .normal)
         }
         let contentTop = top + 2
-        let height = screen.height - 1 - contentTop
+        let height = max(0, screen.height - 1 - contentTop)
         var lines = content(r, tab: model.tab)
         if model.wrap { lines = lines.flatMap { Layout.wrap($0, width: screen.width - 1) } }
         let maxScroll = max(0, lines.count - height)

@@ -58,13 +58,14 @@ enum HeaderView {
         screen.clearLine(0, role: .header)
         var line: Line = [Span(" hooktop ", .headerAccent)]
         line.append(Span(model.listening.map { " ● \($0) " } ?? " attached ", .header))
-        line.append(Span(" db \(shortPath(model.databasePath, screen.width / 4)) ", .header))
+        let narrow = screen.width < 100
+        line.append(Span(" db \(shortPath(model.databasePath, narrow ? screen.width / 7 : screen.width / 4)) ", .header))
         let total = model.stats.total.map { Layout.thousands($0) } ?? "…"
         line.append(Span(" \(total) req ", .header))
-        let recent = Array(model.stats.perSecond.suffix(10))
+        let recent = Array(model.stats.perSecond.suffix(narrow ? 6 : 12))
         line.append(Span(" " + Marks.sparkline(recent) + " \(recent.last ?? 0)/s ", .header))
-        if let bad = model.stats.signatureFailures, bad > 0 { line.append(Span(" ✗ \(Layout.thousands(bad)) sig ", .sigInvalid)) }
-        if let failing = model.stats.failingDeliveries, failing > 0 { line.append(Span(" ⚠ \(Layout.thousands(failing)) failing ", .deliveryFailed)) }
+        if let bad = model.stats.signatureFailures, bad > 0 { line.append(Span(" ✗\(Layout.thousands(bad)) sig ", .sigInvalid)) }
+        if let failing = model.stats.failingDeliveries, failing > 0 { line.append(Span(" ⚠\(Layout.thousands(failing)) failing ", .deliveryFailed)) }
         if !model.follow { line.append(Span(" paused ", .header)) }
         screen.draw(line, x: 0, y: 0)
         screen.fill(y: 0, role: .header)
@@ -80,7 +81,7 @@ enum HeaderView {
     }
 
     static func shortPath(_ path: String, _ width: Int) -> String {
-        CharWidth.of(path) <= max(12, width) ? path : "…" + String(path.suffix(max(11, width - 1)))
+        CharWidth.of(path) <= max(10, width) ? path : "…" + String(path.suffix(max(9, width - 1)))
     }
 }
 
@@ -98,18 +99,21 @@ enum StatusBar {
             }
             return
         }
-        var line: Line = []
-        for binding in KeyBinding.table where binding.inStatusLine && binding.contexts.contains(model.context) {
-            line.append(Span(" \(binding.label) ", .statusKey))
-            line.append(Span(shortHelp(binding.command) + " ", .statusBar))
-        }
-        var x = screen.draw(line, x: 0, y: y)
         var right = ""
         if let message = model.message { right = message }
         else if !model.filterText.isEmpty { right = "filter: " + TerminalText.inline(model.filterText) + (model.matching.map { " (\(Layout.thousands($0)))" } ?? "") }
+        let rightWidth = min(CharWidth.of(right), screen.width)
+        // Key hints fill what the message leaves free.
+        var x = 0
+        for binding in KeyBinding.table where binding.inStatusLine && binding.contexts.contains(model.context) {
+            let hint: Line = [Span(" \(binding.label) ", .statusKey), Span(shortHelp(binding.command) + " ", .statusBar)]
+            let w = hint.reduce(0) { $0 + CharWidth.of($1.text) }
+            if x + w > screen.width - rightWidth - 1 { break }
+            x += screen.draw(hint, x: x, y: y)
+        }
         if !right.isEmpty {
-            x = max(x + 1, screen.width - CharWidth.of(right) - 1)
-            screen.put(right, x: x, y: y, role: model.message?.hasPrefix("error") == true ? .error : .statusBar)
+            screen.put(right, x: max(x + 1, screen.width - rightWidth), y: y,
+                       role: model.message?.hasPrefix("error") == true || model.message?.hasPrefix("filter:") == true ? .error : .statusBar)
         }
     }
 
@@ -132,6 +136,10 @@ enum StatusBar {
 enum HelpView {
     static func draw(_ model: Model, into screen: inout Screen) {
         let rows = KeyBinding.table
+        guard screen.width >= 30, screen.height >= 8 else {
+            screen.put("keys: see `hooktop --help` (window too small)", x: 0, y: 0, role: .banner)
+            return
+        }
         let boxWidth = min(screen.width - 4, 60)
         let boxHeight = min(screen.height - 2, rows.count + 4)
         let x0 = (screen.width - boxWidth) / 2, y0 = max(1, (screen.height - boxHeight) / 2)

@@ -1,0 +1,118 @@
+import Foundation
+import HooktopCore
+import HooktopStore
+import HooktopTesting
+@testable import HooktopTUI
+import XCTest
+
+/// The real runtime on a real database, driven by a script of keys.
+final class KeyScriptTests: XCTestCase {
+    private var dir: TempDirectory!
+    private var path: String { dir.file("tui.sqlite") }
+
+    override func setUpWithError() throws {
+        dir = TempDirectory("tui")
+        let importer = try StoreImporter(StoreConfiguration(path: path))
+        for i in 1...60 {
+            var r = Fixtures.request(target: "/hook/\(i)", body: Array(#"{"n":\#(i),"msg":"hello \#(i)"}"#.utf8),
+                                     headers: [("Content-Type", "application/json")])
+            if i % 10 == 0 { r.signature = SignatureResult(scheme: "stripe", status: .invalid, detail: "bad") }
+            try importer.add(r)
+        }
+        try importer.finish()
+    }
+
+    final class Calls: @unchecked Sendable {
+        let lock = NSLock()
+        var replayed: [Int64] = []
+        var retried: [Int64] = []
+    }
+
+    func run(_ keys: [Key?], width: Int = 80, height: Int = 24, calls: Calls = Calls()) throws -> ScriptedTerminal {
+        let terminal = ScriptedTerminal(width: width, height: height, keys: keys)
+        let actions = TUIActions(replay: { id in calls.lock.withLock { calls.replayed.append(id) }; return .success("200 in 1.0 ms") },
+                                 retry: { id in calls.lock.withLock { calls.retried.append(id) }; return .failure(ActionFailure("HTTP 503")) })
+        let runtime = Runtime(model: Model(width: width, height: height, listening: nil, databasePath: path),
+                              data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: actions)
+        runtime.run()
+        return terminal
+    }
+
+    func testNewestFirstAndMovingSelection() throws {
+        let t = try run(ScriptedTerminal.keys("jj"))
+        let text = try XCTUnwrap(t.screen?.text)
+        XCTAssertTrue(text.contains("/hook/60"))
+        let selected = try XCTUnwrap(t.screen.flatMap { s in (0..<s.height).first { s[2, $0].role == .selection } })
+        XCTAssertTrue((0..<80).map { t.screen![$0, selected].text }.joined().contains("/hook/58"))
+    }
+
+    func testOpenShowsTheBodyAndEscGoesBack() throws {
+        let t = try run(ScriptedTerminal.keys("j\r\t\t"))
+        let text = try XCTUnwrap(t.screen?.text)
+        XCTAssertTrue(text.contains("[Body]"))
+        XCTAssertTrue(text.contains(#""msg": "hello 59""#), text)
+        let back = try run(ScriptedTerminal.keys("j\r\u{1b}"))
+        XCTAssertTrue(back.screen!.text.contains("ID TIME"))
+    }
+
+    func testScrollingPastThePageLoadsMoreAndGoesToTheOldest() throws {
+        let t = try run(Array(repeating: Key.char("j"), count: 30))
+        let text = try XCTUnwrap(t.screen?.text)
+        XCTAssertTrue(text.contains("/hook/30 "), text)
+        XCTAssertFalse(text.contains("/hook/60 "))
+        let bottom = try run([.char("G")])
+        XCTAssertTrue(bottom.screen!.text.contains("/hook/1 "))
+        let top = try run([.char("G"), .char("g")])
+        XCTAssertTrue(top.screen!.text.contains("/hook/60 "))
+        let paged = try run([.pageDown, .pageDown, .pageUp])
+        XCTAssertTrue(paged.screen!.text.contains("/hook/40 "), paged.screen!.text)
+    }
+
+    func testFilterNarrowsTheListAndBadFiltersPointAtTheColumn() throws {
+        let t = try run([.char("/")] + ScriptedTerminal.keys("~sig invalid\r"))
+        let text = try XCTUnwrap(t.screen?.text)
+        XCTAssertTrue(text.contains("/hook/60 ") && text.contains("/hook/10 "))
+        XCTAssertFalse(text.contains("/hook/59 "))
+        XCTAssertTrue(text.contains("filter: ~sig invalid (6)"), text)
+        let bad = try run([.char("/")] + ScriptedTerminal.keys("~m\r"))
+        XCTAssertTrue(bad.screen!.text.contains("filter: expected a value after ~m at column 3"), bad.screen!.text)
+    }
+
+    func testReplayRetryCopyAndHelpKeys() throws {
+        let calls = Calls()
+        let t = try run(ScriptedTerminal.keys("jrR") + [nil, nil, .char("y")], calls: calls)
+        XCTAssertEqual(calls.replayed, [59])
+        XCTAssertEqual(calls.retried, [59])
+        XCTAssertEqual(t.copied.count, 1)
+        XCTAssertTrue(t.copied[0].hasPrefix("curl -sS --http1.1 --path-as-is -X 'POST' 'http://localhost/hook/59'"), t.copied[0])
+        let help = try run([.char("?")])
+        XCTAssertTrue(help.screen!.text.contains("copy as curl (OSC 52)"))
+    }
+
+    func testNewRequestsAppearWhileFollowing() throws {
+        let terminal = ScriptedTerminal(width: 80, height: 24, keys: [nil, nil, nil])
+        let path = self.path
+        terminal.beforeKey = { n in
+            guard n == 1 else { return }
+            let writer = try! StoreWriter(StoreConfiguration(path: path))
+            let done = DispatchSemaphore(value: 0)
+            writer.submit(Fixtures.request(target: "/brand-new")) { _ in done.signal() }
+            done.wait()
+            writer.close()
+        }
+        let runtime = Runtime(model: Model(width: 80, height: 24, listening: nil, databasePath: path),
+                              data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: .none)
+        runtime.run()
+        let text = try XCTUnwrap(terminal.screen?.text)
+        XCTAssertTrue(text.contains("/brand-new"), text)
+        XCTAssertTrue(text.contains("61 req"), text)
+    }
+
+    func testExportKeyWritesTheFilteredRequests() throws {
+        let out = dir.file("e.ndjson")
+        let t = try run([.char("/")] + ScriptedTerminal.keys("~sig invalid\r") + [.char("e")]
+                        + Array(repeating: Key.backspace, count: 40) + ScriptedTerminal.keys("ndjson:\(out)\r"))
+        XCTAssertTrue(t.screen!.text.contains("exported 6 requests"), t.screen!.text)
+        XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").count, 6)
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import HooktopCore
+import HooktopStore
+import HooktopTesting
+@testable import HooktopTUI
+import XCTest
+
+/// Fixed requests, so screens are the same on every run.
+enum TUIFixtures {
+    static let base = Timestamp(microseconds: 1_795_907_527_473_000)  // 2026-11-28T23:12:07.473Z
+
+    static var requests: [CapturedRequest] {
+        var stripe = CapturedRequest(
+            id: 3, receivedAt: base.adding(microseconds: 2_000_000), remote: "203.0.113.7:50266", method: "POST",
+            target: "/stripe/events?attempt=1",
+            headers: HeaderList([("Host", "hooks.example.com"), ("Content-Type", "application/json"),
+                                 ("Stripe-Signature", "t=1795907529,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd")]),
+            body: Array(#"{"id":"evt_1NXx","type":"invoice.paid","data":{"amount":2000,"paid":true,"lines":[1,2.5,null],"name":"Zoë 日本"}}"#.utf8),
+            source: "stripe", signature: SignatureResult(scheme: "stripe", status: .invalid,
+                detail: "no signature matches the secret; signed content is {t}.{body}; received 5257a869…d8bd; expected 9f86d081…0f00"),
+            deliveryState: .retrying)
+        stripe.targetURL = "http://localhost:3000/webhooks/stripe/events?attempt=1"
+        stripe.deliveries = [
+            DeliveryAttempt(attempt: 1, kind: .forward, url: stripe.targetURL!, startedAt: base.adding(microseconds: 2_010_000),
+                            durationMicros: 12_500, status: 500, error: nil, responseBody: Array("Internal Server Error".utf8)),
+            DeliveryAttempt(attempt: 2, kind: .retry, url: stripe.targetURL!, startedAt: base.adding(microseconds: 7_010_000),
+                            durationMicros: 2_100, status: nil, error: "connection refused"),
+        ]
+        stripe.nextAttemptAt = base.adding(microseconds: 307_010_000)
+        let oauth = CapturedRequest(
+            id: 2, receivedAt: base.adding(microseconds: 1_000_000), remote: "127.0.0.1:40001", method: "GET",
+            target: "/oauth/callback?code=4%2F0AX4XfWh&state=af0ifjsldkj&scope=email",
+            headers: HeaderList([("Host", "localhost:8080"), ("User-Agent", "Mozilla/5.0")]), body: [],
+            signature: .none)
+        let form = CapturedRequest(
+            id: 1, receivedAt: base, remote: "127.0.0.1:40000", method: "POST", target: "/twilio/sms",
+            headers: HeaderList([("Host", "hooks.example.com"), ("Content-Type", "application/x-www-form-urlencoded"),
+                                 ("X-Twilio-Signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8=")]),
+            body: Array("From=%2B14158675309&Body=Hello+there&To=%2B18005551212".utf8),
+            source: "twilio", signature: SignatureResult(scheme: "twilio", status: .valid, detail: "signature matches"),
+            response: RecordedResponse(status: 204, headers: HeaderList(), body: []))
+        return [stripe, oauth, form]
+    }
+
+    static func model(width: Int, height: Int) -> Model {
+        var m = Model(width: width, height: height, listening: "127.0.0.1:8080", databasePath: "/home/op/.local/state/hooktop/hooktop.sqlite")
+        m.page = requests
+        m.newestID = 3
+        m.stats.total = 3
+        m.stats.signatureFailures = 1
+        m.stats.failingDeliveries = 1
+        m.stats.perSecond = Array(repeating: 0, count: 27) + [1, 0, 2]
+        m.matching = 3
+        return m
+    }
+}
+
+final class SnapshotTests: XCTestCase {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+
+    /// Compares with `Snapshots/NAME.txt`; HOOKTOP_RECORD_SNAPSHOTS=1 writes it instead.
+    func assertSnapshot(_ screen: Screen, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let url = Self.folder.appendingPathComponent(name + ".txt")
+        let text = screen.text + "\n"
+        if ProcessInfo.processInfo.environment["HOOKTOP_RECORD_SNAPSHOTS"] == "1" {
+            try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try String(contentsOf: url, encoding: .utf8)
+        XCTAssertEqual(text, expected, "snapshot \(name) differs; re-record with HOOKTOP_RECORD_SNAPSHOTS=1", file: file, line: line)
+    }
+
+    func testListAt80x24And120x40() throws {
+        try assertSnapshot(Render.screen(TUIFixtures.model(width: 80, height: 24)), "list-80x24")
+        try assertSnapshot(Render.screen(TUIFixtures.model(width: 120, height: 40)), "list-120x40")
+    }
+
+    func testEveryTabAt80x24And120x40() throws {
+        for (w, h) in [(80, 24), (120, 40)] {
+            for (i, tab) in Model.Tab.allCases.enumerated() {
+                for request in [TUIFixtures.requests[0], TUIFixtures.requests[1], TUIFixtures.requests[2]] where i == 0 || request.id == 3 || (tab == .body && request.id == 1) {
+                    var m = TUIFixtures.model(width: w, height: h)
+                    m.mode = .detail
+                    m.detail = request
+                    m.tab = tab
+                    try assertSnapshot(Render.screen(m), "detail-\(request.id)-\(tab.rawValue.lowercased())-\(w)x\(h)")
+                }
+            }
+        }
+    }
+
+    func testHelpAndFilterPrompt() throws {
+        for (w, h) in [(80, 24), (120, 40)] {
+            var m = TUIFixtures.model(width: w, height: h)
+            m.mode = .help(returnTo: .list)
+            try assertSnapshot(Render.screen(m), "help-\(w)x\(h)")
+        }
+        var m = TUIFixtures.model(width: 80, height: 24)
+        m.mode = .input(.filter, text: "~m POST & ~sig invalid", returnTo: .list)
+        try assertSnapshot(Render.screen(m), "filter-prompt-80x24")
+    }
+
+    func testRendersAtTinySizesWithoutCrashing() {
+        for (w, h) in [(1, 1), (10, 3), (20, 5), (0, 0)] {
+            var m = TUIFixtures.model(width: w, height: h)
+            _ = Render.screen(m)
+            m.mode = .detail
+            m.detail = TUIFixtures.requests[0]
+            _ = Render.screen(m)
+            m.mode = .help(returnTo: .detail)
+            _ = Render.screen(m)
+        }
+    }
+}
+
+final class SanitizerTests: XCTestCase {
+    /// A request made of escape sequences and invalid UTF-8, shown on every
+    /// tab: no cell may hold a control character.
+    func testHostilePayloadsAreDrawnAsPlaceholders() {
+        let hostile: [UInt8] = Array("\u{1b}]52;c;cHduZWQ=\u{07}\u{1b}[2J\u{1b}[31mred\u{9b}0m\r\u{8}\u{0}".utf8) + [0xff, 0xc0, 0x1b, 0x5b, 0x41]
+        let request = CapturedRequest(id: 9, receivedAt: TUIFixtures.base, remote: "x", method: "POST",
+                                      target: "/evil?q=%1b%5b2J", headers: HeaderList([("X-Evil", "\u{1b}[1;31m"), ("Content-Type", "text/plain")]),
+                                      body: hostile)
+        for type in ["text/plain", "application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/octet-stream"] {
+            var r = request
+            r.headers = HeaderList([("Content-Type", type), ("X-Evil", "\u{1b}[1;31m")])
+            var m = TUIFixtures.model(width: 80, height: 24)
+            m.page = [r]
+            for mode in [Model.Mode.list, .detail] {
+                m.mode = mode
+                m.detail = r
+                for tab in Model.Tab.allCases {
+                    m.tab = tab
+                    let screen = Render.screen(m)
+                    for cell in screen.cells {
+                        XCTAssertFalse(cell.text.unicodeScalars.contains { $0.value < 0x20 || ($0.value >= 0x7F && $0.value < 0xA0) },
+                                       "control character on \(tab) for \(type)")
+                    }
+                }
+            }
+        }
+        var m = TUIFixtures.model(width: 80, height: 24)
+        m.mode = .detail
+        m.detail = request
+        m.tab = .raw
+        XCTAssertTrue(Render.screen(m).text.contains("\\x1b]52;c;cHduZWQ=\\x07"))
+    }
+
+    func testWideCharactersKeepColumnsAligned() {
+        var r = TUIFixtures.requests[2]
+        r.target = "/日本語/エンドポイント/👍🏽"
+        var m = TUIFixtures.model(width: 80, height: 24)
+        m.page = [r, TUIFixtures.requests[1]]
+        let screen = Render.screen(m)
+        // The status column starts at the same cell on both rows.
+        let rows = [2, 3].map { y in (0..<80).map { screen[$0, y].text }.joined() }
+        XCTAssertEqual(CharWidth.of(rows[0]), CharWidth.of(rows[1]))
+        XCTAssertEqual(CharWidth.of("日本"), 4)
+        XCTAssertEqual(CharWidth.of("👍🏽"), 2)
+        XCTAssertEqual(CharWidth.of("é"), 1)
+    }
+}
+
+final class ThemeTests: XCTestCase {
+    func testEveryShippedThemeLoadsWithFallbacks() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../themes").standardized.path
+        let (themes, errors) = Theme.loadAll(from: [folder])
+        XCTAssertEqual(errors, [])
+        XCTAssertEqual(Set(themes.map(\.name)), ["default", "light", "solarized-dark", "high-contrast", "monochrome"])
+        XCTAssertEqual(themes.first?.name, "default")
+        for theme in themes {
+            XCTAssertNotNil(theme.styles[.normal], theme.name)
+            for (role, style) in theme.styles {
+                if let fg8 = style.fg8 { XCTAssertTrue((0...7).contains(fg8), "\(theme.name) \(role)") }
+                if let bg8 = style.bg8 { XCTAssertTrue((0...7).contains(bg8), "\(theme.name) \(role)") }
+                if style.fg != nil { XCTAssertNotNil(style.fg8, "\(theme.name) \(role) has no 8-colour foreground") }
+                if style.bg != nil { XCTAssertNotNil(style.bg8, "\(theme.name) \(role) has no 8-colour background") }
+            }
+        }
+    }
+
+    func testThemeErrorsNameTheLine() {
+        XCTAssertThrowsError(try Theme.load("[roles]\nnormal = {}\nbogus = { fg = \"red\" }\n", name: "t", file: "t.toml")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("t.toml:3: unknown role 'bogus'"), "\(error)")
+        }
+        XCTAssertThrowsError(try Theme.load("[roles]\nnormal = { fg = \"chartreuse-ish\" }\n", name: "t", file: "t.toml")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("t.toml:2: 'chartreuse-ish' is not a colour"), "\(error)")
+        }
+        XCTAssertEqual(Theme.nearestBasic(196), 1, "bright red maps to red")
+        XCTAssertEqual(Theme.nearestBasic(231), 7)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import HooktopTesting
+import XCTest
+
+/// The built binary in a real terminal (tmux): list visible, open a request,
+/// see its body, a new request appears live, quit cleanly.
+final class TmuxTests: XCTestCase {
+    private func tmux(_ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["tmux"] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private func waitForPane(_ session: String, toContain text: String, timeout: TimeInterval = 10) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var pane = ""
+        while Date() < deadline {
+            pane = try tmux(["capture-pane", "-p", "-t", session])
+            if pane.contains(text) { return pane }
+            usleep(50_000)
+        }
+        XCTFail("the pane never showed \(text):\n\(pane)")
+        return pane
+    }
+
+    func testDashboardInARealTerminal() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw XCTSkip("tmux is not installed") }
+        let dir = TempDirectory("tmux")
+        let db = dir.file("t.sqlite")
+        let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        _ = try curl(["-H", "Content-Type: application/json", "--data-binary", #"{"event":"payment.captured","amount":4200}"#,
+                      "http://127.0.0.1:\(daemon.port)/shop/hooks"])
+        let evil = dir.file("evil")
+        try Data("\u{1b}]0;pwned\u{07}\u{1b}[2J\u{1b}[31mred".utf8).write(to: URL(fileURLWithPath: evil))
+        _ = try curl(["--data-binary", "@\(evil)", "http://127.0.0.1:\(daemon.port)/evil"])
+
+        let session = "hooktop-test-\(getpid())"
+        let exitFile = dir.file("exit")
+        _ = try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+                      "\(HooktopBinary.path) tui --db \(db); echo $? > \(exitFile)"])
+        defer { _ = try? tmux(["kill-session", "-t", session]) }
+
+        var pane = try waitForPane(session, toContain: "/shop/hooks")
+        XCTAssertTrue(pane.contains("attached"), pane)
+        XCTAssertTrue(pane.contains("/evil"))
+
+        // Live: a request committed by the daemon shows up without a key press.
+        _ = try curl(["http://127.0.0.1:\(daemon.port)/arrived-live"])
+        _ = try waitForPane(session, toContain: "/arrived-live", timeout: 3)
+
+        // Open the payment (second from the top) and look at its body.
+        _ = try tmux(["send-keys", "-t", session, "j", "j", "Enter"])
+        _ = try waitForPane(session, toContain: "[Overview]")
+        _ = try tmux(["send-keys", "-t", session, "Tab", "Tab"])
+        pane = try waitForPane(session, toContain: #""amount": 4200"#)
+        XCTAssertTrue(pane.contains("[Body]"))
+
+        // The hostile one is shown, not obeyed: the title was not set, the screen not cleared.
+        _ = try tmux(["send-keys", "-t", session, "Escape", "k", "Enter"])
+        pane = try waitForPane(session, toContain: "\\x1b]0;pwned\\x07")
+        XCTAssertTrue(pane.contains("[Body]"))
+        let title = try tmux(["display-message", "-p", "-t", session, "#{pane_title}"])
+        XCTAssertFalse(title.contains("pwned"), "the payload set the terminal title")
+
+        _ = try tmux(["send-keys", "-t", session, "q"])
+        let deadline = Date().addingTimeInterval(5)
+        while !FileManager.default.fileExists(atPath: exitFile), Date() < deadline { usleep(50_000) }
+        XCTAssertEqual(try String(contentsOfFile: exitFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), "0")
+        daemon.stop()
+    }
+}
