@@ -69,7 +69,7 @@ let package = Package(
 
         // In-process measurements (Benchmarks/README.md).
         .executableTarget(name: "hooktop-bench", dependencies: [
-            "HooktopCore", "HooktopStore", "HooktopExport",
+            "HooktopCore", "HooktopStore", "HooktopExport", "HooktopTUI",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -5,10 +5,12 @@
 //   .build/release/hooktop-bench export DB FORMAT      export every request to /dev/null: MB/s and peak RSS
 //   .build/release/hooktop-bench filter DB EXPR        count matches of a filter: seconds
 //   .build/release/hooktop-bench target PORT SECONDS   an HTTP target that answers 200 at once and counts requests
+//   .build/release/hooktop-bench tui DB                first frame, time per key, memory of the dashboard on DB
 import Foundation
 import HooktopCore
 import HooktopExport
 import HooktopStore
+import HooktopTUI
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -85,7 +87,7 @@ case "store":
 
 case "export":
     let format = ExportFormat(rawValue: args.count > 3 ? args[3] : "ndjson") ?? .ndjson
-    let reader = try StoreReader(path: args[2])
+    let reader = try StoreReader(path: args[2], mmap: true)
     let devnull = open("/dev/null", O_WRONLY)
     var out = FileOutput(fd: devnull)
     var writer = format.makeWriter()
@@ -104,12 +106,26 @@ case "export":
                  format.rawValue, n, mb, t, mb / t, Double(n) / t, peakRSSMiB(), peakRSSMiB("RssAnon:")))
 
 case "filter":
-    let reader = try StoreReader(path: args[2])
+    let reader = try StoreReader(path: args[2], mmap: true)
     let filter = try Filter.parse(args[3])
     var count = 0
     _ = try reader.count(filter: nil)  // warm the page cache once, as a user's second query would be
     let t = try seconds { count = try reader.count(filter: filter) }
     print(String(format: "filter %@: %d matches in %.3f s", args[3], count, t))
+
+case "tui":
+    let keys: [Key?] = Array(repeating: .char("j"), count: 100) + Array(repeating: .pageDown, count: 50)
+        + [.char("G"), .char("g"), .enter, .tab, .tab, .escape, .char("k")] + Array(repeating: .pageUp, count: 10)
+    let terminal = TimedTerminal(width: 120, height: 40, keys: keys)
+    let started = DispatchTime.now().uptimeNanoseconds
+    let runtime = Runtime(model: Model(width: 120, height: 40, listening: nil, databasePath: args[2]),
+                          data: try TUIData(path: args[2]), terminal: terminal, themes: [.monochrome], actions: .none)
+    runtime.run()
+    let ms = { (ns: UInt64) in Double(ns - started) / 1e6 }
+    let keyTimes = terminal.keyMillis.sorted()
+    print(String(format: "tui: first frame %.1f ms; header totals ready %.1f ms; %d keys: median %.2f ms, p95 %.2f ms, max %.2f ms; peak RSS %.1f MiB (heap %.1f MiB)",
+                 ms(terminal.drawTimes[0]), ms(terminal.drawTimes[1]), keyTimes.count, keyTimes[keyTimes.count / 2],
+                 keyTimes[keyTimes.count * 95 / 100], keyTimes.last ?? 0, peakRSSMiB(), peakRSSMiB("RssAnon:")))
 
 case "target":
     let port = Int(args[2]) ?? 18080
@@ -127,4 +143,32 @@ case "target":
 default:
     print("unknown benchmark \(args[1])")
     exit(2)
+}
+
+/// Times each frame and the time from handing over a key to the next frame.
+final class TimedTerminal: Terminal {
+    let size: (width: Int, height: Int)
+    var keys: [Key?]
+    var drawTimes: [UInt64] = []
+    var keyMillis: [Double] = []
+    private var keyHanded: UInt64?
+
+    init(width: Int, height: Int, keys: [Key?]) {
+        size = (width, height)
+        self.keys = keys
+    }
+
+    func draw(_ screen: Screen, previous: Screen?, theme: Theme) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        drawTimes.append(now)
+        if let handed = keyHanded { keyMillis.append(Double(now - handed) / 1e6); keyHanded = nil }
+    }
+
+    func readKey(timeoutMillis: Int) -> Key? {
+        guard !keys.isEmpty else { return .char("q") }
+        keyHanded = DispatchTime.now().uptimeNanoseconds
+        return keys.removeFirst()
+    }
+
+    func copyToClipboard(_ text: String) {}
 }

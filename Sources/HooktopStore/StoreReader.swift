@@ -8,11 +8,13 @@ public final class StoreReader {
     public var path: String { db.path }
 
     /// Opens an existing database; a missing file is `StoreError.notFound`.
-    public init(path: String) throws(StoreError) {
+    /// - mmap: map the file for fast scans (filters over bodies, exports);
+    ///   its pages then count in the process's resident size.
+    public init(path: String, mmap: Bool = false) throws(StoreError) {
         db = try Store.openExisting(path)
         // Scans (a `~b` filter, an export) read pages through the OS page cache
         // directly instead of copying each into SQLite's own cache.
-        try? db.execute("PRAGMA mmap_size=\(Int64(1) << 34)")
+        if mmap { try? db.execute("PRAGMA mmap_size=\(Int64(1) << 34)") }
     }
 
     /// Which requests, in which order, how many.

@@ -106,5 +106,5 @@ func parseFilter(_ text: String?) throws(CLIError) -> Filter? {
 }
 
 func openReader(_ path: String) throws(CLIError) -> StoreReader {
-    try cli { () throws(StoreError) in try StoreReader(path: path) }
+    try cli { () throws(StoreError) in try StoreReader(path: path, mmap: true) }
 }
