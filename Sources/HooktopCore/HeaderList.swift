@@ -74,6 +74,25 @@ extension HeaderList {
     }
 }
 
+extension String {
+    /// ASCII case-insensitive equality on the UTF-8 bytes: the header lookups
+    /// of the capture path run this for every request, so it avoids the
+    /// generic `StringProtocol` path below.
+    public func caseInsensitiveEquals(_ other: String) -> Bool {
+        guard utf8.count == other.utf8.count else { return false }
+        var a = self, b = other
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                for i in 0..<x.count where x[i] != y[i] {
+                    let l = x[i] | 0x20
+                    guard l == y[i] | 0x20, l >= 0x61, l <= 0x7A else { return false }
+                }
+                return true
+            }
+        }
+    }
+}
+
 extension StringProtocol {
     /// ASCII case-insensitive equality, as HTTP field names and methods compare.
     public func caseInsensitiveEquals<S: StringProtocol>(_ other: S) -> Bool {
