@@ -34,7 +34,7 @@ public struct HARWriter: ExportWriter {
             ("httpVersion", .string(r.version)),
             ("cookies", .array([])),
             ("headers", headers(r.headers)),
-            ("queryString", .array(FormQuery.pairs(r.query).map { .object([("name", .string($0.0)), ("value", .string($0.1))]) })),
+            ("queryString", .array(FormDecoding.pairs(r.query).map { .object([("name", .string($0.0)), ("value", .string($0.1))]) })),
             ("headersSize", .int(-1)),
             ("bodySize", .int(Int64(r.bodySize))),
         ]
@@ -89,17 +89,6 @@ public struct HARWriter: ExportWriter {
             return .object([("mimeType", .string(mime)), (textKey, .string(text))])
         }
         return .object([("mimeType", .string(mime)), (textKey, .string(Data(bytes).base64EncodedString())), ("encoding", .string("base64"))])
-    }
-}
-
-/// Query strings into name/value pairs, percent-decoded.
-enum FormQuery {
-    static func pairs(_ query: String) -> [(String, String)] {
-        query.split(separator: "&", omittingEmptySubsequences: true).map { part in
-            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (s: Substring) in s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
-            return (decode(kv[0]), kv.count > 1 ? decode(kv[1]) : "")
-        }
     }
 }
 

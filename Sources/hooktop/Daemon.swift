@@ -36,13 +36,7 @@ enum DaemonRunner {
         Console.error("hooktop: listening on http://\(daemon.server.boundAddress), database \(path)")
 
         let stop = DispatchSemaphore(value: 0)
-        let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            return source
-        }
+        let sources = SignalWatch.on([SIGINT, SIGTERM]) { stop.signal() }
         for source in config.sources {
             logger.info("source \(source.name): \(source.match) scheme=\(source.scheme ?? "detect") secrets=\(source.secrets.count)")
         }
@@ -88,3 +82,16 @@ enum DaemonRunner {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Turns signals into a callback on a queue, instead of the default death.
+enum SignalWatch {
+    static func on(_ signals: [Int32], _ handler: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {
+        signals.map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler(handler: handler)
+            source.resume()
+            return source
+        }
+    }
+}

@@ -49,13 +49,7 @@ enum Dashboard {
         let actions = makeActions(path: path, config: config, writer: writer)
 
         let stop = StopFlag()
-        let sources = [SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stop.set() }
-            source.resume()
-            return source
-        }
+        let sources = SignalWatch.on([SIGTERM, SIGHUP]) { stop.set() }
         defer { sources.forEach { $0.cancel() } }
         let terminal = CursesTerminal(noColor: noColor)
         defer { terminal.end() }

@@ -33,7 +33,7 @@ enum BodyFormatter {
     }
 
     static func form(_ body: [UInt8]) -> [Line] {
-        let pairs = FormPairs.decode(String(decoding: body, as: UTF8.self))
+        let pairs = FormDecoding.pairs(body)
         let keyWidth = min(24, pairs.map { CharWidth.of(TerminalText.inline($0.0)) }.max() ?? 0)
         return [[Span("form fields", .dim)]] + pairs.map { key, value in
             [Span(Layout.fit(TerminalText.inline(key), keyWidth), .jsonKey), Span(" = ", .jsonPunct), Span(TerminalText.inline(value), .jsonString)]
@@ -75,16 +75,6 @@ enum BodyFormatter {
             if TerminalText.looksLikeText(content) { out += text(content) } else { out.append([Span("(\(content.count) bytes of binary data)", .dim)]) }
         }
         return out
-    }
-}
-
-enum FormPairs {
-    static func decode(_ text: String) -> [(String, String)] {
-        text.split(separator: "&", omittingEmptySubsequences: true).map { part in
-            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (s: Substring) in s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
-            return (decode(kv[0]), kv.count > 1 ? decode(kv[1]) : "")
-        }
     }
 }
 

@@ -81,7 +81,7 @@ enum DetailView {
         if let next = r.nextAttemptAt, r.deliveryState == .retrying { out.append(field("next try", next.iso8601)) }
         if let note = r.deliveryNote { out.append(field("", TerminalText.inline(note), .deliveryFailed)) }
         if let dup = r.duplicateOf { out.append(field("duplicate", "same delivery id as #\(dup): \(TerminalText.inline(r.deliveryID ?? ""))", .duplicate)) }
-        let query = FormPairs.decode(r.query)
+        let query = FormDecoding.pairs(r.query)
         if !query.isEmpty {
             out.append([])
             out.append([Span("query parameters", .dim)])
