@@ -9,7 +9,7 @@ public enum Key: Hashable, Sendable {
 
 /// What a key does.
 public enum Command: String, Sendable, CaseIterable {
-    case moveUp, moveDown, pageUp, pageDown, top, bottom, open, back, nextTab, prevTab
+    case moveUp, moveDown, pageUp, pageDown, top, bottom, open, back, nextTab, prevTab, scrollLeft, scrollRight
     case filter, follow, replay, retry, export, copyCurl, nextTheme, wrap, help, quit
 }
 
@@ -37,7 +37,9 @@ public struct KeyBinding: Sendable {
         KeyBinding(keys: [.char("g"), .home], label: "g", contexts: [.list, .detail], command: .top, help: "newest request / top", acts: false, inStatusLine: false),
         KeyBinding(keys: [.char("G"), .end], label: "G", contexts: [.list, .detail], command: .bottom, help: "oldest request / bottom", acts: false, inStatusLine: false),
         KeyBinding(keys: [.enter, .right, .char("l")], label: "⏎", contexts: [.list], command: .open, help: "open the selected request", acts: false, inStatusLine: true),
-        KeyBinding(keys: [.escape, .left, .char("h")], label: "Esc", contexts: [.detail], command: .back, help: "back to the list", acts: false, inStatusLine: true),
+        KeyBinding(keys: [.escape], label: "Esc", contexts: [.detail], command: .back, help: "back to the list", acts: false, inStatusLine: true),
+        KeyBinding(keys: [.left, .char("h")], label: "←/h", contexts: [.detail], command: .scrollLeft, help: "scroll left (back at the left edge)", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.right, .char("l")], label: "→/l", contexts: [.detail], command: .scrollRight, help: "scroll right when not wrapping", acts: false, inStatusLine: false),
         KeyBinding(keys: [.tab], label: "Tab", contexts: [.detail], command: .nextTab, help: "next tab", acts: false, inStatusLine: true),
         KeyBinding(keys: [.backTab], label: "S-Tab", contexts: [.detail], command: .prevTab, help: "previous tab", acts: false, inStatusLine: false),
         KeyBinding(keys: [.char("/")], label: "/", contexts: [.list, .detail], command: .filter, help: "filter (~m POST & ~sig invalid …)", acts: false, inStatusLine: true),

@@ -46,6 +46,8 @@ public struct Model: Sendable {
     public var detail: CapturedRequest?
     public var tab: Tab = .overview
     public var detailScroll = 0
+    /// Columns scrolled right when long lines are not wrapped.
+    public var detailColumn = 0
     public var wrap = true
 
     public var themeNames: [String] = ["default"]

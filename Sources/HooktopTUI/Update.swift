@@ -138,10 +138,19 @@ private func run(_ command: Command, _ model: inout Model) -> [Effect] {
         model.mode = .detail
         model.detail = nil
         model.detailScroll = 0
+        model.detailColumn = 0
         return [.loadDetail(request.id)]
     case .back:
         model.mode = .list
         model.detail = nil
+        return []
+    case .scrollLeft:
+        // Like less: ← scrolls back to the left edge, and from there leaves the request.
+        if model.detailColumn == 0 { return run(.back, &model) }
+        model.detailColumn = max(0, model.detailColumn - 8)
+        return []
+    case .scrollRight:
+        if model.wrap { model.message = "lines wrap; w to scroll them instead" } else { model.detailColumn += 8 }
         return []
     case .nextTab, .prevTab:
         let tabs = Model.Tab.allCases
@@ -172,6 +181,8 @@ private func run(_ command: Command, _ model: inout Model) -> [Effect] {
         return []
     case .wrap:
         model.wrap.toggle()
+        model.detailColumn = 0
+        model.message = model.wrap ? "wrapping long lines" : "long lines scroll: ← →"
         return []
     }
 }

@@ -108,6 +108,33 @@ final class KeyScriptTests: XCTestCase {
         XCTAssertTrue(text.contains("61 req"), text)
     }
 
+    func testLongLinesWrapOrScroll() throws {
+        let importer = try StoreImporter(StoreConfiguration(path: path))
+        try importer.add(Fixtures.request(target: "/long", body: Array(("START" + String(repeating: "-", count: 150) + "END").utf8),
+                                          headers: [("Content-Type", "text/plain")]))
+        try importer.finish()
+        let wrapped = try run(ScriptedTerminal.keys("\r\t\t"))
+        XCTAssertTrue(wrapped.screen!.text.contains("END"), "wrapped by default")
+        let cut = try run(ScriptedTerminal.keys("\r\t\tw"))
+        XCTAssertFalse(cut.screen!.text.contains("END"))
+        XCTAssertTrue(cut.screen!.text.contains("START"))
+        let scrolled = try run(ScriptedTerminal.keys("\r\t\tw") + Array(repeating: Key.right, count: 12))
+        XCTAssertTrue(scrolled.screen!.text.contains("END"))
+        XCTAssertFalse(scrolled.screen!.text.contains("START"))
+        let back = try run(ScriptedTerminal.keys("\r\t\tw") + [.right, .left, .left])
+        XCTAssertTrue(back.screen!.text.contains("ID TIME"), "← at the left edge goes back to the list")
+    }
+
+    func testAlertsShowAsABanner() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        let done = DispatchSemaphore(value: 0)
+        writer.apply(.alert(kind: "delivery_failed", requestID: 3, source: nil, message: "delivery of #3 failed for good", at: .now())) { _ in done.signal() }
+        done.wait()
+        writer.close()
+        let t = try run([nil, nil])
+        XCTAssertTrue(t.screen!.text.split(separator: "\n")[1].contains("⚠") && t.screen!.text.contains("delivery of #3 failed for good"), t.screen!.text)
+    }
+
     func testExportKeyWritesTheFilteredRequests() throws {
         let out = dir.file("e.ndjson")
         let t = try run([.char("/")] + ScriptedTerminal.keys("~sig invalid\r") + [.char("e")]

@@ -194,6 +194,28 @@ final class DeliveryLiveTests: XCTestCase {
         XCTAssertEqual((stored["response"] as? [String: Any])?["status"] as? Int, 202)
     }
 
+    func testFiveInvalidSignaturesInARowRaiseAnAlert() throws {
+        let flag = dir.file("streak")
+        let cfg = try config(["0s"], extra: """
+        [server]
+        alert_command = ["/bin/sh", "-c", "printf '%s' \\"$HOOKTOP_ALERT\\" > \(flag)"]
+
+        [[source]]
+        name = "gh"
+        match = "/gh/*"
+        scheme = "github"
+        secret = "s3cret"
+        """)
+        let daemon = try serve(forwardTo: nil, config: cfg)
+        for i in 0..<5 {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: flag), "alerted after only \(i)")
+            _ = try curl(["-H", "X-Hub-Signature-256: sha256=00", "--data-binary", "{}", "http://127.0.0.1:\(daemon.port)/gh/push"])
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while !FileManager.default.fileExists(atPath: flag), Date() < deadline { usleep(50_000) }
+        XCTAssertEqual(try? String(contentsOfFile: flag, encoding: .utf8), "invalid_signatures")
+    }
+
     func testAlertCommandRunsWhenADeliveryFailsForGood() throws {
         let flag = dir.file("alerted")
         let cfg = try config(["0s"], extra: """

@@ -26,7 +26,11 @@ enum DetailView {
         let contentTop = top + 2
         let height = max(0, screen.height - 1 - contentTop)
         var lines = content(r, tab: model.tab)
-        if model.wrap { lines = lines.flatMap { Layout.wrap($0, width: screen.width - 1) } }
+        if model.wrap {
+            lines = lines.flatMap { Layout.wrap($0, width: screen.width - 1) }
+        } else if model.detailColumn > 0 {
+            lines = lines.map { Layout.dropColumns($0, model.detailColumn) }
+        }
         let maxScroll = max(0, lines.count - height)
         let scroll = min(model.detailScroll, maxScroll)
         for (i, line) in lines.dropFirst(scroll).prefix(height).enumerated() {

@@ -70,6 +70,21 @@ enum Layout {
         return out
     }
 
+    /// The line without its first `columns` columns (horizontal scrolling).
+    static func dropColumns(_ line: Line, _ columns: Int) -> Line {
+        var skipped = 0
+        var out: Line = []
+        for span in line {
+            var kept = ""
+            for ch in span.text {
+                if skipped < columns { skipped += CharWidth.of(ch); continue }
+                kept.append(ch)
+            }
+            if !kept.isEmpty { out.append(Span(kept, span.role)) }
+        }
+        return out
+    }
+
     static func thousands(_ n: Int) -> String {
         let s = String(n)
         var out = ""
