@@ -140,8 +140,12 @@ enum HelpView {
             screen.put("keys: see `hooktop --help` (window too small)", x: 0, y: 0, role: .banner)
             return
         }
-        let boxWidth = min(screen.width - 4, 60)
-        let boxHeight = min(screen.height - 2, rows.count + 4)
+        // One column when it fits, else two (80x24 shows every key too).
+        let oneColumn = rows.count + 4 <= screen.height - 2
+        let columns = oneColumn ? 1 : 2
+        let boxWidth = min(screen.width - 2, oneColumn ? 60 : 78)
+        let perColumn = (rows.count + columns - 1) / columns
+        let boxHeight = min(screen.height - 1, perColumn + 4)
         let x0 = (screen.width - boxWidth) / 2, y0 = max(1, (screen.height - boxHeight) / 2)
         for y in y0..<(y0 + boxHeight) {
             screen.put(String(repeating: " ", count: boxWidth), x: x0, y: y, role: .normal)
@@ -150,17 +154,18 @@ enum HelpView {
         }
         screen.put("┌" + String(repeating: "─", count: boxWidth - 2) + "┐", x: x0, y: y0, role: .border)
         screen.put(" keys ", x: x0 + 2, y: y0, role: .headerAccent)
-        for (i, b) in rows.prefix(boxHeight - 3).enumerated() {
-            let y = y0 + 1 + i
-            screen.put("│", x: x0, y: y, role: .border)
-            screen.put(Layout.fit(b.keys.compactMap(label).joined(separator: " "), 14), x: x0 + 2, y: y, role: .statusKey)
-            screen.put(b.help + (b.acts ? " ⚡" : ""), x: x0 + 17, y: y, role: .normal, maxWidth: boxWidth - 19)
-            screen.put("│", x: x0 + boxWidth - 1, y: y, role: .border)
+        let columnWidth = (boxWidth - 3) / columns
+        let keyWidth = oneColumn ? 14 : 10
+        for (i, b) in rows.enumerated() {
+            let column = i / perColumn, row = i % perColumn
+            let y = y0 + 1 + row
+            guard y < y0 + boxHeight - 2 else { continue }
+            let x = x0 + 2 + column * columnWidth
+            screen.put(Layout.fit(b.keys.compactMap(label).joined(separator: " "), keyWidth), x: x, y: y, role: .statusKey)
+            screen.put(b.help + (b.acts ? " ⚡" : ""), x: x + keyWidth + 1, y: y, role: .normal, maxWidth: columnWidth - keyWidth - 2)
         }
         let last = y0 + boxHeight - 2
-        screen.put("│", x: x0, y: last, role: .border)
         screen.put("⚡ sends requests or writes files · any key closes", x: x0 + 2, y: last, role: .dim, maxWidth: boxWidth - 4)
-        screen.put("│", x: x0 + boxWidth - 1, y: last, role: .border)
         screen.put("└" + String(repeating: "─", count: boxWidth - 2) + "┘", x: x0, y: y0 + boxHeight - 1, role: .border)
     }
 
