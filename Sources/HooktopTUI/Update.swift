@@ -40,9 +40,7 @@ public func update(_ model: inout Model, _ message: Message) -> [Effect] {
         return []
 
     case .statsLoaded(let stats):
-        var merged = stats
-        merged.perSecond = stats.perSecond
-        model.stats = merged
+        model.stats = stats
         return []
 
     case .detailLoaded(let request):

@@ -20,6 +20,7 @@ struct Tui: ParsableCommand {
     var theme: String?
 
     func run() throws {
+        guard isatty(0) != 0 && isatty(1) != 0 else { throw Dashboard.needsTerminal }
         let config = try database.loadConfig()
         let path = database.path(config)
         let writer = try cli { () throws(StoreError) in try StoreWriter(StoreConfiguration(path: path)) }
@@ -30,10 +31,10 @@ struct Tui: ParsableCommand {
 
 /// Wires the TUI runtime to the store, the delivery code and the curses backend.
 enum Dashboard {
+    static let needsTerminal = CLIError("the dashboard needs a terminal; use `hooktop serve` and `hooktop list` from scripts")
+
     static func run(path: String, listening: String?, config: Config, writer: StoreWriter, theme: String?) throws {
-        guard isatty(0) != 0 && isatty(1) != 0 else {
-            throw CLIError("the dashboard needs a terminal; use `hooktop serve` and `hooktop list` from scripts")
-        }
+        guard isatty(0) != 0 && isatty(1) != 0 else { throw needsTerminal }
         let data = try cli { () throws(StoreError) in try TUIData(path: path) }
         var (themes, errors) = Theme.loadAll(from: themeFolders())
         if themes.isEmpty { themes = [.monochrome] }
