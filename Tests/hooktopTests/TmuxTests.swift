@@ -5,24 +5,34 @@ import XCTest
 /// The built binary in a real terminal (tmux): list visible, open a request,
 /// see its body, a new request appears live, quit cleanly.
 final class TmuxTests: XCTestCase {
-    private func tmux(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tmux"] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    /// Runs tmux with posix_spawn and waitpid. (Foundation's Process never
+    /// saw the tmux client exit when that client had just forked the tmux
+    /// server, and the test hung.) Output goes through a file, read after exit.
+    @discardableResult
+    private func tmux(_ args: [String], output: Bool = false) throws -> String {
+        let file = NSTemporaryDirectory() + "tmux-out-\(getpid())-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output ? file : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = (["tmux"] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, "tmux", &actions, nil, argv, environ)
+        guard rc == 0 else { throw NSError(domain: "tmux", code: Int(rc)) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return output ? ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "") : ""
     }
 
     private func waitForPane(_ session: String, toContain text: String, timeout: TimeInterval = 10) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var pane = ""
         while Date() < deadline {
-            pane = try tmux(["capture-pane", "-p", "-t", session])
+            pane = try tmux(["capture-pane", "-p", "-t", session], output: true)
             if pane.contains(text) { return pane }
             usleep(50_000)
         }
@@ -43,9 +53,9 @@ final class TmuxTests: XCTestCase {
 
         let session = "hooktop-test-\(getpid())"
         let exitFile = dir.file("exit")
-        _ = try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+        try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
                       "\(HooktopBinary.path) tui --db \(db); echo $? > \(exitFile)"])
-        defer { _ = try? tmux(["kill-session", "-t", session]) }
+        defer { try? tmux(["kill-session", "-t", session]) }
 
         var pane = try waitForPane(session, toContain: "/shop/hooks")
         XCTAssertTrue(pane.contains("attached"), pane)
@@ -56,20 +66,20 @@ final class TmuxTests: XCTestCase {
         _ = try waitForPane(session, toContain: "/arrived-live", timeout: 3)
 
         // Open the payment (second from the top) and look at its body.
-        _ = try tmux(["send-keys", "-t", session, "j", "j", "Enter"])
+        try tmux(["send-keys", "-t", session, "j", "j", "Enter"])
         _ = try waitForPane(session, toContain: "[Overview]")
-        _ = try tmux(["send-keys", "-t", session, "Tab", "Tab"])
+        try tmux(["send-keys", "-t", session, "Tab", "Tab"])
         pane = try waitForPane(session, toContain: #""amount": 4200"#)
         XCTAssertTrue(pane.contains("[Body]"))
 
         // The hostile one is shown, not obeyed: the title was not set, the screen not cleared.
-        _ = try tmux(["send-keys", "-t", session, "Escape", "k", "Enter"])
+        try tmux(["send-keys", "-t", session, "Escape", "k", "Enter"])
         pane = try waitForPane(session, toContain: "\\x1b]0;pwned\\x07")
         XCTAssertTrue(pane.contains("[Body]"))
-        let title = try tmux(["display-message", "-p", "-t", session, "#{pane_title}"])
+        let title = try tmux(["display-message", "-p", "-t", session, "#{pane_title}"], output: true)
         XCTAssertFalse(title.contains("pwned"), "the payload set the terminal title")
 
-        _ = try tmux(["send-keys", "-t", session, "q"])
+        try tmux(["send-keys", "-t", session, "q"])
         let deadline = Date().addingTimeInterval(5)
         while !FileManager.default.fileExists(atPath: exitFile), Date() < deadline { usleep(50_000) }
         XCTAssertEqual(try String(contentsOfFile: exitFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), "0")
