@@ -1,0 +1,50 @@
+import HooktopCore
+
+/// The bottom line: key hints from the key table, or a prompt, and a message.
+enum StatusBar {
+    static func draw(_ model: Model, into screen: inout Screen) {
+        let y = screen.height - 1
+        screen.clearLine(y, role: .statusBar)
+        if case .input(let input, let text, _) = model.mode {
+            let prompt = input == .filter ? "filter: " : "export (har|ndjson|curl|raw):file: "
+            let used = screen.put(prompt, x: 0, y: y, role: .statusKey)
+            screen.put(TerminalText.inline(text) + "▏", x: used, y: y, role: .statusBar)
+            if let message = model.message {
+                let w = CharWidth.of(message)
+                screen.put(message, x: max(used + CharWidth.of(text) + 2, screen.width - w), y: y, role: .error)
+            }
+            return
+        }
+        var right = ""
+        if let message = model.message { right = message }
+        else if !model.filterText.isEmpty { right = "filter: " + TerminalText.inline(model.filterText) + (model.matching.map { " (\(Layout.thousands($0)))" } ?? "") }
+        let rightWidth = min(CharWidth.of(right), screen.width)
+        // Key hints fill what the message leaves free.
+        var x = 0
+        for binding in KeyBinding.table where binding.inStatusLine && binding.contexts.contains(model.context) {
+            let hint: Line = [Span(" \(binding.label) ", .statusKey), Span(shortHelp(binding.command) + " ", .statusBar)]
+            let w = hint.reduce(0) { $0 + CharWidth.of($1.text) }
+            if x + w > screen.width - rightWidth - 1 { break }
+            x += screen.draw(hint, x: x, y: y)
+        }
+        if !right.isEmpty {
+            screen.put(right, x: max(x + 1, screen.width - rightWidth), y: y,
+                       role: model.message?.hasPrefix("error") == true || model.message?.hasPrefix("filter:") == true ? .error : .statusBar)
+        }
+    }
+
+    static func shortHelp(_ c: Command) -> String {
+        switch c {
+        case .open: "open"
+        case .back: "back"
+        case .nextTab: "tab"
+        case .filter: "filter"
+        case .follow: "follow"
+        case .replay: "replay"
+        case .retry: "retry"
+        case .help: "help"
+        case .quit: "quit"
+        default: c.rawValue
+        }
+    }
+}
