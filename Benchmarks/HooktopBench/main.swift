@@ -90,16 +90,10 @@ case "export":
     let reader = try StoreReader(path: args[2], mmap: true)
     let devnull = open("/dev/null", O_WRONLY)
     var out = FileOutput(fd: devnull)
-    var writer = format.makeWriter()
     var n = 0
+    let query = StoreReader.Query(includeBodies: true, includeDeliveries: format.needsDeliveries)
     let t = try seconds {
-        try writer.begin(to: &out)
-        try reader.forEach(StoreReader.Query(includeBodies: true, includeDeliveries: format == .ndjson || format == .har)) { r in
-            try writer.write(r, to: &out)
-            n += 1
-        }
-        try writer.end(to: &out)
-        try out.flush()
+        n = try format.export(to: &out) { emit in try reader.forEach(query, emit) }
     }
     let mb = Double(out.bytesWritten) / 1_000_000
     print(String(format: "export %@: %d requests, %.1f MB in %.2f s = %.1f MB/s, %.0f req/s; peak RSS %.1f MiB (heap %.1f MiB, the rest mapped DB pages)",

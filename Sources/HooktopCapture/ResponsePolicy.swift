@@ -32,9 +32,9 @@ struct ResponsePolicy: Sendable {
             request.nextAttemptAt = request.receivedAt.adding(microseconds: config.delivery.timeoutMicros + 30_000_000)
         }
         let signed = SignedRequest(request, url: source?.publicURL.map { Self.assumedURL($0, query: request.query) })
-        if request.bodyTruncated, source?.scheme != nil || registry.detect(signed) != nil {
+        if request.bodyTruncated, let scheme = source?.scheme ?? registry.detect(signed)?.name {
             request.signature = SignatureResult(
-                scheme: source?.scheme ?? registry.detect(signed)?.name, status: .invalid,
+                scheme: scheme, status: .invalid,
                 detail: "the body (\(request.bodySize) bytes) is over --max-body and was not kept whole, so the signature was not checked")
         } else {
             request.signature = registry.check(

@@ -7,6 +7,26 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     /// Whether the output holds payload bytes as they are (and so must not go to a terminal).
     public var writesRawBytes: Bool { self == .raw }
 
+    /// Whether the format carries delivery attempts (read them only then).
+    public var needsDeliveries: Bool { self == .ndjson || self == .har }
+
+    /// Writes every request `source` hands over, between the format's opening
+    /// and closing, and flushes; returns how many. `source` streams from the
+    /// store, so memory stays flat.
+    public func export(to out: inout some ExportOutput, baseURL: String? = nil, redactor: Redactor? = nil,
+                       from source: ((CapturedRequest) throws -> Void) throws -> Void) throws -> Int {
+        var writer = makeWriter(baseURL: baseURL)
+        var count = 0
+        try writer.begin(to: &out)
+        try source { request in
+            try writer.write(redactor?.redact(request) ?? request, to: &out)
+            count += 1
+        }
+        try writer.end(to: &out)
+        try out.flush()
+        return count
+    }
+
     public func makeWriter(baseURL: String? = nil) -> any ExportWriter {
         switch self {
         case .har: HARWriter()

@@ -30,7 +30,6 @@ public final class StoreWriter: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [Pending] = []
     private var closing = false
-    private var closed = false
     private var stats = Stats()
 
     private let db: SQLiteConnection
@@ -133,9 +132,6 @@ public final class StoreWriter: @unchecked Sendable {
             batch.removeAll(keepingCapacity: true)
         }
         db.close()
-        condition.lock()
-        closed = true
-        condition.unlock()
         finished.signal()
     }
 

@@ -149,17 +149,10 @@ public final class Runtime {
         guard fd >= 0 else { return .failed("cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var out = FileOutput(fd: fd)
-        var writer = format.makeWriter()
-        var count = 0
+        let count: Int
         do {
-            try writer.begin(to: &out)
-            try data.reader.forEach(StoreReader.Query(filter: model.filter, newestFirst: true, includeBodies: true,
-                                                      includeDeliveries: format == .ndjson || format == .har)) { r in
-                try writer.write(r, to: &out)
-                count += 1
-            }
-            try writer.end(to: &out)
-            try out.flush()
+            let query = StoreReader.Query(filter: model.filter, includeBodies: true, includeDeliveries: format.needsDeliveries)
+            count = try format.export(to: &out) { emit in try data.reader.forEach(query, emit) }
         } catch {
             return .failed("export: \(error)")
         }

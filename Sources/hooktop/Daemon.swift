@@ -12,26 +12,7 @@ import Logging
 enum DaemonRunner {
     static func run(database: DatabaseOptions, options: DaemonOptions, logger: Logger,
                     onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws {
-        let config = try database.loadConfig()
-        let path = database.path(config)
-        let listen = options.listen?.value ?? config.server.listen ?? .default
-        let maxBody = options.maxBody?.bytes ?? config.server.maxBody ?? 10 << 20
-        if let url = options.forwardTo, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-            throw CLIError("--forward-to must be an http:// or https:// URL, got '\(url)'", exitCode: 64)
-        }
-        if !listen.isLoopback {
-            logger.warning("listening on \(listen): reachable from other machines")
-        }
-        let daemon: CaptureDaemon
-        do {
-            daemon = try CaptureDaemon(
-                capture: CaptureConfiguration(listen: listen, maxBody: maxBody, config: config, forwardTo: options.forwardTo,
-                                              mode: options.mode?.value ?? config.server.mode ?? .capture),
-                store: StoreConfiguration(path: path, durability: options.durability == .full ? .full : .normal),
-                logger: logger, threads: options.eventLoops ?? System.coreCount, onCommit: onCommit)
-        } catch {
-            throw CLIError("\(error)")
-        }
+        let (daemon, config, path) = try start(database: database, options: options, logger: logger, onCommit: onCommit)
         // Scripts and tests read this line to learn the port when --listen asked for 0.
         Console.error("hooktop: listening on http://\(daemon.server.boundAddress), database \(path)")
 
@@ -54,24 +35,36 @@ enum DaemonRunner {
     /// `hooktop` in a terminal: the daemon and the dashboard in one process.
     /// Logs are silenced (they would tear the screen); alerts reach the banner.
     static func runWithDashboard(database: DatabaseOptions, options: DaemonOptions, theme: String?) throws {
+        let (daemon, config, path) = try start(database: database, options: options,
+                                               logger: Logger(label: "hooktop") { _ in SwiftLogNoOpLogHandler() })
+        defer { daemon.stop() }
+        try Dashboard.run(path: path, listening: daemon.server.boundAddress.description, config: config,
+                          writer: daemon.writer, theme: theme)
+    }
+
+    /// Flags over the config file over defaults, checked, and the daemon started.
+    private static func start(database: DatabaseOptions, options: DaemonOptions, logger: Logger,
+                              onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws -> (CaptureDaemon, Config, String) {
         let config = try database.loadConfig()
         let path = database.path(config)
         let listen = options.listen?.value ?? config.server.listen ?? .default
-        let daemon: CaptureDaemon
+        if let url = options.forwardTo, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw CLIError("--forward-to must be an http:// or https:// URL, got '\(url)'", exitCode: 64)
+        }
+        if !listen.isLoopback {
+            logger.warning("listening on \(listen): reachable from other machines")
+        }
         do {
-            daemon = try CaptureDaemon(
+            let daemon = try CaptureDaemon(
                 capture: CaptureConfiguration(listen: listen, maxBody: options.maxBody?.bytes ?? config.server.maxBody ?? 10 << 20,
                                               config: config, forwardTo: options.forwardTo,
                                               mode: options.mode?.value ?? config.server.mode ?? .capture),
                 store: StoreConfiguration(path: path, durability: options.durability == .full ? .full : .normal),
-                logger: Logger(label: "hooktop") { _ in SwiftLogNoOpLogHandler() },
-                threads: options.eventLoops ?? System.coreCount)
+                logger: logger, threads: options.eventLoops ?? System.coreCount, onCommit: onCommit)
+            return (daemon, config, path)
         } catch {
             throw CLIError("\(error)")
         }
-        defer { daemon.stop() }
-        try Dashboard.run(path: path, listening: daemon.server.boundAddress.description, config: config,
-                          writer: daemon.writer, theme: theme)
     }
 
     static func makeLogger(level: Logger.Level) -> Logger {

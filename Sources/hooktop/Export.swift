@@ -53,18 +53,12 @@ struct Export: ParsableCommand {
         }
         defer { if fd != 1 { close(fd) } }
         var out = FileOutput(fd: fd)
-        var writer = format.makeWriter(baseURL: baseURL)
         let redactor = redact ? Redactor(extraHeaders: redactHeader, jsonPaths: redactJSON) : nil
-        var count = 0
+        let query = StoreReader.Query(filter: parsed, newestFirst: !oldestFirst, includeBodies: true,
+                                      includeDeliveries: format.needsDeliveries)
+        let count: Int
         do {
-            try writer.begin(to: &out)
-            try reader.forEach(StoreReader.Query(filter: parsed, newestFirst: !oldestFirst, includeBodies: true,
-                                                 includeDeliveries: format == .ndjson || format == .har)) { request in
-                try writer.write(redactor?.redact(request) ?? request, to: &out)
-                count += 1
-            }
-            try writer.end(to: &out)
-            try out.flush()
+            count = try format.export(to: &out, baseURL: baseURL, redactor: redactor) { emit in try reader.forEach(query, emit) }
         } catch {
             throw CLIError("export failed: \(error)")
         }

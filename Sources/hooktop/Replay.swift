@@ -21,9 +21,7 @@ struct DeliveryCommandContext {
         request = try cli { () throws(StoreError) in try StoreReader(path: path).request(id: id) }
         writer = try cli { () throws(StoreError) in try StoreWriter(StoreConfiguration(path: path)) }
         transport = AsyncHTTPTransport()
-        let forwarder = Forwarder(transport: transport, timeoutMicros: config.delivery.timeoutMicros)
-        actions = DeliveryActions(forwarder: forwarder, ledger: StoreLedger(writer: writer, path: path),
-                                  schedule: RetrySchedule(delaysMicros: config.delivery.scheduleMicros))
+        actions = DeliveryActions(path: path, config: config, writer: writer, transport: transport)
     }
 
     func close() async {
@@ -41,6 +39,16 @@ struct DeliveryCommandContext {
             Console.out("failed: \(attempt.error ?? "no answer") (\(attempt.url), after \(ms))")
             throw ExitCode(1)
         }
+    }
+}
+
+extension DeliveryActions {
+    /// Replay and retry on this database, with the config's timeout and schedule
+    /// (the CLI commands and the dashboard's r and R).
+    init(path: String, config: Config, writer: StoreWriter, transport: AsyncHTTPTransport) {
+        self.init(forwarder: Forwarder(transport: transport, timeoutMicros: config.delivery.timeoutMicros),
+                  ledger: StoreLedger(writer: writer, path: path),
+                  schedule: RetrySchedule(delaysMicros: config.delivery.scheduleMicros))
     }
 }
 

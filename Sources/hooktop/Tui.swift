@@ -74,10 +74,7 @@ enum Dashboard {
     }
 
     static func makeActions(path: String, config: Config, writer: StoreWriter) -> TUIActions {
-        let transport = AsyncHTTPTransport()
-        let actions = DeliveryActions(forwarder: Forwarder(transport: transport, timeoutMicros: config.delivery.timeoutMicros),
-                                      ledger: StoreLedger(writer: writer, path: path),
-                                      schedule: RetrySchedule(delaysMicros: config.delivery.scheduleMicros))
+        let actions = DeliveryActions(path: path, config: config, writer: writer, transport: AsyncHTTPTransport())
         @Sendable func describe(_ attempt: DeliveryAttempt) -> Result<String, ActionFailure> {
             let ms = String(format: "%.1f ms", Double(attempt.durationMicros) / 1000)
             if let status = attempt.status {

@@ -106,6 +106,7 @@ final class CLITests: XCTestCase {
             (["show", "abc", "--db", db], "hooktop:"),
             (["serve", "--listen", "nonsense", "--db", db], "hooktop:"),
             (["serve", "--listen", "127.0.0.1:\(daemon.port)", "--db", db], "already in use"),
+            (["serve", "--listen", "127.0.0.1:0", "--db", db, "--forward-to", "localhost:3000"], "--forward-to must be an http:// or https:// URL"),
         ]
         for (args, expected) in cases {
             let result = try HooktopBinary.run(args)
