@@ -85,7 +85,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], path: "Tests/HooktopTesting"),
 
-        .testTarget(name: "HooktopCoreTests", dependencies: ["HooktopCore"]),
+        .testTarget(name: "HooktopCoreTests", dependencies: ["HooktopCore", "HooktopTesting"]),
         .testTarget(name: "HooktopSignaturesTests", dependencies: ["HooktopSignatures", "HooktopTesting"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HooktopDeliveryTests", dependencies: ["HooktopDelivery", "HooktopTesting"]),

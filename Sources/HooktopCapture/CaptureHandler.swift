@@ -85,7 +85,7 @@ final class CaptureHandler: ChannelInboundHandler {
             body: Array(r.body.readableBytesView), bodySize: r.size, bodyTruncated: r.truncated)
         let decision = policy.decide(&request)
         var response = decision.response
-        response.durationMicros = Timestamp.now().microseconds - started.microseconds
+        response.durationMicros = Timestamp.now().elapsedMicroseconds(since: started)
         request.response = response
         let delay = decision.delayMicros
         let proxy = decision.waitForTarget ? self.proxy : nil

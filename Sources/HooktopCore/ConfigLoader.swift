@@ -20,6 +20,9 @@ public enum ConfigLoader {
 
         func fail(_ line: Int, _ message: String) -> Failure { Failure(description: "\(file):\(line): \(message)") }
 
+        /// The line of `key` in `table` (the table's own line if it is absent).
+        func line(_ table: TOMLTable, _ key: String) -> Int { table[key]?.line ?? table.line }
+
         func checkKeys(_ table: TOMLTable, _ section: String, _ known: [String]) throws(Failure) {
             for (key, value) in table.entries where !known.contains(key) {
                 throw fail(value.line, "unknown key '\(key)' in \(section) (known: \(known.joined(separator: ", ")))")
@@ -59,7 +62,7 @@ public enum ConfigLoader {
         func duration(_ t: TOMLTable, _ key: String, _ section: String) throws(Failure) -> Int64? {
             guard let text = try string(t, key, section) else { return nil }
             guard let micros = DurationText.parse(text) else {
-                throw fail(t[key]!.line, "\(section).\(key): '\(text)' is not a duration (like \"30s\", \"5m\", \"2h\", \"7d\")")
+                throw fail(t[key]?.line ?? t.line, "\(section).\(key): \(DurationText.problem(text))")
             }
             return micros
         }
@@ -89,19 +92,20 @@ public enum ConfigLoader {
                 if let listen = try string(s, "listen", "server") {
                     switch ListenAddress.parse(listen) {
                     case .success(let a): config.server.listen = a
-                    case .failure(let e): throw fail(s["listen"]!.line, "server.listen: \(e)")
+                    case .failure(let e): throw fail(line(s, "listen"), "server.listen: \(e)")
                     }
                 }
                 if let size = try string(s, "max_body", "server") {
-                    guard let bytes = ByteSize.parse(size) else { throw fail(s["max_body"]!.line, "server.max_body: '\(size)' is not a size (like \"10MiB\")") }
+                    guard let bytes = ByteSize.parse(size) else { throw fail(s["max_body"]?.line ?? s.line, "server.max_body: \(ByteSize.problem(size))") }
+                    guard ByteSize.bodyRange.contains(bytes) else { throw fail(s["max_body"]?.line ?? s.line, "server.max_body: \(ByteSize.bodyRangeProblem(bytes))") }
                     config.server.maxBody = bytes
                 }
                 if let mode = try string(s, "mode", "server") {
-                    guard let m = Config.Mode(rawValue: mode) else { throw fail(s["mode"]!.line, "server.mode must be \"capture\" or \"proxy\", got \"\(mode)\"") }
+                    guard let m = Config.Mode(rawValue: mode) else { throw fail(line(s, "mode"), "server.mode must be \"capture\" or \"proxy\", got \"\(mode)\"") }
                     config.server.mode = m
                 }
                 if let command = try strings(s, "alert_command", "server") {
-                    guard !command.isEmpty else { throw fail(s["alert_command"]!.line, "server.alert_command needs at least the program") }
+                    guard !command.isEmpty else { throw fail(line(s, "alert_command"), "server.alert_command needs at least the program") }
                     config.server.alertCommand = command
                 }
             }
@@ -120,14 +124,14 @@ public enum ConfigLoader {
             if let d = try table(root, "delivery") {
                 try checkKeys(d, "[delivery]", ["schedule", "timeout", "concurrency"])
                 if let schedule = try strings(d, "schedule", "delivery") {
-                    guard !schedule.isEmpty else { throw fail(d["schedule"]!.line, "delivery.schedule needs at least one entry") }
+                    guard !schedule.isEmpty else { throw fail(line(d, "schedule"), "delivery.schedule needs at least one entry") }
                     config.delivery.scheduleMicros = try schedule.map { (text: String) throws(Failure) -> Int64 in
-                        guard let m = DurationText.parse(text) else { throw fail(d["schedule"]!.line, "delivery.schedule: '\(text)' is not a duration") }
+                        guard let m = DurationText.parse(text) else { throw fail(d["schedule"]?.line ?? d.line, "delivery.schedule: \(DurationText.problem(text))") }
                         return m
                     }
                 }
                 if let timeout = try duration(d, "timeout", "delivery") {
-                    guard timeout > 0 else { throw fail(d["timeout"]!.line, "delivery.timeout must be more than 0s") }
+                    guard timeout > 0 else { throw fail(line(d, "timeout"), "delivery.timeout must be more than 0s") }
                     config.delivery.timeoutMicros = timeout
                 }
                 if let c = try int(d, "concurrency", "delivery", 1...10_000) { config.delivery.concurrency = c }
@@ -142,11 +146,11 @@ public enum ConfigLoader {
             guard let name = try string(t, "name", "source") else { throw fail(t.line, "a [[source]] needs a name") }
             let section = "source '\(name)'"
             guard let match = try string(t, "match", section) else { throw fail(t.line, "\(section) needs match = \"/path/*\"") }
-            guard match.hasPrefix("/") || match.hasPrefix("*") else { throw fail(t["match"]!.line, "\(section): match is a path glob and starts with '/', got \"\(match)\"") }
+            guard match.hasPrefix("/") || match.hasPrefix("*") else { throw fail(line(t, "match"), "\(section): match is a path glob and starts with '/', got \"\(match)\"") }
             var source = Config.Source(name: name, match: Glob(match), line: t.line)
             if let scheme = try string(t, "scheme", section) {
                 guard knownSchemes.contains(scheme) else {
-                    throw fail(t["scheme"]!.line, "\(section): unknown scheme \"\(scheme)\" (known: \(knownSchemes.sorted().joined(separator: ", ")))")
+                    throw fail(line(t, "scheme"), "\(section): unknown scheme \"\(scheme)\" (known: \(knownSchemes.sorted().joined(separator: ", ")))")
                 }
                 source.scheme = scheme
             }
@@ -154,7 +158,7 @@ public enum ConfigLoader {
             if let list = try strings(t, "secrets", section) { source.secrets += list.map(Secret.init) }
             if let variable = try string(t, "secret_env", section) {
                 guard let value = environment[variable], !value.isEmpty else {
-                    throw fail(t["secret_env"]!.line, "\(section): environment variable \(variable) (secret_env) is not set")
+                    throw fail(line(t, "secret_env"), "\(section): environment variable \(variable) (secret_env) is not set")
                 }
                 // Several secrets may be given in one variable, separated by spaces or commas.
                 source.secrets += value.split { $0 == " " || $0 == "," }.map { Secret(String($0)) }
@@ -168,24 +172,24 @@ public enum ConfigLoader {
             if let header = try string(t, "header", section) {
                 var spec = Config.HMACSpec(header: header)
                 if let a = try string(t, "algorithm", section) {
-                    guard let alg = Config.HMACSpec.Algorithm(rawValue: a) else { throw fail(t["algorithm"]!.line, "\(section): algorithm must be sha1, sha256 or sha512") }
+                    guard let alg = Config.HMACSpec.Algorithm(rawValue: a) else { throw fail(line(t, "algorithm"), "\(section): algorithm must be sha1, sha256 or sha512") }
                     spec.algorithm = alg
                 }
                 if let e = try string(t, "encoding", section) {
-                    guard let enc = Config.HMACSpec.Encoding(rawValue: e) else { throw fail(t["encoding"]!.line, "\(section): encoding must be hex or base64") }
+                    guard let enc = Config.HMACSpec.Encoding(rawValue: e) else { throw fail(line(t, "encoding"), "\(section): encoding must be hex or base64") }
                     spec.encoding = enc
                 }
                 spec.prefix = try string(t, "prefix", section) ?? ""
                 spec.signed = try string(t, "signed", section) ?? "{body}"
                 spec.timestampHeader = try string(t, "timestamp_header", section)
                 if spec.signed.contains("{timestamp}") && spec.timestampHeader == nil {
-                    throw fail(t["signed"]!.line, "\(section): signed uses {timestamp}, so timestamp_header is needed")
+                    throw fail(line(t, "signed"), "\(section): signed uses {timestamp}, so timestamp_header is needed")
                 }
                 source.hmac = spec
             } else if source.scheme == "hmac" {
                 throw fail(t.line, "\(section): scheme \"hmac\" needs header = \"X-Signature-Header\"")
             } else if let stray = ["algorithm", "encoding", "prefix", "signed", "timestamp_header"].first(where: { t[$0] != nil }) {
-                throw fail(t[stray]!.line, "\(section): \(stray) belongs to the generic hmac scheme and needs header = ...")
+                throw fail(line(t, stray), "\(section): \(stray) belongs to the generic hmac scheme and needs header = ...")
             }
             return source
         }
@@ -193,7 +197,7 @@ public enum ConfigLoader {
         func url(_ t: TOMLTable, _ key: String, _ section: String) throws(Failure) -> String? {
             guard let u = try string(t, key, section) else { return nil }
             guard u.hasPrefix("http://") || u.hasPrefix("https://"), u.count > 8 else {
-                throw fail(t[key]!.line, "\(section): \(key) must be an http:// or https:// URL, got \"\(u)\"")
+                throw fail(line(t, key), "\(section): \(key) must be an http:// or https:// URL, got \"\(u)\"")
             }
             return u
         }

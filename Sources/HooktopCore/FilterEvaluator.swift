@@ -26,7 +26,7 @@ public struct FilterEvaluator: Sendable {
         case .code(let range):
             return range.contains(r.response.status) || (r.deliveries.last?.status.map(range.contains) ?? false)
         case .age(let older, let micros):
-            let cutoff = now.microseconds - micros
+            let cutoff = now.microseconds.saturatingSubtracting(micros)
             return older ? r.receivedAt.microseconds < cutoff : r.receivedAt.microseconds >= cutoff
         case .duplicate: return isDuplicate(r)
         case .word(let w):

@@ -1,9 +1,34 @@
 /// Parses sizes such as `10MiB`, `512k`, `1048576`.
 public enum ByteSize {
+    /// What `--max-body` / `max_body` may be: SQLite keeps a value of at most
+    /// 1,000,000,000 bytes, so a larger limit could only fail at commit time.
+    public static let bodyRange = 0...(512 << 20)
+
+    public static func bodyRangeProblem(_ bytes: Int) -> String {
+        "\(bytes) bytes is more than hooktop keeps of one body (at most 512MiB)"
+    }
+
+    /// What is wrong with a text that is not a size, for messages.
+    public static func problem(_ text: String) -> String {
+        let digits = text.trimmingSpaces().prefix { $0.isASCII && $0.isNumber }
+        if !digits.isEmpty, Int(digits) == nil || parse(text) == nil && unitFactor(text) != nil {
+            return "'\(text)' is too large a size"
+        }
+        return "'\(text)' is not a size (like \"10MiB\", \"512k\", \"1048576\")"
+    }
+
     public static func parse(_ text: String) -> Int? {
         let trimmed = text.trimmingSpaces()
         let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
         guard !digits.isEmpty, let n = Int(digits) else { return nil }
+        guard let factor = unitFactor(trimmed) else { return nil }
+        let (product, overflow) = n.multipliedReportingOverflow(by: factor)
+        return overflow ? nil : product
+    }
+
+    private static func unitFactor(_ text: String) -> Int? {
+        let trimmed = text.trimmingSpaces()
+        let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
         let unit = trimmed.dropFirst(digits.count).trimmingSpaces().lowercased()
         let factors: [String: Int] = [
             "": 1, "b": 1,
@@ -11,9 +36,7 @@ public enum ByteSize {
             "m": 1 << 20, "mb": 1_000_000, "mib": 1 << 20,
             "g": 1 << 30, "gb": 1_000_000_000, "gib": 1 << 30,
         ]
-        guard let factor = factors[unit] else { return nil }
-        let (product, overflow) = n.multipliedReportingOverflow(by: factor)
-        return overflow ? nil : product
+        return factors[unit]
     }
 
     /// `1.5 KiB`-style text for people.
@@ -30,26 +53,49 @@ public enum ByteSize {
 
 /// Parses durations such as `7d`, `5m`, `250ms`, `1h30m`, `0s`, into microseconds.
 public enum DurationText {
+    /// The longest duration hooktop takes anywhere (100 years). Well inside
+    /// NIO's `TimeAmount` (nanoseconds in an Int64, about 292 years) and any
+    /// timestamp plus it, so no caller has to check again.
+    public static let maximum: Int64 = 100 * 365 * 86_400_000_000
+
     public static func parse(_ text: String) -> Int64? {
+        if case .success(let micros) = read(text) { return micros }
+        return nil
+    }
+
+    /// What is wrong with a text that is not a duration, for messages ("" when it is one).
+    public static func problem(_ text: String) -> String {
+        switch read(text) {
+        case .success: ""
+        case .failure(.tooLong): "'\(text)' is too long a duration (at most 100 years)"
+        case .failure(.notADuration): "'\(text)' is not a duration (like \"30s\", \"5m\", \"2h\", \"7d\")"
+        }
+    }
+
+    enum Problem: Error { case notADuration, tooLong }
+
+    static func read(_ text: String) -> Result<Int64, Problem> {
         let units: [String: Int64] = [
             "us": 1, "ms": 1_000, "s": 1_000_000, "m": 60_000_000,
             "h": 3_600_000_000, "d": 86_400_000_000, "w": 604_800_000_000,
         ]
         var rest = Substring(text.trimmingSpaces())
-        guard !rest.isEmpty else { return nil }
+        guard !rest.isEmpty else { return .failure(.notADuration) }
         var total: Int64 = 0
         while !rest.isEmpty {
             let digits = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-            guard !digits.isEmpty, let value = Double(digits) else { return nil }
+            guard !digits.isEmpty, let value = Double(digits) else { return .failure(.notADuration) }
             rest = rest.dropFirst(digits.count)
             let unit = rest.prefix { $0.isASCII && $0.isLetter }
             rest = rest.dropFirst(unit.count)
-            guard let factor = units[String(unit).lowercased()] else { return nil }
-            let micros = value * Double(factor)
-            guard micros.isFinite, micros < 9e18 else { return nil }
-            total += Int64(micros)
+            guard let factor = units[String(unit).lowercased()] else { return .failure(.notADuration) }
+            // Past the maximum is refused before any conversion could trap.
+            let micros = (value * Double(factor)).rounded(.down)
+            guard micros.isFinite, micros <= Double(maximum), let part = Int64(exactly: micros) else { return .failure(.tooLong) }
+            total += part  // both at most `maximum`: no overflow
+            guard total <= maximum else { return .failure(.tooLong) }
         }
-        return total
+        return .success(total)
     }
 }
 

@@ -65,6 +65,10 @@ struct TOMLParser {
     var root = TOMLTable(line: 1)
     /// Path of the table that `key = value` lines go into.
     var current: [String] = []
+    /// Arrays and inline tables open around the value being read: bounded,
+    /// so a hostile file is an error, not a stack overflow.
+    var depth = 0
+    static let maximumDepth = 64
 
     init(_ bytes: [UInt8]) {
         s = bytes
@@ -218,6 +222,11 @@ struct TOMLParser {
     mutating func value() throws(TOMLError) -> TOMLValue {
         let valueLine = line
         guard let c = peek else { throw fail("expected a value") }
+        if c == UInt8(ascii: "[") || c == UInt8(ascii: "{") {
+            guard depth < Self.maximumDepth else { throw fail("arrays and tables nest more than \(Self.maximumDepth) deep") }
+            depth += 1
+        }
+        defer { if c == UInt8(ascii: "[") || c == UInt8(ascii: "{") { depth -= 1 } }
         switch c {
         case UInt8(ascii: "\""):
             if s[i...].starts(with: Array("\"\"\"".utf8)) { return TOMLValue(kind: .string(try multilineBasic()), line: valueLine) }

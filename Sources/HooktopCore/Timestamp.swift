@@ -9,7 +9,12 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     public var microseconds: Int64
 
     public init(microseconds: Int64) { self.microseconds = microseconds }
-    public init(seconds: Int64) { self.microseconds = seconds * 1_000_000 }
+    /// Clamped to the representable range: a hostile `t=` never traps.
+    public init(seconds: Int64) { self.microseconds = seconds.saturatingMultiplied(by: 1_000_000) }
+
+    /// Years 1 to 9999: what RFC 3339 can write, and every instant an import,
+    /// a header or a flag may name. Anything outside is refused as out of range.
+    public static let representable = Timestamp(microseconds: -62_135_596_800_000_000)...Timestamp(microseconds: 253_402_300_799_999_999)
 
     public static func now() -> Timestamp {
         var ts = timespec()
@@ -21,8 +26,14 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.microseconds < b.microseconds }
 
+    /// Saturates instead of trapping: `now + 100 years` is far, not a crash.
     public func adding(microseconds delta: Int64) -> Timestamp {
-        Timestamp(microseconds: microseconds + delta)
+        Timestamp(microseconds: microseconds.saturatingAdding(delta))
+    }
+
+    /// `self - earlier` in microseconds, clamped to the representable range.
+    public func elapsedMicroseconds(since earlier: Timestamp) -> Int64 {
+        microseconds.saturatingSubtracting(earlier.microseconds)
     }
 
     /// RFC 3339 in UTC with milliseconds: `2026-11-28T23:12:07.473Z`.
@@ -70,16 +81,20 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         } else if !(i < u.count && (u[i] == UInt8(ascii: "Z") || u[i] == UInt8(ascii: "z"))) {
             return nil
         }
+        guard (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
         let days = Timestamp.daysFromCivil(y, mo, d)
         let secs = days * 86_400 + h * 3600 + mi * 60 + s - offset
-        self.microseconds = secs * 1_000_000 + micros
+        let parsed = Timestamp(microseconds: secs * 1_000_000 + micros)
+        guard Timestamp.representable.contains(parsed) else { return nil }
+        self = parsed
     }
 
     private var civil: ((y: Int64, m: Int64, d: Int64), (h: Int64, min: Int64, s: Int64, ms: Int64)) {
         let secs = seconds
         let days = secs.floorDiv(86_400)
         let rem = secs - days * 86_400
-        let ms = (microseconds - secs * 1_000_000) / 1_000
+        let fraction = microseconds % 1_000_000  // secs * 1_000_000 may not fit at the extremes
+        let ms = (fraction < 0 ? fraction + 1_000_000 : fraction) / 1_000
         return (Timestamp.civilFromDays(days), (rem / 3600, rem % 3600 / 60, rem % 60, ms))
     }
 

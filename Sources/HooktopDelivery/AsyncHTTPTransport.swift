@@ -37,10 +37,10 @@ public final class AsyncHTTPTransport: HTTPTransport {
             }
             return TransportResult(status: Int(response.status.code),
                                    headers: HeaderList(response.headers.map { ($0.name, $0.value) }),
-                                   body: kept, error: nil, durationMicros: Timestamp.now().microseconds - started.microseconds)
+                                   body: kept, error: nil, durationMicros: Timestamp.now().elapsedMicroseconds(since: started))
         } catch {
             return TransportResult(status: nil, error: Self.describe(error, timeoutMicros: request.timeoutMicros),
-                                   durationMicros: Timestamp.now().microseconds - started.microseconds)
+                                   durationMicros: Timestamp.now().elapsedMicroseconds(since: started))
         }
     }
 

@@ -17,8 +17,11 @@ public enum Importer {
         return text.hasPrefix(#"{"log""#) ? .har : .ndjson
     }
 
-    /// Calls `each` for every request in the file, in file order.
-    public static func read(path: String, _ each: (CapturedRequest) throws -> Void) throws {
+    /// Calls `each` for every request in the file, in file order. An entry
+    /// that cannot be read is handed to `skipped` with its place ("entry 3",
+    /// "line 7") and the reason, and the rest are still read.
+    public static func read(path: String, skipped: (Failure) -> Void = { _ in },
+                            _ each: (CapturedRequest) throws -> Void) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw Failure("cannot open \(path)") }
         defer { try? handle.close() }
         let head = Array(handle.readData(ofLength: 256))
@@ -31,7 +34,12 @@ public enum Importer {
                 throw Failure("\(path): not a HAR file (no log.entries)")
             }
             for (i, entry) in entries.enumerated() {
-                do { try each(try harEntry(entry)) } catch let e as Failure { throw Failure("\(path): entry \(i + 1): \(e)") }
+                let request: CapturedRequest
+                do { request = try harEntry(entry) } catch let e as Failure {
+                    skipped(Failure("\(path): entry \(i + 1): \(e)"))
+                    continue
+                }
+                try each(request)
             }
         case .ndjson:
             var lineNumber = 0
@@ -43,20 +51,23 @@ public enum Importer {
                     lineNumber += 1
                     let line = pending[pending.startIndex..<nl]
                     pending = Data(pending[(nl + 1)...])
-                    try parseLine(line, lineNumber, path, each)
+                    try parseLine(line, lineNumber, path, skipped, each)
                 }
                 if chunk.isEmpty { break }
             }
-            if !pending.isEmpty { try parseLine(pending, lineNumber + 1, path, each) }
+            if !pending.isEmpty { try parseLine(pending, lineNumber + 1, path, skipped, each) }
         }
     }
 
-    private static func parseLine(_ line: Data, _ number: Int, _ path: String, _ each: (CapturedRequest) throws -> Void) throws {
+    private static func parseLine(_ line: Data, _ number: Int, _ path: String, _ skipped: (Failure) -> Void,
+                                  _ each: (CapturedRequest) throws -> Void) throws {
         guard line.contains(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0D) }) else { return }
         guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-            throw Failure("\(path):\(number): not a JSON object")
+            return skipped(Failure("\(path):\(number): not a JSON object"))
         }
-        do { try each(try ndjsonObject(object)) } catch let e as Failure { throw Failure("\(path):\(number): \(e)") }
+        let request: CapturedRequest
+        do { request = try ndjsonObject(object) } catch let e as Failure { return skipped(Failure("\(path):\(number): \(e)")) }
+        try each(request)
     }
 
     /// One SPEC JSON object (as `show --json` prints it).
@@ -71,12 +82,12 @@ public enum Importer {
         return CapturedRequest(
             receivedAt: at, remote: o["remote"] as? String ?? "", method: method, target: target,
             version: o["version"] as? String ?? "HTTP/1.1", headers: try headerPairs(o["headers"]), body: body,
-            bodySize: o["body_size"] as? Int ?? body.count, bodyTruncated: o["body_truncated"] as? Bool ?? false,
+            bodySize: try bodySize(o["body_size"], body), bodyTruncated: o["body_truncated"] as? Bool ?? false,
             source: o["source"] as? String,
             signature: signature(sig),
-            response: RecordedResponse(status: response["status"] as? Int ?? 200, headers: HeaderList(), body: [],
-                                       durationMicros: Int64(((response["duration_ms"] as? Double) ?? 0) * 1000)),
-            deliveries: (o["deliveries"] as? [[String: Any]] ?? []).compactMap(attempt),
+            response: RecordedResponse(status: try status(response["status"], "response.status") ?? 200, headers: HeaderList(), body: [],
+                                       durationMicros: try milliseconds(response["duration_ms"], "response.duration_ms")),
+            deliveries: try (o["deliveries"] as? [[String: Any]] ?? []).compactMap(attempt),
             deliveryState: DeliveryState(rawValue: o["delivery_state"] as? String ?? "") ?? .none)
     }
 
@@ -86,8 +97,8 @@ public enum Importer {
         }
         let extra = e["_hooktop"] as? [String: Any] ?? [:]
         let target = extra["target"] as? String ?? targetOf(url)
-        var at = (extra["received_at_us"] as? Int64).map(Timestamp.init(microseconds:))
-            ?? (extra["received_at_us"] as? Int).map { Timestamp(microseconds: Int64($0)) }
+        var at = Int.exactly(extra["received_at_us"], in: Int.min...Int.max)
+            .map { Timestamp(microseconds: Int64($0)) }.flatMap { Timestamp.representable.contains($0) ? $0 : nil }
         if at == nil { at = (e["startedDateTime"] as? String).flatMap(Timestamp.init(iso8601:)) }
         guard let receivedAt = at else { throw Failure("missing or bad startedDateTime") }
         let body = harBody(req["postData"] as? [String: Any])
@@ -97,11 +108,11 @@ public enum Importer {
         return CapturedRequest(
             receivedAt: receivedAt, remote: extra["remote"] as? String ?? "", method: method, target: target,
             version: req["httpVersion"] as? String ?? "HTTP/1.1", headers: try harHeaders(req["headers"]), body: body,
-            bodySize: extra["body_size"] as? Int ?? body.count, bodyTruncated: extra["body_truncated"] as? Bool ?? false,
+            bodySize: try bodySize(extra["body_size"], body), bodyTruncated: extra["body_truncated"] as? Bool ?? false,
             source: extra["source"] as? String, signature: signature(sig),
-            response: RecordedResponse(status: resp["status"] as? Int ?? 200, headers: try harHeaders(resp["headers"]),
-                                       body: harBody(content), durationMicros: Int64(((e["time"] as? Double) ?? 0) * 1000)),
-            deliveries: (extra["deliveries"] as? [[String: Any]] ?? []).compactMap(attempt),
+            response: RecordedResponse(status: try status(resp["status"], "response.status") ?? 200, headers: try harHeaders(resp["headers"]),
+                                       body: harBody(content), durationMicros: try milliseconds(e["time"], "time")),
+            deliveries: try (extra["deliveries"] as? [[String: Any]] ?? []).compactMap(attempt),
             deliveryState: DeliveryState(rawValue: extra["delivery_state"] as? String ?? "") ?? .none)
     }
 
@@ -135,11 +146,39 @@ public enum Importer {
                         detail: o["detail"] as? String)
     }
 
-    static func attempt(_ o: [String: Any]) -> DeliveryAttempt? {
-        guard let n = o["attempt"] as? Int, let url = o["url"] as? String,
+    static func attempt(_ o: [String: Any]) throws -> DeliveryAttempt? {
+        guard let n = Int.exactly(o["attempt"], in: 1...1_000_000), let url = o["url"] as? String,
               let started = (o["started_at"] as? String).flatMap(Timestamp.init(iso8601:)) else { return nil }
         return DeliveryAttempt(attempt: n, kind: DeliveryAttempt.Kind(rawValue: o["kind"] as? String ?? "") ?? .forward, url: url,
-                               startedAt: started, durationMicros: Int64(((o["duration_ms"] as? Double) ?? 0) * 1000),
-                               status: o["status"] as? Int, error: o["error"] as? String)
+                               startedAt: started, durationMicros: try milliseconds(o["duration_ms"], "deliveries.duration_ms"),
+                               status: try status(o["status"], "deliveries.status"), error: o["error"] as? String)
+    }
+
+    // Numbers from a file are checked, never trusted: a bad one is the entry's error.
+
+    static func bodySize(_ value: Any?, _ body: [UInt8]) throws -> Int {
+        guard let value, !(value is NSNull) else { return body.count }
+        guard let n = Int.exactly(value, in: body.count...Int.max) else {
+            throw Failure("body_size \(value) is not a whole number of bytes of at least \(body.count)")
+        }
+        return n
+    }
+
+    static func status(_ value: Any?, _ field: String) throws -> Int? {
+        guard let value, !(value is NSNull) else { return nil }
+        // HAR writes 0 for "no response"; keep it as the absence it means.
+        if Int.exactly(value, in: 0...0) != nil { return nil }
+        guard let n = Int.exactly(value, in: 100...999) else { throw Failure("\(field) \(value) is not an HTTP status") }
+        return n
+    }
+
+    static func milliseconds(_ value: Any?, _ field: String) throws -> Int64 {
+        guard let value, !(value is NSNull) else { return 0 }
+        // HAR uses -1 for "not applicable".
+        if let ms = value as? Double, ms == -1 { return 0 }
+        guard let ms = value as? Double, let micros = Int64.microseconds(fromMilliseconds: ms) else {
+            throw Failure("\(field) \(value) is not a duration in milliseconds (0 to 100 years)")
+        }
+        return micros
     }
 }

@@ -86,16 +86,26 @@ enum Verdict {
         text.count <= 16 ? text : "\(text.prefix(8))…\(text.suffix(4))"
     }
 
-    /// nil when inside the tolerance; otherwise why not, in words.
+    /// nil when inside the tolerance; otherwise why not, in words. A
+    /// timestamp so far off that the age does not fit in an Int64 (or a
+    /// negative tolerance) is answered too, never trapped on.
     static func timestampProblem(_ timestamp: Int64, now: Int64, tolerance: Int64) -> String? {
-        let age = now - timestamp
-        if age > tolerance { return "timestamp is \(age)s old; tolerance is \(tolerance)s (a replay, or a delayed retry)" }
-        if -age > tolerance { return "timestamp is \(-age)s in the future; tolerance is \(tolerance)s (check this machine's clock)" }
+        let (age, overflow) = now.subtractingReportingOverflow(timestamp)
+        if overflow || age == .min || !plausibleSeconds.contains(timestamp) {
+            return "timestamp \(timestamp) is out of range (not a Unix time in seconds between the years 1 and 9999)"
+        }
+        let limit = max(tolerance, 0)
+        if age > limit { return "timestamp is \(age)s old; tolerance is \(limit)s (a replay, or a delayed retry)" }
+        if -age > limit { return "timestamp is \(-age)s in the future; tolerance is \(limit)s (check this machine's clock)" }
         return nil
     }
 
+    /// Unix seconds of the years 1 to 9999, as `Timestamp.representable`.
+    static let plausibleSeconds = Timestamp.representable.lowerBound.seconds...Timestamp.representable.upperBound.seconds
+
     static func age(_ timestamp: Int64, now: Int64) -> String {
-        let age = now - timestamp
+        let (age, overflow) = now.subtractingReportingOverflow(timestamp)
+        if overflow || age == .min { return "timestamp out of range" }
         return age >= 0 ? "age \(age)s" : "\(-age)s ahead"
     }
 

@@ -40,7 +40,7 @@ struct FilterSQL {
             let lo = bind(.int(Int64(range.lowerBound))), hi = bind(.int(Int64(range.upperBound)))
             return "(response_status BETWEEN \(lo) AND \(hi) OR coalesce(\(Self.lastDeliveryStatus), 0) BETWEEN \(lo) AND \(hi))"
         case .age(let older, let micros):
-            let cutoff = bind(.int(now.microseconds - micros))
+            let cutoff = bind(.int(now.microseconds.saturatingSubtracting(micros)))
             return older ? "received_at < \(cutoff)" : "received_at >= \(cutoff)"
         case .duplicate:
             return "(delivery_id IS NOT NULL AND EXISTS (SELECT 1 FROM requests o WHERE o.delivery_id = requests.delivery_id AND o.id < requests.id))"

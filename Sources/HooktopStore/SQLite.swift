@@ -68,11 +68,20 @@ final class Statement {
         self.connection = connection
     }
 
+    /// The first bind that SQLite refused since the last reset (a value over
+    /// its size limit): `step` fails with it instead of storing NULL.
+    private var bindFailure: Int32 = SQLITE_OK
+
     deinit { sqlite3_finalize(stmt) }
 
     func reset() {
         sqlite3_reset(stmt)
         sqlite3_clear_bindings(stmt)
+        bindFailure = SQLITE_OK
+    }
+
+    private func check(_ rc: Int32) {
+        if rc != SQLITE_OK && bindFailure == SQLITE_OK { bindFailure = rc }
     }
 
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(stmt, index, value) }
@@ -87,23 +96,26 @@ final class Statement {
             return
         }
         var copy = value
-        copy.withUTF8 { utf8 in
+        let rc = copy.withUTF8 { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { chars in
-                _ = sqlite3_bind_text(stmt, index, chars.baseAddress, Int32(chars.count), csqlite_transient())
+                sqlite3_bind_text64(stmt, index, chars.baseAddress, UInt64(chars.count), csqlite_transient(), UInt8(SQLITE_UTF8))
             }
         }
+        check(rc)
     }
 
     func bind(_ index: Int32, blob: [UInt8]) {
-        blob.withUnsafeBytes { raw in
+        let rc = blob.withUnsafeBytes { raw in
             // A zero-length blob must still be a blob, not NULL.
-            _ = sqlite3_bind_blob(stmt, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), csqlite_transient())
+            sqlite3_bind_blob64(stmt, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), UInt64(raw.count), csqlite_transient())
         }
+        check(rc)
     }
 
     /// Steps once: true while rows come, false when done.
     @discardableResult
     func step() throws(StoreError) -> Bool {
+        guard bindFailure == SQLITE_OK else { throw .sqlite(bindFailure, "a value is larger than SQLite keeps", "bind") }
         let rc = sqlite3_step(stmt)
         switch rc {
         case SQLITE_ROW: return true

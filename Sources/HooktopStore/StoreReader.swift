@@ -156,7 +156,7 @@ extension StoreReader {
     public func leaseHolders() throws(StoreError) -> [Int32] {
         let stmt = try db.prepare("SELECT DISTINCT leased_by FROM requests WHERE leased_by IS NOT NULL AND delivery_state IN ('pending', 'retrying')")
         var pids: [Int32] = []
-        while try stmt.step() { pids.append(Int32(stmt.int(0))) }
+        while try stmt.step() { if let pid = Int32(exactly: stmt.int(0)) { pids.append(pid) } }
         return pids
     }
 

@@ -65,8 +65,8 @@ public final class TUIData {
         stats.failingDeliveries = counts.failingDeliveries
         stats.lastSecond = now.seconds
         for (second, n) in counts.perSecond {
-            let age = Int(now.seconds - second)
-            if age >= 0 && age < 30 { stats.perSecond[29 - age] += n }
+            let age = now.seconds.saturatingSubtracting(second)
+            if age >= 0 && age < 30 { stats.perSecond[29 - Int(age)] += n }
         }
         return stats
     }

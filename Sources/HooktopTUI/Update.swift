@@ -66,12 +66,12 @@ public func update(_ model: inout Model, _ message: Message) -> [Effect] {
 
 private func recordRate(_ stats: inout Model.Stats, second: Int64, now: Int64) {
     if now > stats.lastSecond {
-        let shift = Int(min(Int64(stats.perSecond.count), now - stats.lastSecond))
+        let shift = Int(min(Int64(stats.perSecond.count), now.saturatingSubtracting(stats.lastSecond)))
         stats.perSecond = Array(stats.perSecond.dropFirst(shift)) + Array(repeating: 0, count: shift)
         stats.lastSecond = now
     }
-    let age = Int(now - second)
-    if age >= 0 && age < stats.perSecond.count { stats.perSecond[stats.perSecond.count - 1 - age] += 1 }
+    let age = now.saturatingSubtracting(second)
+    if age >= 0 && age < stats.perSecond.count { stats.perSecond[stats.perSecond.count - 1 - Int(age)] += 1 }
 }
 
 private func handleKey(_ model: inout Model, _ key: Key) -> [Effect] {

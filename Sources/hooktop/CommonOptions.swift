@@ -70,6 +70,12 @@ struct DaemonOptions: ParsableArguments {
     var eventLoops: Int?
 
     enum Durability: String, ExpressibleByArgument, CaseIterable { case normal, full }
+
+    func validate() throws {
+        if let eventLoops, !(1...256).contains(eventLoops) {
+            throw ValidationError("--event-loops must be from 1 to 256, got \(eventLoops)")
+        }
+    }
 }
 
 struct ModeArgument: ExpressibleByArgument {
@@ -94,7 +100,7 @@ struct ByteSizeArgument: ExpressibleByArgument {
     let bytes: Int
     init(_ bytes: Int) { self.bytes = bytes }
     init?(argument: String) {
-        guard let bytes = ByteSize.parse(argument), bytes >= 0 else { return nil }
+        guard let bytes = ByteSize.parse(argument), ByteSize.bodyRange.contains(bytes) else { return nil }
         self.bytes = bytes
     }
     var defaultValueDescription: String { ByteSize.describe(bytes).replacingOccurrences(of: " ", with: "") }

@@ -77,13 +77,18 @@ struct Import: ParsableCommand {
     func run() throws {
         let config = try database.loadConfig()
         let importer = try cli { () throws(StoreError) in try StoreImporter(StoreConfiguration(path: database.path(config))) }
+        var skipped = 0
         do {
-            try Importer.read(path: file) { request in try importer.add(request) }
+            try Importer.read(path: file, skipped: { problem in
+                skipped += 1
+                Console.error("skipped \(problem)")
+            }) { request in try importer.add(request) }
             try importer.finish()
         } catch {
             try? importer.finish()
             throw CLIError("import stopped after \(importer.imported) requests: \(error)")
         }
         Console.out("imported \(importer.imported) request\(importer.imported == 1 ? "" : "s")")
+        if skipped > 0 { throw CLIError("skipped \(skipped) entr\(skipped == 1 ? "y" : "ies") that could not be read (see above)") }
     }
 }

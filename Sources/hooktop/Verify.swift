@@ -47,7 +47,7 @@ struct Verify: ParsableCommand {
     func run() throws {
         var headers = HeaderList()
         for h in header {
-            let colon = h.firstIndex(of: ":")!
+            guard let colon = h.firstIndex(of: ":") else { continue }  // refused in validate()
             headers.append(String(h[..<colon]).trimmingCharacters(in: .whitespaces),
                            String(h[h.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
         }

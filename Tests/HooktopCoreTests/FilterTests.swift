@@ -1,4 +1,5 @@
 import HooktopCore
+import HooktopTesting
 import XCTest
 
 final class FilterParserTests: XCTestCase {
@@ -45,7 +46,7 @@ final class FilterParserTests: XCTestCase {
 
     /// Seeded random input never crashes the parser: every outcome is a filter or a FilterError.
     func testFuzzNeverCrashes() {
-        var rng = SplitMix(seed: 0x5EED)
+        var rng = SeededRandom(seed: 0x5EED)
         let atoms = ["~m", "~p", "~h", "~b", "~src", "~sig", "~d", "~c", "~t", "~dup", "!", "&", "|", "(", ")", "\"", "'",
                      "POST", "/a/*", "5xx", ">1m", "valid", "x:y", "é", "\u{1b}", "~", "~~", " ", "\\", "~label"]
         var parsed = 0, refused = 0
@@ -56,18 +57,6 @@ final class FilterParserTests: XCTestCase {
         }
         XCTAssertGreaterThan(parsed, 100)
         XCTAssertGreaterThan(refused, 100)
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
