@@ -101,6 +101,7 @@ let package = Package(
         ]),
         .testTarget(name: "hooktopTests", dependencies: [
             "hooktop", "HooktopStore", "HooktopTesting", .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     ]
 )

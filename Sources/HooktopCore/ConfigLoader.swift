@@ -7,16 +7,20 @@ public enum ConfigLoader {
 
     /// - knownSchemes: the names `scheme =` may take (the signature registry's).
     /// - environment: where `secret_env` is looked up.
+    /// - secretsRequired: false for commands that only read the database
+    ///   (`list`, `show`, `export`, `tui`): an unset `secret_env` is then no
+    ///   error, only checking signatures needs the secret.
     public static func load(_ text: String, file: String, knownSchemes: Set<String>,
-                            environment: [String: String]) throws(Failure) -> Config {
+                            environment: [String: String], secretsRequired: Bool = true) throws(Failure) -> Config {
         let root: TOMLTable
         do { root = try TOML.parse(text) } catch { throw Failure(description: "\(file):\(error.line): \(error.message)") }
-        var r = Reader(file: file)
+        var r = Reader(file: file, secretsRequired: secretsRequired)
         return try r.config(root, knownSchemes: knownSchemes, environment: environment)
     }
 
     private struct Reader {
         let file: String
+        let secretsRequired: Bool
 
         func fail(_ line: Int, _ message: String) -> Failure { Failure(description: "\(file):\(line): \(message)") }
 
@@ -157,7 +161,8 @@ public enum ConfigLoader {
             if let s = try string(t, "secret", section) { source.secrets.append(Secret(s)) }
             if let list = try strings(t, "secrets", section) { source.secrets += list.map(Secret.init) }
             if let variable = try string(t, "secret_env", section) {
-                guard let value = environment[variable], !value.isEmpty else {
+                let value = environment[variable] ?? ""
+                if value.isEmpty && secretsRequired {
                     throw fail(line(t, "secret_env"), "\(section): environment variable \(variable) (secret_env) is not set")
                 }
                 // Several secrets may be given in one variable, separated by spaces or commas.

@@ -13,9 +13,9 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     /// Writes every request `source` hands over, between the format's opening
     /// and closing, and flushes; returns how many. `source` streams from the
     /// store, so memory stays flat.
-    public func export(to out: inout some ExportOutput, baseURL: String? = nil, redactor: Redactor? = nil,
-                       from source: ((CapturedRequest) throws -> Void) throws -> Void) throws -> Int {
-        var writer = makeWriter(baseURL: baseURL)
+    public func export(to out: inout some ExportOutput, curl: CurlWriter.Destination = .init(), bodyFiles: CurlWriter.BodyFiles? = nil,
+                       redactor: Redactor? = nil, from source: ((CapturedRequest) throws -> Void) throws -> Void) throws -> Int {
+        var writer = makeWriter(curl: curl, bodyFiles: bodyFiles)
         var count = 0
         try writer.begin(to: &out)
         try source { request in
@@ -27,11 +27,11 @@ public enum ExportFormat: String, Sendable, CaseIterable {
         return count
     }
 
-    public func makeWriter(baseURL: String? = nil) -> any ExportWriter {
+    public func makeWriter(curl: CurlWriter.Destination = .init(), bodyFiles: CurlWriter.BodyFiles? = nil) -> any ExportWriter {
         switch self {
         case .har: HARWriter()
         case .ndjson: NDJSONWriter()
-        case .curl: CurlWriter(baseURL: baseURL)
+        case .curl: CurlWriter(destination: curl, bodyFiles: bodyFiles)
         case .raw: RawWriter()
         }
     }

@@ -13,6 +13,8 @@ public protocol ExportOutput {
 public struct ExportError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+
+    static func cannotWrite(_ path: String) -> ExportError { ExportError("cannot write \(path)") }
 }
 
 /// Appends to a file descriptor through a 256 KiB buffer.

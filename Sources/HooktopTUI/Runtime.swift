@@ -137,10 +137,15 @@ public final class Runtime {
                 perform(update(&model, export(format: format, path: path)))
             case .copyCurl(let id):
                 guard let request = try? data.request(id: id) else { continue }
-                terminal.copyToClipboard(CurlWriter().command(request))
+                terminal.copyToClipboard(CurlWriter(destination: curlDestination).command(request))
                 perform(update(&model, .finished("copied #\(id) as curl")))
             }
         }
+    }
+
+    /// curl commands go to a request's delivery target, else to this daemon.
+    private var curlDestination: CurlWriter.Destination {
+        CurlWriter.Destination(daemon: "http://" + (model.listening ?? ListenAddress.default.description))
     }
 
     private func export(format: String, path: String) -> Message {
@@ -152,7 +157,9 @@ public final class Runtime {
         let count: Int
         do {
             let query = StoreReader.Query(filter: model.filter, includeBodies: true, includeDeliveries: format.needsDeliveries)
-            count = try format.export(to: &out) { emit in try data.reader.forEach(query, emit) }
+            count = try format.export(to: &out, curl: curlDestination, bodyFiles: .beside(script: path)) { emit in
+                try data.reader.forEach(query, emit)
+            }
         } catch {
             return .failed("export: \(error)")
         }

@@ -12,7 +12,8 @@ struct DatabaseOptions: ParsableArguments {
     var config: String?
 
     /// The config file's contents, validated; an empty config when there is none.
-    func loadConfig() throws(CLIError) -> Config {
+    /// Commands that only read (`secretsNeeded: false`) take an unset `secret_env`.
+    func loadConfig(secretsNeeded: Bool = true) throws(CLIError) -> Config {
         let env = ProcessInfo.processInfo.environment
         let explicit = config.map { DatabaseOptions.expandTilde($0, env) }
         let xdg = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.config")
@@ -25,7 +26,8 @@ struct DatabaseOptions: ParsableArguments {
             throw CLIError("cannot read config file \(file) (is it UTF-8 text?)")
         }
         do {
-            return try ConfigLoader.load(text, file: file, knownSchemes: Set(SchemeRegistry().names), environment: env)
+            return try ConfigLoader.load(text, file: file, knownSchemes: Set(SchemeRegistry().names), environment: env,
+                                         secretsRequired: secretsNeeded)
         } catch {
             throw CLIError(error.description)
         }

@@ -23,8 +23,14 @@ struct Export: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write here instead of stdout.", valueName: "file"))
     var output: String?
 
-    @Option(name: .customLong("base-url"), help: ArgumentHelp("curl: send the commands to this base URL instead of the captured Host.", valueName: "url"))
+    @Option(name: .customLong("base-url"), help: ArgumentHelp("curl: send the commands here (default: each request's delivery target, else the daemon's --listen address).", valueName: "url"))
     var baseURL: String?
+
+    @Flag(name: .customLong("to-captured-host"), help: "curl: send each command to the host its captured Host header names (a sender chose it: only for traffic you trust).")
+    var toCapturedHost = false
+
+    @Option(help: ArgumentHelp("curl: the capturing daemon's address, the default destination (default: [server] listen, else 127.0.0.1:8080).", valueName: "host:port"))
+    var listen: ListenAddressArgument?
 
     @Flag(help: "Leave out credentials, cookies, signatures and tokens.")
     var redact = false
@@ -38,9 +44,18 @@ struct Export: ParsableCommand {
     @Flag(name: .customLong("oldest-first"), help: "Oldest request first (the default is newest first, like list).")
     var oldestFirst = false
 
+    func validate() throws {
+        if let baseURL, !(baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) || baseURL.count < 9 {
+            throw ValidationError("--base-url must be an http:// or https:// URL, got '\(baseURL ?? "")'")
+        }
+    }
+
     func run() throws {
         let parsed = try parseFilter(filter)
-        let reader = try openReader(database.path(try database.loadConfig()))
+        let config = try database.loadConfig(secretsNeeded: false)
+        let reader = try openReader(database.path(config))
+        let daemon = listen?.value ?? config.server.listen ?? .default
+        let curl = CurlWriter.Destination(baseURL: baseURL, daemon: "http://\(daemon)", fromHostHeader: toCapturedHost)
         let fd: Int32
         if let output {
             fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -58,7 +73,8 @@ struct Export: ParsableCommand {
                                       includeDeliveries: format.needsDeliveries)
         let count: Int
         do {
-            count = try format.export(to: &out, baseURL: baseURL, redactor: redactor) { emit in try reader.forEach(query, emit) }
+            count = try format.export(to: &out, curl: curl, bodyFiles: output.map(CurlWriter.BodyFiles.beside(script:)),
+                                      redactor: redactor) { emit in try reader.forEach(query, emit) }
         } catch {
             throw CLIError("export failed: \(error)")
         }
@@ -75,7 +91,7 @@ struct Import: ParsableCommand {
     var file: String
 
     func run() throws {
-        let config = try database.loadConfig()
+        let config = try database.loadConfig(secretsNeeded: false)
         let importer = try cli { () throws(StoreError) in try StoreImporter(StoreConfiguration(path: database.path(config))) }
         var skipped = 0
         do {

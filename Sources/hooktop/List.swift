@@ -25,7 +25,7 @@ struct List: ParsableCommand {
 
     func run() throws {
         let parsed = try parseFilter(filter)
-        let reader = try openReader(database.path(try database.loadConfig()))
+        let reader = try openReader(database.path(try database.loadConfig(secretsNeeded: false)))
         let rows = try cli { () throws(StoreError) in
             try reader.list(limit: limit, filter: parsed, includeBodies: json && full, includeDeliveries: json && full)
         }
@@ -50,7 +50,7 @@ struct Show: ParsableCommand {
     var json = false
 
     func run() throws {
-        let reader = try openReader(database.path(try database.loadConfig()))
+        let reader = try openReader(database.path(try database.loadConfig(secretsNeeded: false)))
         let request = try cli { () throws(StoreError) in try reader.request(id: id) }
         if json {
             Console.out(request.json().serialized())
@@ -77,7 +77,7 @@ struct Prune: ParsableCommand {
     }
 
     func run() throws {
-        let path = database.path(try database.loadConfig())
+        let path = database.path(try database.loadConfig(secretsNeeded: false))
         var removed = 0
         if let olderThan {
             let cutoff = Timestamp.now().adding(microseconds: -olderThan.microseconds)

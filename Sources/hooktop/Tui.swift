@@ -21,7 +21,7 @@ struct Tui: ParsableCommand {
 
     func run() throws {
         guard isatty(0) != 0 && isatty(1) != 0 else { throw Dashboard.needsTerminal }
-        let config = try database.loadConfig()
+        let config = try database.loadConfig(secretsNeeded: false)
         let path = database.path(config)
         let writer = try cli { () throws(StoreError) in try StoreWriter(StoreConfiguration(path: path)) }
         defer { writer.close() }
