@@ -22,11 +22,21 @@ public final class CaptureDaemon: Sendable {
         let transport = AsyncHTTPTransport()
         let forwarder = Forwarder(transport: transport, timeoutMicros: delivery.timeoutMicros)
         let handoff = Handoff()
-        writer = try StoreWriter(store) { batch in
+        writer = try StoreWriter(store, onHealth: { health in
+            // Once per change, not per request: the log says why, then says when it is over.
+            switch health {
+            case .failing(let error):
+                logger.error("cannot store requests; answering 503 until this clears", metadata: ["db": "\(store.path)", "error": "\(error)"])
+            case .recovered(let failed):
+                logger.notice("storing requests again", metadata: ["db": "\(store.path)", "failed_batches": "\(failed)"])
+            case .recreated(let path):
+                logger.error("database file was deleted or replaced; created a new one in its place", metadata: ["db": "\(path)"])
+            }
+        }, onCommit: { batch in
             handoff.deliverer?.submit(batch.filter { $0.deliveryState == .pending && capture.mode != .proxy })
             handoff.alerts?.observe(batch)
             onCommit?(batch)
-        }
+        })
         let ledger = StoreLedger(writer: writer, path: store.path)
         let alerts = AlertRunner(command: capture.config.server.alertCommand, writer: writer, logger: logger)
         let settings = Deliverer.Settings(schedule: RetrySchedule(delaysMicros: delivery.scheduleMicros),

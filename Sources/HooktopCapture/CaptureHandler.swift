@@ -116,7 +116,7 @@ final class CaptureHandler: ChannelInboundHandler {
                 case .success:
                     handler.write(response, version: version, keepAlive: keepAlive, context: context)
                 case .failure(let error):
-                    handler.logger.error("request not stored, answered 503", metadata: ["error": "\(error)"])
+                    handler.logger.debug("request not stored, answered 503", metadata: ["error": "\(error)"])
                     handler.write(ResponsePolicy.notStored, version: version, keepAlive: keepAlive, context: context)
                 }
             }

@@ -9,6 +9,10 @@ public struct StoreError: Error, CustomStringConvertible, Equatable {
         case schemaTooNew(path: String, migration: String)
         /// The caller's own work stopped a read (a full disk while exporting…).
         case aborted(String)
+        /// More is waiting to be committed than the writer holds (`StoreWriter.Limits`).
+        case overloaded(queued: Int, bytes: Int)
+        /// The database file was removed or replaced under the writer.
+        case fileReplaced(path: String)
     }
 
     let kind: Kind
@@ -27,6 +31,10 @@ public struct StoreError: Error, CustomStringConvertible, Equatable {
             return "the database writer is closed"
         case .aborted(let why):
             return why
+        case .overloaded(let queued, let bytes):
+            return "the write queue is full (\(queued) requests, \(bytes) bytes waiting for the disk): answering 503"
+        case .fileReplaced(let path):
+            return "the database file \(path) was deleted or replaced while hooktop was writing it"
         case .schemaTooNew(let path, let migration):
             return "database \(path) was written by a newer hooktop (unknown migration \(migration))"
         }
@@ -40,6 +48,20 @@ public struct StoreError: Error, CustomStringConvertible, Equatable {
     public static func noSuchRequest(_ id: Int64) -> StoreError { .init(kind: .noSuchRequest(id: id)) }
     static let closed = StoreError(kind: .closed)
     public static func aborted(_ why: String) -> StoreError { .init(kind: .aborted(why)) }
+    static func overloaded(queued: Int, bytes: Int) -> StoreError { .init(kind: .overloaded(queued: queued, bytes: bytes)) }
+    static func fileReplaced(_ path: String) -> StoreError { .init(kind: .fileReplaced(path: path)) }
+
+    /// Whether the connection should be opened again before the next try:
+    /// the file went away, became read-only, or the I/O under it failed.
+    var needsReopen: Bool {
+        switch kind {
+        case .fileReplaced: return true
+        case .sqlite(let code, _, _):
+            // SQLITE_READONLY 8, IOERR 10, CORRUPT 11, CANTOPEN 14, NOTADB 26 (primary codes).
+            return [8, 10, 11, 14, 26].contains(code & 0xFF)
+        default: return false
+        }
+    }
     static func schemaTooNew(_ path: String, _ migration: String) -> StoreError {
         .init(kind: .schemaTooNew(path: path, migration: migration))
     }

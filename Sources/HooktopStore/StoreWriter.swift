@@ -21,6 +21,26 @@ public final class StoreWriter: @unchecked Sendable {
         public var meanBatch: Double { batches == 0 ? 0 : Double(requests) / Double(batches) }
     }
 
+    /// How much may wait for the disk before senders get 503 at once
+    /// instead of memory growing without bound.
+    public struct Limits: Sendable {
+        public var requests: Int
+        public var bytes: Int
+        public init(requests: Int = 20_000, bytes: Int = 256 << 20) {
+            self.requests = requests
+            self.bytes = bytes
+        }
+    }
+
+    /// A change in whether commits succeed, reported once per change (not
+    /// per request) so a log says why once and says when it is over.
+    public enum Health: Sendable, Equatable {
+        case failing(StoreError)
+        case recovered(failedBatches: Int)
+        /// The file was deleted or replaced; a new one was created in its place.
+        case recreated(path: String)
+    }
+
     private enum Pending {
         case insert(CapturedRequest, Completion)
         case mutate(StoreMutation, @Sendable (Result<Int, StoreError>) -> Void)
@@ -31,12 +51,21 @@ public final class StoreWriter: @unchecked Sendable {
     private var pending: [Pending] = []
     private var closing = false
     private var stats = Stats()
+    private var queuedBytes = 0
+    private var queuedInserts = 0
+    private let limits: Limits
 
-    private let db: SQLiteConnection
-    private let insert: Statement
-    private let mutations: MutationRunner
+    // Owned by the writer thread once it runs.
+    private let config: StoreConfiguration
+    private var db: SQLiteConnection
+    private var insert: Statement
+    private var mutations: MutationRunner
+    private var fileIdentity: FileIdentity?
+    private var failedBatches = 0
+    private var needsReopen = false
     private let pid = getpid()
     private let onCommit: (@Sendable ([CapturedRequest]) -> Void)?
+    private let onHealth: (@Sendable (Health) -> Void)?
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
     /// Set by tests to make commits fail, as a full disk would.
@@ -44,12 +73,18 @@ public final class StoreWriter: @unchecked Sendable {
 
     /// Opens the database (creating it on first use) and starts the writer thread.
     /// `onCommit` sees every committed batch, ids assigned, on the writer thread.
-    public init(_ config: StoreConfiguration,
+    /// `onHealth` hears when commits start failing and when they work again.
+    public init(_ config: StoreConfiguration, limits: Limits = Limits(),
+                onHealth: (@Sendable (Health) -> Void)? = nil,
                 onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws(StoreError) {
+        self.config = config
+        self.limits = limits
         db = try Store.openForWriting(config)
         insert = try db.prepare(RequestRows.insertSQL)
         mutations = MutationRunner(db)
+        fileIdentity = FileIdentity(path: config.path)
         self.onCommit = onCommit
+        self.onHealth = onHealth
         let thread = Thread { [unowned self] in self.run() }
         thread.name = "hooktop-store-writer"
         self.thread = thread
@@ -64,6 +99,15 @@ public final class StoreWriter: @unchecked Sendable {
             completion(.failure(.closed))
             return
         }
+        let size = request.body.count + request.headers.count * 64 + 512
+        if queuedInserts >= limits.requests || queuedBytes + size > limits.bytes {
+            let (n, bytes) = (queuedInserts, queuedBytes)
+            condition.unlock()
+            completion(.failure(.overloaded(queued: n, bytes: bytes)))
+            return
+        }
+        queuedInserts += 1
+        queuedBytes += size
         pending.append(.insert(request, completion))
         if pending.count == 1 { condition.signal() }
         condition.unlock()
@@ -124,23 +168,44 @@ public final class StoreWriter: @unchecked Sendable {
                 break
             }
             swap(&batch, &pending)
+            queuedInserts = 0
+            queuedBytes = 0
             let mustFail = failNextCommits > 0
             if mustFail { failNextCommits -= 1 }
             condition.unlock()
 
-            commit(&batch, simulateFailure: mustFail)
+            let ok = commit(&batch, simulateFailure: mustFail)
             batch.removeAll(keepingCapacity: true)
+            if !ok {
+                // Give a failing disk a moment instead of spinning on it; senders already have their 503.
+                usleep(20_000)
+            }
         }
         db.close()
         finished.signal()
     }
 
-    private func commit(_ batch: inout [Pending], simulateFailure: Bool) {
+    /// Opens the database again after the file went away or its I/O failed.
+    private func reopen() throws(StoreError) {
+        let replaced = fileIdentity != FileIdentity(path: config.path)
+        db.close()
+        db = try Store.openForWriting(config)
+        insert = try db.prepare(RequestRows.insertSQL)
+        mutations = MutationRunner(db)
+        fileIdentity = FileIdentity(path: config.path)
+        needsReopen = false
+        if replaced { onHealth?(.recreated(path: config.path)) }
+    }
+
+    /// Commits one batch and answers every job in it. Returns whether it committed.
+    private func commit(_ batch: inout [Pending], simulateFailure: Bool) -> Bool {
         // One result per job: a new id for an insert, rows changed for a mutation.
         var results: [Int64] = []
         results.reserveCapacity(batch.count)
         do throws(StoreError) {
             if simulateFailure { throw .sqlite(13, "database or disk is full (simulated)", "commit") }
+            // A deleted or replaced file would take commits into an unlinked inode: never acknowledge those.
+            if needsReopen || fileIdentity != FileIdentity(path: config.path) { try reopen() }
             try db.execute("BEGIN IMMEDIATE")
             do throws(StoreError) {
                 for item in batch {
@@ -163,13 +228,20 @@ public final class StoreWriter: @unchecked Sendable {
                 throw error
             }
         } catch {
+            if error.needsReopen { needsReopen = true }
+            failedBatches += 1
+            if failedBatches == 1 { onHealth?(.failing(error)) }
             for item in batch {
                 switch item {
                 case .insert(_, let completion): completion(.failure(error))
                 case .mutate(_, let completion): completion(.failure(error))
                 }
             }
-            return
+            return false
+        }
+        if failedBatches > 0 {
+            onHealth?(.recovered(failedBatches: failedBatches))
+            failedBatches = 0
         }
         var committed: [CapturedRequest] = []
         for (item, result) in zip(batch, results) {
@@ -186,6 +258,7 @@ public final class StoreWriter: @unchecked Sendable {
             case .mutate(_, let completion): completion(.success(Int(result)))
             }
         }
+        return true
     }
 
     private func record(batchSize n: Int) {
@@ -196,5 +269,18 @@ public final class StoreWriter: @unchecked Sendable {
         stats.largestBatch = max(stats.largestBatch, n)
         stats.histogram[min(Int.bitWidth - 1 - n.leadingZeroBitCount, 15)] += 1
         condition.unlock()
+    }
+}
+
+/// Which file a path names (device and inode), to notice it being deleted or replaced.
+struct FileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+
+    init?(path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
     }
 }

@@ -1,0 +1,125 @@
+import Foundation
+import HooktopTesting
+import XCTest
+
+/// Real storage faults under a running daemon: a full disk (a small tmpfs),
+/// the database file deleted, a second writer holding the lock. (A file
+/// system cannot be remounted read-only while the daemon holds files open
+/// for writing, and root ignores file modes, so "made read-only" has no
+/// test here: docs/RELIABILITY.md.) While a fault lasts senders get 503, never a 2xx
+/// for a request that is not stored; the log says why once; capture resumes
+/// by itself when the fault clears.
+final class StorageFaultTests: XCTestCase {
+    private var mountPoint: String?
+    private var dir: TempDirectory!
+
+    override func setUp() { dir = TempDirectory("faults") }
+
+    override func tearDown() {
+        if let mountPoint {
+            _ = run("/bin/mount", ["-o", "remount,rw", mountPoint])
+            _ = run("/bin/umount", ["-l", mountPoint])
+        }
+    }
+
+    @discardableResult
+    private func run(_ tool: String, _ args: [String]) -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return -1 }
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    /// A tmpfs of `size` under the temp folder; skips where mounting is not allowed.
+    private func smallDisk(_ size: String) throws -> String {
+        let path = dir.file("disk")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        guard getuid() == 0, run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path]) == 0 else {
+            throw XCTSkip("mounting a tmpfs needs root")
+        }
+        mountPoint = path
+        return path
+    }
+
+    private func post(_ port: Int, _ body: [UInt8]) -> Int {
+        guard let client = try? RawHTTPClient(port: port, timeoutSeconds: 15) else { return -1 }
+        guard (try? client.send(Array("POST /fault HTTP/1.1\r\nHost: h\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)) != nil else { return -1 }
+        return (try? client.readResponse().status) ?? -1
+    }
+
+    private func storedCount(_ db: String) throws -> Int {
+        let out = try HooktopBinary.run(["list", "--db", db, "--json", "--limit", "0"])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        return out.stdout.split(separator: "\n").count
+    }
+
+    private func occurrences(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+
+    func testFullDiskAnswers503ThenResumesWhenSpaceIsFreed() throws {
+        let disk = try smallDisk("3m")
+        let filler = disk + "/filler"
+        let db = disk + "/hooktop.sqlite"
+        let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        XCTAssertEqual(post(daemon.port, [1]), 200)
+        // Fill what is left, so the next commits cannot grow the WAL.
+        _ = run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k", "count=1000"])
+        var acked = 1, refused = 0
+        for _ in 0..<40 {
+            switch post(daemon.port, Array(repeating: 0x61, count: 60_000)) {
+            case 200: acked += 1
+            case 503: refused += 1
+            default: XCTFail("neither stored nor refused")
+            }
+            if refused >= 3 { break }
+        }
+        XCTAssertGreaterThanOrEqual(refused, 3, "a full disk must give 503")
+        try FileManager.default.removeItem(atPath: filler)
+        var resumed = false
+        for _ in 0..<20 where !resumed {
+            let status = post(daemon.port, [2])
+            if status == 200 { acked += 1; resumed = true } else { usleep(100_000) }
+        }
+        XCTAssertTrue(resumed, "capture did not resume after space was freed")
+        XCTAssertEqual(daemon.stop(), 0)
+        XCTAssertEqual(try storedCount(db), acked, "every acknowledged request is stored, nothing else")
+        XCTAssertEqual(occurrences("cannot store requests", in: daemon.stderr), 1, daemon.stderr)
+        XCTAssertEqual(occurrences("storing requests again", in: daemon.stderr), 1, daemon.stderr)
+    }
+
+    func testDeletedDatabaseFileIsRecreatedAndNothingIsAckedIntoTheVoid() throws {
+        let db = dir.file("gone.sqlite")
+        let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        XCTAssertEqual(post(daemon.port, [1]), 200)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
+        XCTAssertEqual(post(daemon.port, [2]), 200)
+        XCTAssertEqual(daemon.stop(), 0)
+        XCTAssertEqual(try storedCount(db), 1, "the request after the deletion is in the new file")
+        XCTAssertTrue(daemon.stderr.contains("deleted or replaced"), daemon.stderr)
+    }
+
+    func testSecondWriterHoldingTheLockGets503ThenCaptureResumes() throws {
+        let db = dir.file("locked.sqlite")
+        let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        XCTAssertEqual(post(daemon.port, [1]), 200)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        holder.arguments = [db]
+        let input = Pipe()
+        holder.standardInput = input
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nINSERT INTO alerts(at, kind, message) VALUES (0, 'x', 'held');\n".utf8))
+        usleep(300_000)
+        XCTAssertEqual(post(daemon.port, [2]), 503, "the lock is held: not stored, so not acknowledged")
+        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
+        holder.waitUntilExit()
+        XCTAssertEqual(post(daemon.port, [3]), 200)
+        XCTAssertEqual(daemon.stop(), 0)
+        XCTAssertEqual(try storedCount(db), 2)
+        XCTAssertEqual(occurrences("cannot store requests", in: daemon.stderr), 1, daemon.stderr)
+    }
+}
