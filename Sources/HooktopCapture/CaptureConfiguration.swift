@@ -15,6 +15,19 @@ public struct CaptureConfiguration: Sendable {
     /// `capture` answers at once; `proxy` waits for the target and returns its answer.
     public var mode: Config.Mode
 
+    /// What one sender can hold: connections, and how long a connection may
+    /// sit without a complete head or without body bytes (slowloris).
+    public struct Limits: Sendable {
+        public var maxConnections = 4096
+        /// From the connection being ready for a request to its head being
+        /// complete; also how long an idle keep-alive connection stays open.
+        public var headTimeoutMicros: Int64 = 30_000_000
+        /// The longest pause between two pieces of a body.
+        public var bodyIdleTimeoutMicros: Int64 = 30_000_000
+        public init() {}
+    }
+    public var limits = Limits()
+
     public init(listen: ListenAddress = .default, maxBody: Int = 10 << 20, config: Config = Config(),
                 registry: SchemeRegistry = SchemeRegistry(), forwardTo: String? = nil, mode: Config.Mode = .capture) {
         self.listen = listen

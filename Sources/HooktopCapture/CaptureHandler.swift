@@ -16,6 +16,7 @@ final class CaptureHandler: ChannelInboundHandler {
         var body: ByteBuffer
         var size = 0
         var truncated = false
+        var trailers = HeaderList()
     }
 
     private enum State {
@@ -26,14 +27,18 @@ final class CaptureHandler: ChannelInboundHandler {
 
     private var state = State.idle
     private let policy: ResponsePolicy
+    private let limits: CaptureConfiguration.Limits
+    /// The head timeout while idle, the body-pause timeout while receiving.
+    private var timer: Scheduled<Void>?
     private let sink: any CaptureSink
     private let logger: Logger
     private var remote = "unknown"
     private let proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)?
 
-    init(policy: ResponsePolicy, sink: any CaptureSink, logger: Logger,
+    init(policy: ResponsePolicy, sink: any CaptureSink, logger: Logger, limits: CaptureConfiguration.Limits = .init(),
          proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil) {
         self.policy = policy
+        self.limits = limits
         self.sink = sink
         self.logger = logger
         self.proxy = proxy
@@ -41,11 +46,67 @@ final class CaptureHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         remote = context.channel.remoteAddress.map(Self.describe) ?? "unknown"
+        armTimer(context: context)
         context.fireChannelActive()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { remote = context.channel.remoteAddress.map(Self.describe) ?? "unknown" }
+        if context.channel.isActive {
+            remote = context.channel.remoteAddress.map(Self.describe) ?? "unknown"
+            armTimer(context: context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+    }
+
+    /// A client gone mid-body leaves what it sent: recorded, marked.
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        if case .receiving(let r) = state {
+            state = .storing
+            record(r, error: "the client disconnected after \(r.size) bytes of the body", status: 499, context: context, answer: false)
+        }
+        context.fireChannelInactive()
+    }
+
+    // MARK: timeouts
+
+    /// While idle: the next head must be complete in time (slow heads and
+    /// idle keep-alive connections are closed). While receiving: the body
+    /// may not pause longer than the limit. While storing: no timer.
+    private func armTimer(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        let micros: Int64
+        switch state {
+        case .idle: micros = limits.headTimeoutMicros
+        case .receiving: micros = limits.bodyIdleTimeoutMicros
+        case .storing: return
+        }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: .microseconds(micros)) {
+            let (handler, context) = bound.value
+            handler.timedOut(context: context)
+        }
+    }
+
+    private func timedOut(context: ChannelHandlerContext) {
+        timer = nil
+        switch state {
+        case .idle:
+            logger.debug("closing a connection with no complete request head in time", metadata: ["remote": "\(remote)"])
+            context.close(promise: nil)
+        case .receiving(let r):
+            state = .storing
+            let seconds = limits.bodyIdleTimeoutMicros / 1_000_000
+            record(r, error: "the body stalled: no bytes for \(seconds)s after \(r.size) bytes", status: 408, context: context, answer: true)
+        case .storing:
+            break
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -55,6 +116,7 @@ final class CaptureHandler: ChannelInboundHandler {
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
             state = .receiving(Receiving(head: head, receivedAt: .now(), body: context.channel.allocator.buffer(capacity: 0)))
+            armTimer(context: context)
         case (.body(var chunk), .receiving(var r)):
             state = .storing  // let `r` own the buffer uniquely while we append
             r.size += chunk.readableBytes
@@ -68,21 +130,56 @@ final class CaptureHandler: ChannelInboundHandler {
                 }
             }
             state = .receiving(r)
-        case (.end, .receiving(let r)):
+            armTimer(context: context)
+        case (.end(let trailers), .receiving(var r)):
             state = .storing
+            timer?.cancel()
+            timer = nil
+            r.trailers = trailers.map { HeaderList($0.map { HeaderList.Field($0.name, $0.value) }) } ?? HeaderList()
             finish(r, context: context)
         case (.body, _), (.end, _):
             break  // parts of a request we stopped following (after an error)
         }
     }
 
-    private func finish(_ r: Receiving, context: ChannelHandlerContext) {
-        let started = Timestamp.now()
+    private func captured(_ r: Receiving) -> CapturedRequest {
         var request = CapturedRequest(
             receivedAt: r.receivedAt, remote: remote, method: r.head.method.rawValue, target: r.head.uri,
             version: "HTTP/\(r.head.version.major).\(r.head.version.minor)",
             headers: HeaderList(r.head.headers.map { HeaderList.Field($0.name, $0.value) }),
             body: Array(r.body.readableBytesView), bodySize: r.size, bodyTruncated: r.truncated)
+        request.trailers = r.trailers
+        return request
+    }
+
+    /// Stores a request that did not arrive whole, marked with what went
+    /// wrong; it is never delivered on. `answer`: send `status` and close
+    /// once stored (a stalled body); otherwise the sender is gone or NIO has
+    /// answered 400 already.
+    private func record(_ r: Receiving, error: String, status: Int, context: ChannelHandlerContext, answer: Bool) {
+        var request = captured(r)
+        request.bodyTruncated = true
+        _ = policy.decide(&request)
+        request.error = error
+        request.targetURL = nil
+        request.deliveryState = .none
+        request.nextAttemptAt = nil
+        let response = RecordedResponse(status: status, headers: HeaderList([("Connection", "close")]), body: [])
+        request.response = response
+        let version = r.head.version
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        sink.store(request) { _ in
+            guard answer else { return }
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.write(response, version: version, keepAlive: false, context: context)
+            }
+        }
+    }
+
+    private func finish(_ r: Receiving, context: ChannelHandlerContext) {
+        let started = Timestamp.now()
+        var request = captured(r)
         let decision = policy.decide(&request)
         var response = decision.response
         response.durationMicros = Timestamp.now().elapsedMicroseconds(since: started)
@@ -125,6 +222,7 @@ final class CaptureHandler: ChannelInboundHandler {
 
     private func write(_ response: RecordedResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
         state = .idle
+        if keepAlive { armTimer(context: context) }
         var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
         if !keepAlive {
@@ -149,6 +247,14 @@ final class CaptureHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("connection error", metadata: ["remote": "\(remote)", "error": "\(error)"])
+        // A body NIO could not parse (bad chunking…): keep what came before it.
+        if let parse = error as? HTTPParserError, case .receiving(let r) = state {
+            state = .storing
+            // NIO reports a connection closed mid-body as a parser error too.
+            let why = parse == .invalidEOFState ? "the client disconnected after \(r.size) bytes of the body"
+                                                : "malformed body after \(r.size) bytes: \(error)"
+            record(r, error: why, status: parse == .invalidEOFState ? 499 : 400, context: context, answer: false)
+        }
         context.close(promise: nil)
     }
 

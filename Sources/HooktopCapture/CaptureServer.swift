@@ -26,6 +26,8 @@ public final class CaptureServer: Sendable {
         self.logger = logger
         let quiesce = ServerQuiescingHelper(group: group)
         self.quiesce = NIOLockedValueBox(quiesce)
+        let connections = ConnectionCount(limit: configuration.limits.maxConnections)
+        let limits = configuration.limits
         let policy = ResponsePolicy(maxBody: configuration.maxBody, config: configuration.config, registry: configuration.registry,
                                     forwardTo: configuration.forwardTo, proxy: configuration.mode == .proxy && proxy != nil)
         let bootstrap = ServerBootstrap(group: group)
@@ -40,8 +42,10 @@ public final class CaptureServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionGuard(count: connections, logger: logger))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(CaptureHandler(policy: policy, sink: sink, logger: logger, proxy: proxy))
+                    try channel.pipeline.syncOperations.addHandler(CaptureHandler(policy: policy, sink: sink, logger: logger,
+                                                                                  limits: limits, proxy: proxy))
                 }
             }
         do {

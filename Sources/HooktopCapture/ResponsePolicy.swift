@@ -24,7 +24,8 @@ struct ResponsePolicy: Sendable {
         let source = config.source(forPath: path)
         request.source = source?.name
         request.deliveryID = DeliveryID.extract(headers: request.headers, body: request.body)
-        if let target = ForwardTarget.url(for: request, source: source, fallback: forwardTo) {
+        // A body over --max-body was not kept whole: delivering it would hand the target a different request.
+        if !request.bodyTruncated, let target = ForwardTarget.url(for: request, source: source, fallback: forwardTo) {
             request.targetURL = target
             request.deliveryState = .pending
             // Leased to this daemon until its first attempt is over; another

@@ -36,6 +36,11 @@ public struct CapturedRequest: Sendable, Equatable {
     public var scheduledAttempts: Int = 0
     /// Why delivery stopped, when it did (410, schedule exhausted).
     public var deliveryNote: String?
+    /// What was wrong with a request recorded only as far as it was read
+    /// (the client disconnected mid-body, bad chunking, a stalled body).
+    public var error: String?
+    /// Chunked trailer fields, in order, when the sender sent any.
+    public var trailers: HeaderList = HeaderList()
 
     public init(
         id: Int64 = 0, receivedAt: Timestamp, remote: String, method: String, target: String,

@@ -36,6 +36,10 @@ extension CapturedRequest {
             members.append(("deliveries", .array(deliveries.map(\.json))))
         }
         members.append(("delivery_state", .string(deliveryState.rawValue)))
+        if !trailers.isEmpty {
+            members.append(("trailers", .array(trailers.map { .array([.string($0.name), .string($0.value)]) })))
+        }
+        members.append(("error", JSON(error)))
         return .object(members)
     }
 }

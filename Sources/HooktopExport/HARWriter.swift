@@ -62,7 +62,6 @@ public struct HARWriter: ExportWriter {
             ])),
             ("cache", .object([])),
             ("timings", .object([("send", .int(0)), ("wait", .double(waitMs)), ("receive", .int(0))])),
-            ("serverIPAddress", .string("")),
             ("_hooktop", .object([
                 ("id", .int(r.id)),
                 ("remote", .string(r.remote)),
@@ -75,6 +74,8 @@ public struct HARWriter: ExportWriter {
                 ("deliveries", .array(r.deliveries.map(\.json))),
                 ("delivery_state", .string(r.deliveryState.rawValue)),
                 ("received_at_us", .int(r.receivedAt.microseconds)),
+                ("trailers", .array(r.trailers.map { .array([.string($0.name), .string($0.value)]) })),
+                ("error", JSON(r.error)),
             ])),
         ])
     }

@@ -72,6 +72,13 @@ public enum Importer {
 
     /// One SPEC JSON object (as `show --json` prints it).
     public static func ndjsonObject(_ o: [String: Any]) throws -> CapturedRequest {
+        var r = try ndjsonFields(o)
+        r.error = o["error"] as? String
+        r.trailers = try headerPairs(o["trailers"])
+        return r
+    }
+
+    static func ndjsonFields(_ o: [String: Any]) throws -> CapturedRequest {
         guard let method = o["method"] as? String, let target = o["target"] as? String else {
             throw Failure("missing method or target")
         }
@@ -92,6 +99,14 @@ public enum Importer {
     }
 
     static func harEntry(_ e: [String: Any]) throws -> CapturedRequest {
+        var r = try harFields(e)
+        let extra = e["_hooktop"] as? [String: Any] ?? [:]
+        r.error = extra["error"] as? String
+        r.trailers = try headerPairs(extra["trailers"])
+        return r
+    }
+
+    static func harFields(_ e: [String: Any]) throws -> CapturedRequest {
         guard let req = e["request"] as? [String: Any], let method = req["method"] as? String, let url = req["url"] as? String else {
             throw Failure("missing request.method or request.url")
         }

@@ -65,6 +65,10 @@ enum Migrations {
         CREATE INDEX requests_bad_signatures ON requests(sig_status) WHERE sig_status IN ('invalid', 'expired');
         CREATE INDEX requests_failing ON requests(delivery_state) WHERE delivery_state IN ('failed', 'retrying');
         """),
+        ("0005_broken_requests_and_trailers", """
+        ALTER TABLE requests ADD COLUMN error TEXT;
+        ALTER TABLE requests ADD COLUMN trailers TEXT;
+        """),
     ]
 
     /// Applies the steps this database has not seen, each in its own transaction.

@@ -6,8 +6,8 @@ enum RequestRows {
         INSERT INTO requests (received_at, remote, method, target, version, headers, body,
             body_size, body_truncated, source, sig_scheme, sig_status, sig_detail,
             response_status, response_headers, response_body, response_duration_us, delivery_state, delivery_id,
-            target_url, next_attempt_at, leased_by, scheduled_attempts, delivery_note)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            target_url, next_attempt_at, leased_by, scheduled_attempts, delivery_note, error, trailers)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         """
 
     /// - leasedBy: the pid that will make the first attempt itself (the
@@ -37,6 +37,8 @@ enum RequestRows {
         if let leasedBy { s.bind(22, Int64(leasedBy)) } else { s.bindNull(22) }
         s.bind(23, r.scheduledAttempts)
         s.bind(24, r.deliveryNote)
+        s.bind(25, r.error)
+        s.bind(26, r.trailers.isEmpty ? nil : r.trailers.wireEncoded)
     }
 
     /// Columns read back, in order. The body is selected as an empty blob when
@@ -47,13 +49,13 @@ enum RequestRows {
             \(withBody ? "body" : "x''"), body_size, body_truncated, source, sig_scheme, sig_status, sig_detail,
             response_status, response_headers, \(withBody ? "response_body" : "x''"), response_duration_us, delivery_state,
             delivery_id, (SELECT min(o.id) FROM requests o WHERE o.delivery_id = requests.delivery_id AND o.id < requests.id),
-            target_url, next_attempt_at, scheduled_attempts, delivery_note
+            target_url, next_attempt_at, scheduled_attempts, delivery_note, error, trailers
         FROM requests
         """
     }
 
     static func decode(_ s: Statement) -> CapturedRequest {
-        CapturedRequest(
+        var r = CapturedRequest(
             id: s.int(0),
             receivedAt: Timestamp(microseconds: s.int(1)),
             remote: s.text(2) ?? "",
@@ -81,6 +83,9 @@ enum RequestRows {
             nextAttemptAt: s.isNull(22) ? nil : Timestamp(microseconds: s.int(22)),
             scheduledAttempts: Int(s.int(23)),
             deliveryNote: s.text(24))
+        r.error = s.text(25)
+        r.trailers = HeaderList(wireEncoded: s.text(26) ?? "")
+        return r
     }
 
     static let insertAttemptSQL = """

@@ -84,7 +84,9 @@ final class KeyScriptTests: XCTestCase {
         XCTAssertEqual(calls.replayed, [59])
         XCTAssertEqual(calls.retried, [59])
         XCTAssertEqual(t.copied.count, 1)
-        XCTAssertTrue(t.copied[0].hasPrefix("curl -sS --http1.1 --path-as-is -X 'POST' 'http://localhost/hook/59'"), t.copied[0])
+        // The copied command goes to this daemon's address, never to the captured Host, and pipes the body in.
+        XCTAssertTrue(t.copied[0].hasPrefix(#"printf '{"n":59,"msg":"hello 59"}' | curl -q -sS --http1.1 -g --path-as-is -X 'POST' --request-target '/hook/59'"#), t.copied[0])
+        XCTAssertTrue(t.copied[0].hasSuffix("--data-binary @- 'http://127.0.0.1:8080'"), t.copied[0])
         let help = try run([.char("?")])
         XCTAssertTrue(help.screen!.text.contains("copy as curl (OSC 52)"))
     }

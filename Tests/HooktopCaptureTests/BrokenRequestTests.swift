@@ -1,0 +1,131 @@
+import Foundation
+import HooktopCapture
+import HooktopCore
+import HooktopStore
+import HooktopTesting
+import Logging
+import XCTest
+
+/// Requests that do not arrive whole, over a real socket into a real store:
+/// recorded as far as they were read, marked with what went wrong, never
+/// delivered; and the limits that stop one sender from holding the server.
+final class BrokenRequestTests: XCTestCase {
+    private var dir: TempDirectory!
+    private var daemon: CaptureDaemon!
+    private var port: Int { daemon.server.boundAddress.port }
+    private var dbPath: String { dir.file("hooktop.sqlite") }
+
+    override func setUp() { dir = TempDirectory("broken") }
+    override func tearDown() { daemon?.stop(); daemon = nil }
+
+    private func start(_ limits: CaptureConfiguration.Limits = .init()) throws {
+        var capture = CaptureConfiguration(listen: ListenAddress(host: "127.0.0.1", port: 0), maxBody: 1 << 20,
+                                           forwardTo: "http://127.0.0.1:9/never")
+        capture.limits = limits
+        daemon = try CaptureDaemon(capture: capture, store: StoreConfiguration(path: dbPath),
+                                   logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), threads: 1)
+    }
+
+    /// Waits for the store to hold `count` requests (broken ones are stored after the connection ends).
+    private func stored(_ count: Int) throws -> [CapturedRequest] {
+        let reader = try StoreReader(path: dbPath)
+        for _ in 0..<100 {
+            let rows = try reader.list(limit: 0, filter: nil, includeBodies: true, includeDeliveries: false)
+            if rows.count >= count { return rows.reversed() }
+            usleep(50_000)
+        }
+        XCTFail("expected \(count) stored requests")
+        return []
+    }
+
+    func testClientThatDisconnectsMidBodyIsRecorded() throws {
+        try start()
+        let client = try RawHTTPClient(port: port)
+        try client.send("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nhalf of it")
+        usleep(200_000)
+        client.close()
+        let request = try XCTUnwrap(try stored(1).first)
+        XCTAssertEqual(request.body, Array("half of it".utf8))
+        XCTAssertEqual(request.error, "the client disconnected after 10 bytes of the body")
+        XCTAssertTrue(request.bodyTruncated)
+        XCTAssertEqual(request.deliveryState, .none, "a broken request is never delivered")
+        XCTAssertTrue(request.json().serialized().contains(#""error":"the client disconnected after 10 bytes of the body""#))
+    }
+
+    func testBadChunkingIsAnswered400AndRecorded() throws {
+        try start()
+        let client = try RawHTTPClient(port: port)
+        try client.send("POST /chunks HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n")
+        XCTAssertEqual(try client.readResponse().status, 400)
+        let request = try XCTUnwrap(try stored(1).first)
+        XCTAssertEqual(request.body, Array("hello".utf8))
+        XCTAssertTrue(request.error?.hasPrefix("malformed body after 5 bytes") ?? false, request.error ?? "nil")
+        XCTAssertEqual(request.response.status, 400)
+    }
+
+    func testChunkedTrailersAreStoredAsTrailers() throws {
+        try start()
+        let client = try RawHTTPClient(port: port)
+        try client.send("POST /t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Checksum: 42\r\nX-Done: yes\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 200)
+        let request = try XCTUnwrap(try stored(1).first)
+        XCTAssertEqual(request.trailers.fields.map { "\($0.name)=\($0.value)" }, ["X-Checksum=42", "X-Done=yes"])
+        XCTAssertFalse(request.headers.contains("X-Checksum"), "trailers are kept apart from the headers")
+        XCTAssertNil(request.error)
+        XCTAssertTrue(request.json().serialized().contains(#""trailers":[["X-Checksum","42"],["X-Done","yes"]]"#))
+    }
+
+    func testStalledBodyIsAnswered408AndRecorded() throws {
+        var limits = CaptureConfiguration.Limits()
+        limits.bodyIdleTimeoutMicros = 300_000
+        try start(limits)
+        let client = try RawHTTPClient(port: port)
+        try client.send("POST /slow HTTP/1.1\r\nHost: h\r\nContent-Length: 50\r\n\r\nabc")
+        XCTAssertEqual(try client.readResponse().status, 408)
+        let request = try XCTUnwrap(try stored(1).first)
+        XCTAssertEqual(request.body, Array("abc".utf8))
+        XCTAssertTrue(request.error?.hasPrefix("the body stalled") ?? false, request.error ?? "nil")
+    }
+
+    func testSlowHeadIsClosedWithoutAnAnswer() throws {
+        var limits = CaptureConfiguration.Limits()
+        limits.headTimeoutMicros = 300_000
+        try start(limits)
+        let client = try RawHTTPClient(port: port)
+        try client.send("POST /slowloris HTTP/1.1\r\nHost: h\r\n")  // never finishes the head
+        usleep(800_000)
+        XCTAssertTrue(client.isClosedByPeer(), "a connection that never completes its head is closed")
+    }
+
+    func testConnectionsOverTheCapAreRefusedWith503() throws {
+        var limits = CaptureConfiguration.Limits()
+        limits.maxConnections = 2
+        try start(limits)
+        let a = try RawHTTPClient(port: port), b = try RawHTTPClient(port: port)
+        usleep(100_000)
+        let c = try RawHTTPClient(port: port)
+        XCTAssertEqual(try c.readResponse().status, 503)
+        // The two admitted connections still work; once one closes there is room again.
+        try a.send("GET /a HTTP/1.1\r\nHost: h\r\n\r\n")
+        XCTAssertEqual(try a.readResponse().status, 200)
+        b.close()
+        usleep(100_000)
+        let d = try RawHTTPClient(port: port)
+        try d.send("GET /d HTTP/1.1\r\nHost: h\r\n\r\n")
+        XCTAssertEqual(try d.readResponse().status, 200)
+    }
+
+    func testOversizedBodyIsNotDelivered() throws {
+        try start()
+        daemon.stop()
+        daemon = try CaptureDaemon(
+            capture: CaptureConfiguration(listen: ListenAddress(host: "127.0.0.1", port: 0), maxBody: 4, forwardTo: "http://127.0.0.1:9/x"),
+            store: StoreConfiguration(path: dbPath), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), threads: 1)
+        let client = try RawHTTPClient(port: port)
+        try client.send("POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789")
+        XCTAssertEqual(try client.readResponse().status, 413)
+        let request = try XCTUnwrap(try stored(1).first)
+        XCTAssertEqual(request.deliveryState, .none, "a truncated body is not forwarded as if complete")
+        XCTAssertNil(request.targetURL)
+    }
+}
