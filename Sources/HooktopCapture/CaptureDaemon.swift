@@ -53,6 +53,9 @@ public final class CaptureDaemon: Sendable {
             server = try CaptureServer(configuration: capture, sink: writer, group: group, logger: logger, proxy: proxy)
         } catch {
             writer.close()
+            // Let each loop finish closing the failed listener first: what it
+            // still holds (the quiescing helper) must go while the loops run.
+            for _ in 0..<2 { for loop in group.makeIterator() { try? loop.submit {}.wait() } }
             try? group.syncShutdownGracefully()
             throw error
         }

@@ -96,6 +96,87 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(none.stderr.contains("--older-than"), none.stderr)
     }
 
+    /// kill -9 while eight clients are sending: every request that got its
+    /// 200 is there after a restart, and the database passes integrity_check.
+    func testKill9UnderConcurrentLoadLosesNothingAcknowledged() throws {
+        let daemon = try serve()
+        let port = daemon.port
+        final class Acked: @unchecked Sendable {
+            let lock = NSLock()
+            var targets = Set<String>()
+            func add(_ t: String) { lock.withLock { _ = targets.insert(t) } }
+            var all: Set<String> { lock.withLock { targets } }
+        }
+        let acked = Acked()
+        let group = DispatchGroup()
+        for t in 0..<8 {
+            DispatchQueue.global().async(group: group) {
+                guard let client = try? RawHTTPClient(port: port, timeoutSeconds: 5) else { return }
+                for i in 0..<2_000 {
+                    let target = "/load/\(t)/\(i)"
+                    guard (try? client.send("POST \(target) HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")) != nil,
+                          let response = try? client.readResponse() else { return }
+                    if response.status == 200 { acked.add(target) }
+                }
+            }
+        }
+        // Kill once a good number are in, with every client still sending.
+        for _ in 0..<200 where acked.all.count < 1_000 { usleep(10_000) }
+        daemon.stop(signal: SIGKILL)
+        group.wait()
+        let before = acked.all
+        XCTAssertGreaterThan(before.count, 100)
+
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        check.arguments = [db, "PRAGMA integrity_check;"]
+        let out = Pipe()
+        check.standardOutput = out
+        try check.run()
+        check.waitUntilExit()
+        XCTAssertEqual(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "ok\n")
+
+        let restarted = try serve()
+        XCTAssertEqual(restarted.stop(), 0)
+        let list = try HooktopBinary.run(["list", "--db", db, "--limit", "0", "--json"])
+        let stored = Set(try jsonLines(list.stdout).compactMap { $0["target"] as? String })
+        XCTAssertTrue(before.isSubset(of: stored), "\(before.subtracting(stored).count) acknowledged requests are missing")
+    }
+
+    /// Numbers at the extremes on the command line: a one-line error or a
+    /// normal answer, never a trap.
+    func testExtremeNumbersOnTheCommandLine() throws {
+        let daemon = try serve()
+        _ = try curl(["http://127.0.0.1:\(daemon.port)/"])
+        let refused: [[String]] = [
+            ["list", "--db", db, "--limit", "99999999999999999999"],
+            ["list", "--db", db, "--limit", "-9223372036854775808"],
+            ["list", "--db", db, "--filter", "~t >8000000w8000000w"],
+            ["list", "--db", db, "--filter", "~c 99999999999999999999"],
+            ["prune", "--db", db, "--older-than", "8000000w8000000w"],
+            ["prune", "--db", db, "--older-than", "1e308s"],
+            ["prune", "--db", db, "--keep", "99999999999999999999"],
+            ["serve", "--db", db, "--listen", "127.0.0.1:0", "--max-body", "99999999999GiB"],
+            ["serve", "--db", db, "--listen", "127.0.0.1:0", "--event-loops", "9223372036854775807"],
+            ["serve", "--db", db, "--listen", "127.0.0.1:99999999999999999999"],
+            ["show", "--db", db, "9223372036854775807"],
+            ["verify", "--scheme", "stripe", "--secret", "s", "--header", "Stripe-Signature: t=1,v1=00", "--now", "-9223372036854775808"],
+            ["verify", "--scheme", "stripe", "--secret", "s", "--header", "Stripe-Signature: t=-9223372036854775808,v1=00", "--now", "9223372036854775807"],
+            ["verify", "--scheme", "stripe", "--secret", "s", "--header", "Stripe-Signature: t=1,v1=00", "--tolerance", "8000000w8000000w"],
+        ]
+        for args in refused {
+            let result = try HooktopBinary.run(args)
+            XCTAssertNotEqual(result.status, 0, "\(args)")
+            XCTAssertFalse(result.stderr.contains("Fatal error") || result.stderr.contains("Crash"), "\(args): \(result.stderr)")
+            XCTAssertLessThanOrEqual(result.stderr.split(separator: "\n").count, 2, "\(args): \(result.stderr)")
+        }
+        for args in [["list", "--db", db, "--limit", "9223372036854775807"], ["prune", "--db", db, "--keep", "9223372036854775807"],
+                     ["prune", "--db", db, "--older-than", "36500d"]] {
+            let result = try HooktopBinary.run(args)
+            XCTAssertEqual(result.status, 0, "\(args): \(result.stderr)")
+        }
+    }
+
     func testErrorsAreOneLineAndNonZero() throws {
         let daemon = try serve()
         _ = try curl(["http://127.0.0.1:\(daemon.port)/"])
