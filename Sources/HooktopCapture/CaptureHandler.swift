@@ -35,9 +35,13 @@ final class CaptureHandler: ChannelInboundHandler {
     private var remote = "unknown"
     private let proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)?
 
+    /// What the decoder read of a head it refused.
+    private let broken: BrokenHeadBox
+
     init(policy: ResponsePolicy, sink: any CaptureSink, logger: Logger, limits: CaptureConfiguration.Limits = .init(),
-         proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil) {
+         broken: BrokenHeadBox = BrokenHeadBox(), proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil) {
         self.policy = policy
+        self.broken = broken
         self.limits = limits
         self.sink = sink
         self.logger = logger
@@ -159,6 +163,19 @@ final class CaptureHandler: ChannelInboundHandler {
     private func record(_ r: Receiving, error: String, status: Int, context: ChannelHandlerContext, answer: Bool) {
         var request = captured(r)
         request.bodyTruncated = true
+        record(request, version: r.head.version, error: error, status: status, context: context, answer: answer)
+    }
+
+    private func record(_ broken: BrokenHead, context: ChannelHandlerContext) {
+        let request = CapturedRequest(receivedAt: .now(), remote: remote, method: broken.method, target: broken.target,
+                                      version: broken.version, headers: broken.headers, body: [], bodySize: 0)
+        record(request, version: .http1_1, error: "the request head was refused: \(broken.reason)", status: 400,
+               context: context, answer: false)
+    }
+
+    private func record(_ captured: CapturedRequest, version: HTTPVersion, error: String, status: Int,
+                        context: ChannelHandlerContext, answer: Bool) {
+        var request = captured
         _ = policy.decide(&request)
         request.error = error
         request.targetURL = nil
@@ -166,13 +183,12 @@ final class CaptureHandler: ChannelInboundHandler {
         request.nextAttemptAt = nil
         let response = RecordedResponse(status: status, headers: HeaderList([("Connection", "close")]), body: [])
         request.response = response
-        let version = r.head.version
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         sink.store(request) { _ in
             guard answer else { return }
             bound.eventLoop.execute {
                 let (handler, context) = bound.value
-                handler.write(response, version: version, keepAlive: false, context: context)
+                handler.write(response, version: version, keepAlive: false, head: false, context: context)
             }
         }
     }
@@ -190,6 +206,7 @@ final class CaptureHandler: ChannelInboundHandler {
 
         let keepAlive = r.head.isKeepAlive
         let version = r.head.version
+        let isHead = r.head.method == .HEAD
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         sink.store(request) { result in
             bound.eventLoop.execute {
@@ -203,24 +220,26 @@ final class CaptureHandler: ChannelInboundHandler {
                         let answer = await proxy!(committed)
                         bound.eventLoop.execute {
                             let (handler, context) = bound.value
-                            handler.write(answer, version: version, keepAlive: keepAlive, context: context)
+                            handler.write(answer, version: version, keepAlive: keepAlive, head: isHead, context: context)
                         }
                     }
                 case .success where delay > 0:
                     context.eventLoop.scheduleTask(in: .microseconds(delay)) {
-                        handler.write(response, version: version, keepAlive: keepAlive, context: context)
+                        handler.write(response, version: version, keepAlive: keepAlive, head: isHead, context: context)
                     }
                 case .success:
-                    handler.write(response, version: version, keepAlive: keepAlive, context: context)
+                    handler.write(response, version: version, keepAlive: keepAlive, head: isHead, context: context)
                 case .failure(let error):
                     handler.logger.debug("request not stored, answered 503", metadata: ["error": "\(error)"])
-                    handler.write(ResponsePolicy.notStored, version: version, keepAlive: keepAlive, context: context)
+                    handler.write(ResponsePolicy.notStored, version: version, keepAlive: keepAlive, head: isHead, context: context)
                 }
             }
         }
     }
 
-    private func write(_ response: RecordedResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
+    /// `head`: the request was HEAD, so the answer has no body (its Content-Length still says how long it would be).
+    private func write(_ response: RecordedResponse, version: HTTPVersion, keepAlive: Bool, head isHead: Bool,
+                       context: ChannelHandlerContext) {
         state = .idle
         if keepAlive { armTimer(context: context) }
         var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
@@ -232,9 +251,11 @@ final class CaptureHandler: ChannelInboundHandler {
         }
         let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-        buffer.writeBytes(response.body)
-        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        if !isHead {
+            var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+            buffer.writeBytes(response.body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
         if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         } else {
@@ -248,7 +269,11 @@ final class CaptureHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("connection error", metadata: ["remote": "\(remote)", "error": "\(error)"])
         // A body NIO could not parse (bad chunking…): keep what came before it.
-        if let parse = error as? HTTPParserError, case .receiving(let r) = state {
+        if error is HTTPParserError, case .idle = state, let head = broken.head {
+            broken.head = nil
+            state = .storing
+            record(head, context: context)
+        } else if let parse = error as? HTTPParserError, case .receiving(let r) = state {
             state = .storing
             // NIO reports a connection closed mid-body as a parser error too.
             let why = parse == .invalidEOFState ? "the client disconnected after \(r.size) bytes of the body"

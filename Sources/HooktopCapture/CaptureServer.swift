@@ -42,10 +42,8 @@ public final class CaptureServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionGuard(count: connections, logger: logger))
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(CaptureHandler(policy: policy, sink: sink, logger: logger,
-                                                                                  limits: limits, proxy: proxy))
+                    try CaptureServer.configure(channel.pipeline.syncOperations, policy: policy, sink: sink, logger: logger,
+                                                limits: limits, connections: connections, proxy: proxy)
                 }
             }
         do {
@@ -53,6 +51,21 @@ public final class CaptureServer: Sendable {
         } catch {
             throw CaptureError.cannotListen(configuration.listen, "\(error)")
         }
+    }
+
+    /// One connection's pipeline: the cap, hooktop's own request decoder
+    /// (byte-exact targets and header values), NIO's response encoder,
+    /// pipelining and 400-on-parse-error handlers, then the capture handler.
+    static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, policy: ResponsePolicy, sink: any CaptureSink,
+                          logger: Logger, limits: CaptureConfiguration.Limits, connections: ConnectionCount?,
+                          proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)?) throws {
+        let broken = BrokenHeadBox()
+        if let connections { try pipeline.addHandler(ConnectionGuard(count: connections, logger: logger)) }
+        try pipeline.addHandler(HTTPResponseEncoder())
+        try pipeline.addHandler(ByteToMessageHandler(RequestDecoder(broken: broken)))
+        try pipeline.addHandler(HTTPServerPipelineHandler())
+        try pipeline.addHandler(HTTPServerProtocolErrorHandler())
+        try pipeline.addHandler(CaptureHandler(policy: policy, sink: sink, logger: logger, limits: limits, broken: broken, proxy: proxy))
     }
 
     /// The address actually bound (the port is real when 0 was asked for).

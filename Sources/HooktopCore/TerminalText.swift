@@ -31,7 +31,9 @@ public enum TerminalText {
                 continue
             }
             if let (scalar, length) = decodeScalar(bytes, at: i) {
-                if scalar.value >= 0x80 && scalar.value < 0xA0 {
+                if WireText.isEscape(scalar) {
+                    out += hexEscape(UInt8(scalar.value - WireText.base))  // a byte that was not UTF-8 on the wire
+                } else if scalar.value >= 0x80 && scalar.value < 0xA0 {
                     out += "\\u{\(String(scalar.value, radix: 16))}"
                 } else if scalar.properties.generalCategory == .format && scalar.value != 0x200D {
                     // Bidi overrides and other invisible formatting could disguise text.

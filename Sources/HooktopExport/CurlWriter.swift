@@ -163,14 +163,15 @@ public struct CurlWriter: ExportWriter {
 /// POSIX shell quoting that never lets a control byte through as it is.
 enum Shell {
     /// `'text'`, or `$'…'` with escapes when the text holds control characters.
+    /// Bytes that were not UTF-8 on the wire (`WireText`) are written as `\xNN`, so bash passes the very bytes on.
     static func quote(_ s: String) -> String {
-        let utf8 = Array(s.utf8)
+        let utf8 = WireText.bytes(of: s)
         if isPlainText(utf8, allowNewlines: false) {
             guard utf8.contains(UInt8(ascii: "'")) else { return "'" + s + "'" }
             return "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: #"'\''"#) + "'"
         }
         var out = "$'"
-        for b in s.utf8 {
+        for b in utf8 {
             switch b {
             case UInt8(ascii: "'"): out += "\\'"
             case UInt8(ascii: "\\"): out += "\\\\"

@@ -67,7 +67,7 @@ public struct RawWriter: ExportWriter {
         var head = "\(r.method) \(r.target) \(r.version)\r\n"
         head += r.headers.wireEncoded
         head += "\r\n"
-        try out.write(head)
+        try out.write(WireText.bytes(of: head))  // bytes that were not UTF-8 go out as they came
         let chunked = r.headers.first("Transfer-Encoding")?.lowercased().contains("chunked") ?? false
         if chunked {
             if !r.body.isEmpty {

@@ -129,3 +129,89 @@ final class BrokenRequestTests: XCTestCase {
         XCTAssertNil(request.targetURL)
     }
 }
+
+/// Bytes that are not ASCII in the request target and header values are
+/// kept exactly; a head the decoder refuses is recorded with why.
+final class ExactBytesTests: XCTestCase {
+    private var dir: TempDirectory!
+    private var daemon: CaptureDaemon!
+    private var port: Int { daemon.server.boundAddress.port }
+    private var dbPath: String { dir.file("hooktop.sqlite") }
+
+    override func setUpWithError() throws {
+        dir = TempDirectory("exact")
+        daemon = try CaptureDaemon(capture: CaptureConfiguration(listen: ListenAddress(host: "127.0.0.1", port: 0)),
+                                   store: StoreConfiguration(path: dbPath),
+                                   logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), threads: 1)
+    }
+
+    override func tearDown() { daemon?.stop(); daemon = nil }
+
+    private func newest() throws -> CapturedRequest {
+        let reader = try StoreReader(path: dbPath)
+        for _ in 0..<100 {
+            if try reader.maxID() > 0 { break }
+            usleep(50_000)
+        }
+        return try reader.request(id: try reader.maxID())
+    }
+
+    func testRawUTF8TargetAndHeaderValuesAreKept() throws {
+        let client = try RawHTTPClient(port: port)
+        try client.send(Array("POST /café/ünïcode?q=日本 HTTP/1.1\r\nHost: h\r\nX-Name: José Müller\r\nContent-Length: 0\r\n\r\n".utf8))
+        XCTAssertEqual(try client.readResponse().status, 200)
+        let r = try newest()
+        XCTAssertEqual(r.target, "/café/ünïcode?q=日本")
+        XCTAssertEqual(r.headers.first("X-Name"), "José Müller")
+    }
+
+    func testObsTextBytesAreKeptByteForByte() throws {
+        let client = try RawHTTPClient(port: port)
+        // Latin-1 é (0xE9) and a lone 0xFF: not UTF-8, legal obs-text in a header value.
+        let head = Array("GET /x HTTP/1.1\r\nHost: h\r\nX-Latin1: caf".utf8) + [0xE9, 0x20, 0xFF] + Array("\r\n\r\n".utf8)
+        try client.send(head)
+        XCTAssertEqual(try client.readResponse().status, 200)
+        let r = try newest()
+        let value = try XCTUnwrap(r.headers.first("X-Latin1"))
+        XCTAssertEqual(WireText.bytes(of: value), Array("caf".utf8) + [0xE9, 0x20, 0xFF])
+        XCTAssertEqual(TerminalText.inline(value), "caf\\xe9 \\xff", "shown as placeholders, never raw")
+    }
+
+    func testRefusedHeadIsRecordedWithTheReason() throws {
+        let client = try RawHTTPClient(port: port)
+        try client.send("POST /hook HTTP/1.1\r\nHost: h\r\nBad Header: x\r\nX-Seen: yes\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 400)
+        let r = try newest()
+        XCTAssertEqual(r.method, "POST")
+        XCTAssertEqual(r.target, "/hook")
+        XCTAssertEqual(r.headers.first("X-Seen"), "yes")
+        XCTAssertEqual(r.error, "the request head was refused: a header line is not 'Name: value'")
+        XCTAssertEqual(r.response.status, 400)
+    }
+
+    func testSmugglingShapesAreRefused() throws {
+        for head in ["POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+                     "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+                     "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999\r\n\r\n",
+                     "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n",
+                     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n",
+                     "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n folded\r\n\r\n"] {
+            let client = try RawHTTPClient(port: port)
+            try client.send(head)
+            XCTAssertEqual(try client.readResponse().status, 400, head)
+        }
+    }
+
+    func testPipelinedRequestsAreAnsweredInOrder() throws {
+        let client = try RawHTTPClient(port: port)
+        try client.send("POST /1 HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\naGET /2 HTTP/1.1\r\nHost: h\r\n\r\nHEAD /3 HTTP/1.1\r\nHost: h\r\n\r\nGET /4 HTTP/1.1\r\nHost: h\r\n\r\n")
+        for _ in 0..<2 { XCTAssertEqual(try client.readResponse().status, 200) }
+        // A HEAD answer has a Content-Length but no body: the next answer must still parse.
+        let headResponse = try client.readResponseHead()
+        XCTAssertEqual(headResponse.status, 200)
+        XCTAssertEqual(try client.readResponse().status, 200)
+        let reader = try StoreReader(path: dbPath)
+        XCTAssertEqual(try reader.list(limit: 0, filter: nil, includeBodies: false, includeDeliveries: false).map(\.target).reversed(),
+                       ["/1", "/2", "/3", "/4"])
+    }
+}

@@ -20,8 +20,8 @@ final class ImmediateSink: CaptureSink, @unchecked Sendable {
     var count: Int { lock.withLock { stored.count } }
 }
 
-/// Seeded fuzzing of the whole capture pipeline (NIO's HTTP decoder, the
-/// error handler, the capture handler, signature checks with a secret) on
+/// Seeded fuzzing of the whole capture pipeline (hooktop's request decoder,
+/// NIO's error handler, the capture handler, signature checks with a secret) on
 /// an `EmbeddedChannel`: hostile framing numbers and signature headers give
 /// a response or a closed connection, never a trap.
 final class CaptureFuzzTests: XCTestCase {
@@ -33,10 +33,11 @@ final class CaptureFuzzTests: XCTestCase {
         config.sources = [stripe, Config.Source(name: "any", match: Glob("/*"), line: 2)]
         config.sources[1].secrets = [Secret("k3y-for-fuzzing")]
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-        try channel.pipeline.syncOperations.addHandler(CaptureHandler(
-            policy: ResponsePolicy(maxBody: 4096, config: config, registry: SchemeRegistry()), sink: sink,
-            logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })))
+        // The daemon's own pipeline: hooktop's decoder, NIO's encoder and error handler, the capture handler.
+        try CaptureServer.configure(channel.pipeline.syncOperations,
+                                    policy: ResponsePolicy(maxBody: 4096, config: config, registry: SchemeRegistry()), sink: sink,
+                                    logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }),
+                                    limits: .init(), connections: nil, proxy: nil)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
     }
@@ -57,7 +58,7 @@ final class CaptureFuzzTests: XCTestCase {
         let methods = ["POST", "GET", "PUT", "HEAD", "DELETE", "PATCH", "OPTIONS", "BREW", "", "P\u{0}ST", "GET\u{1b}"]
         let targets = ["/stripe/x", "/", "*", "http://h/abs", "/a?b=%zz", "/x" + String(repeating: "a", count: 9000), "/é", "", "/\u{7f}"]
         var answered = 0, closed = 0
-        for _ in 0..<1_500 {
+        for _ in 0..<1_000 {
             let sink = ImmediateSink()
             let ch = try channel(sink)
             var head = "\(rng.pick(methods)) \(rng.pick(targets)) \(rng.pick(["HTTP/1.1", "HTTP/1.0", "HTTP/9.9", "HTTP/1.1x", ""]))\r\n"
@@ -67,7 +68,7 @@ final class CaptureFuzzTests: XCTestCase {
                 head += rng.pick([
                     "Content-Length: \(n)\r\n", "Transfer-Encoding: chunked\r\n", "Stripe-Signature: t=\(n),v1=00\r\n",
                     "webhook-id: x\r\nwebhook-timestamp: \(n)\r\nwebhook-signature: v1,AAAA\r\n", "X-Slack-Request-Timestamp: \(n)\r\nX-Slack-Signature: v0=00\r\n",
-                    "Expect: 100-continue\r\n", "Host: \(n)\r\n", "X-Big: \(String(repeating: "b", count: Int(rng.next() % 90_000)))\r\n",
+                    "Expect: 100-continue\r\n", "Host: \(n)\r\n", "X-Big: \(String(repeating: "b", count: Int(rng.next() % 20_000)))\r\n",
                     "Bad Header: x\r\n", "X-Ctl: \u{1b}[2J\r\n", ": empty name\r\n", "X-Fold: a\r\n continued\r\n",
                 ])
             }
@@ -91,7 +92,7 @@ final class CaptureFuzzTests: XCTestCase {
             if !ch.isActive { closed += 1 }
             _ = try? ch.finish()
         }
-        XCTAssertGreaterThan(answered, 500)
-        XCTAssertGreaterThan(closed, 50)
+        XCTAssertGreaterThan(answered, 300)
+        XCTAssertGreaterThan(closed, 30)
     }
 }

@@ -155,3 +155,19 @@ final class NumericFuzzTests: XCTestCase {
         }
     }
 }
+
+final class WireTextTests: XCTestCase {
+    /// Any bytes in, the same bytes out; valid UTF-8 stays the same text.
+    func testRoundTripIsExactForAnyBytes() {
+        XCTAssertEqual(WireText.string(Array("café 日本".utf8)), "café 日本")
+        let escapeRangeAsUTF8 = Array(String(Unicode.Scalar(0x10FF41)!).utf8)
+        var rng = SeededRandom(seed: 0x3E7E)
+        for _ in 0..<2_000 {
+            var bytes = FuzzValues.bytes(&rng)
+            if rng.chance(10) { bytes += escapeRangeAsUTF8 }
+            let text = WireText.string(bytes)
+            XCTAssertEqual(WireText.bytes(of: text), bytes)
+            XCTAssertEqual(WireText.hasRawBytes(text), String(validating: bytes, as: UTF8.self).map { WireText.string(Array($0.utf8)) != $0 } ?? true)
+        }
+    }
+}

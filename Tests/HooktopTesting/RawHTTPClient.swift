@@ -86,6 +86,15 @@ public final class RawHTTPClient {
         }
     }
 
+    /// Reads the head of one response and no body (the answer to a HEAD).
+    public func readResponseHead() throws -> Response {
+        let headEnd = try readUntil([13, 10, 13, 10])
+        let head = String(decoding: buffer[..<headEnd], as: UTF8.self)
+        buffer.removeFirst(headEnd + 4)
+        let status = head.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return Response(status: status, headers: [], body: [])
+    }
+
     /// True when the server has closed the connection (reads EOF).
     public func isClosedByPeer() -> Bool {
         do { try fill(); return false } catch { return true }

@@ -1,0 +1,53 @@
+/// Bytes from the wire as a `String`, losslessly, even when they are not
+/// UTF-8 (obs-text such as a Latin-1 `0xE9` in a header value).
+///
+/// Valid UTF-8 is kept as it is. Every other byte B becomes the private-use
+/// scalar U+10FF00 + B, the way Python's "surrogateescape" keeps undecodable
+/// bytes. A scalar that really is in that range is escaped byte by byte too,
+/// so the mapping is one-to-one and `bytes(of:)` gives back exactly what came.
+public enum WireText {
+    static let base: UInt32 = 0x10FF00
+
+    public static func string(_ bytes: some Collection<UInt8>) -> String {
+        let array = Array(bytes)
+        // The common case: plain UTF-8 with nothing in the escape range.
+        if let text = String(validating: array, as: UTF8.self), !text.unicodeScalars.contains(where: isEscape) {
+            return text
+        }
+        var out = String.UnicodeScalarView()
+        var i = 0
+        while i < array.count {
+            if array[i] < 0x80 {
+                out.append(Unicode.Scalar(array[i]))
+                i += 1
+            } else if let (scalar, length) = TerminalText.decodeScalar(array, at: i), !isEscape(scalar) {
+                out.append(scalar)
+                i += length
+            } else {
+                out.append(Unicode.Scalar(base + UInt32(array[i]))!)
+                i += 1
+            }
+        }
+        return String(out)
+    }
+
+    /// The bytes a `string(_:)` came from.
+    public static func bytes(of text: String) -> [UInt8] {
+        guard text.unicodeScalars.contains(where: isEscape) else { return Array(text.utf8) }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            if isEscape(scalar) {
+                out.append(UInt8(scalar.value - base))
+            } else {
+                out.append(contentsOf: String(scalar).utf8)
+            }
+        }
+        return out
+    }
+
+    /// Whether the text holds bytes that were not UTF-8.
+    public static func hasRawBytes(_ text: String) -> Bool { text.unicodeScalars.contains(where: isEscape) }
+
+    static func isEscape(_ scalar: Unicode.Scalar) -> Bool { scalar.value >= base }
+}
