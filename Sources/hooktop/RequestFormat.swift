@@ -10,7 +10,7 @@ enum RequestFormat {
     static func tableRow(_ r: CapturedRequest) -> String {
         pad(String(r.id), 7) + "  " + pad(r.receivedAt.iso8601, 23) + "  " + pad(TerminalText.inline(r.method), 7) + "  "
             + pad(String(r.response.status), 6) + "  " + pad(r.signature.status.rawValue, 9) + "  "
-            + pad(size(r), 9) + "  " + (r.duplicateOf != nil ? "dup  " : "     ") + TerminalText.inline(r.target)
+            + pad(size(r), 9) + "  " + (r.error != nil ? "ERR  " : r.duplicateOf != nil ? "dup  " : "     ") + TerminalText.inline(r.target)
     }
 
     static let liveHeader = "hooktop: capturing; one line per request (Ctrl-C stops)"
@@ -32,6 +32,7 @@ enum RequestFormat {
             "delivery   \(r.deliveryState.rawValue)" + (r.targetURL.map { " to \($0)" } ?? "")
                 + (r.nextAttemptAt.map { r.deliveryState == .retrying ? "; next attempt \($0.iso8601)" : "" } ?? "")
                 + (r.deliveryNote.map { "; \($0)" } ?? ""),
+            "error      " + (r.error.map { TerminalText.inline($0) } ?? "none"),
             "duplicate  " + (r.duplicateOf.map { "yes: the same delivery id as #\($0) (\(TerminalText.inline(r.deliveryID ?? "")))" } ?? "no"),
             "",
         ]

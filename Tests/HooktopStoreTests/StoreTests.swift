@@ -60,6 +60,30 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try StoreReader(path: path).request(id: id).body, [])
     }
 
+    /// More than the queue holds is refused at once (503 upstream), and the
+    /// health callback hears a failing disk once and its recovery once.
+    func testBoundedQueueAndHealthReports() throws {
+        final class Heard: @unchecked Sendable {
+            let lock = NSLock()
+            var events: [StoreWriter.Health] = []
+        }
+        let heard = Heard()
+        let writer = try StoreWriter(StoreConfiguration(path: path), limits: .init(requests: 100, bytes: 64 * 1024),
+                                     onHealth: { h in heard.lock.withLock { heard.events.append(h) } })
+        defer { writer.close() }
+        XCTAssertThrowsError(try store(Fixtures.request(body: Array(repeating: 1, count: 100_000)), writer)) { error in
+            XCTAssertTrue("\(error)".contains("write queue is full"), "\(error)")
+        }
+        XCTAssertNoThrow(try store(Fixtures.request(body: Array(repeating: 1, count: 1000)), writer))
+        writer.simulateCommitFailures(3)
+        for _ in 0..<3 { XCTAssertThrowsError(try store(Fixtures.request(), writer)) }
+        XCTAssertNoThrow(try store(Fixtures.request(), writer))
+        let events = heard.lock.withLock { heard.events }
+        XCTAssertEqual(events.count, 2, "\(events)")
+        if case .failing = events.first {} else { XCTFail("\(events)") }
+        XCTAssertEqual(events.last, .recovered(failedBatches: 3))
+    }
+
     func testConcurrentSubmittersAreAllCommittedInBatches() throws {
         let writer = try StoreWriter(StoreConfiguration(path: path))
         let all = expectation(description: "all committed")

@@ -191,3 +191,32 @@ final class ThemeTests: XCTestCase {
         XCTAssertEqual(Theme.nearestBasic(231), 7)
     }
 }
+
+/// The body formatters on hostile bodies: every one gives lines of bounded
+/// size with no control character in them.
+final class BodyFormatterFuzzTests: XCTestCase {
+    func testFuzzBodiesNeverTrapAndStayBounded() {
+        var rng = SeededRandom(seed: 0xB0D1)
+        let types: [String?] = [nil, "application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz",
+                                "multipart/form-data; boundary=", "multipart/form-data; boundary=\"\"", "text/plain", "application/octet-stream"]
+        let shapes: [(inout SeededRandom) -> [UInt8]] = [
+            { r in FuzzValues.bytes(&r) },
+            { r in Array((String(repeating: "[", count: Int(r.next() % 8_000)) + "1").utf8) },
+            { r in Array((String(repeating: "{\"a\":", count: Int(r.next() % 2_000)) + "1").utf8) },
+            { r in Array("{\"n\":\(r.pick(FuzzValues.numbers)),\"s\":\"\(FuzzValues.text(&r))\"}".utf8) },
+            { r in Array("--xyz\r\nContent-Disposition: form-data; name=\"\(FuzzValues.text(&r))\"\r\n\r\n".utf8) + FuzzValues.bytes(&r) + Array("\r\n--xyz--".utf8) },
+            { r in Array("a=\(FuzzValues.text(&r))&%zz=%&=&b".utf8) },
+        ]
+        for _ in 0..<500 {
+            let body = rng.pick(shapes)(&rng)
+            let lines = BodyFormatter.lines(body: body, contentType: rng.pick(types), truncated: rng.chance(10))
+            XCTAssertLessThanOrEqual(lines.count, 70_000)
+            for line in lines {
+                let text = line.map(\.text).joined()
+                XCTAssertLessThan(text.utf8.count, 400_000)
+                XCTAssertFalse(text.unicodeScalars.contains { $0.value < 0x20 && $0.value != 0x09 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) },
+                               "a control character in a formatted line")
+            }
+        }
+    }
+}

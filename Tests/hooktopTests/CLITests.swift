@@ -143,6 +143,24 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(before.isSubset(of: stored), "\(before.subtracting(stored).count) acknowledged requests are missing")
     }
 
+    /// A request the daemon could not read whole is in the list, marked, and `show` says why.
+    func testBrokenRequestsAreListedAndExplained() throws {
+        let daemon = try serve()
+        let client = try RawHTTPClient(port: daemon.port)
+        try client.send("POST /broken HTTP/1.1\r\nHost: h\r\nBad Header: x\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 400)
+        var list = ""
+        for _ in 0..<50 where !list.contains("/broken") {
+            list = try HooktopBinary.run(["list", "--db", db]).stdout
+            usleep(50_000)
+        }
+        XCTAssertTrue(list.contains("ERR  /broken"), list)
+        let show = try HooktopBinary.run(["show", "1", "--db", db]).stdout
+        XCTAssertTrue(show.contains("error      the request head was refused: a header line is not 'Name: value'"), show)
+        let json = try HooktopBinary.run(["show", "1", "--db", db, "--json"]).stdout
+        XCTAssertTrue(json.contains(#""error":"the request head was refused"#), json)
+    }
+
     /// Numbers at the extremes on the command line: a one-line error or a
     /// normal answer, never a trap.
     func testExtremeNumbersOnTheCommandLine() throws {

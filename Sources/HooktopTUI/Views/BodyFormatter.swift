@@ -87,9 +87,12 @@ enum JSONPretty {
         var depth = 0
         var i = 0
         var expectKey = [false]
+        // Indentation stops growing past 32 levels: a hostile 10,000-deep
+        // body would otherwise cost memory quadratic in its depth.
+        func indent() -> Span { Span(String(repeating: "  ", count: min(depth, 32))) }
         func newline() {
             out.append(current)
-            current = [Span(String(repeating: "  ", count: depth))]
+            current = [indent()]
         }
         func skipSpace() { while i < body.count, [0x20, 0x0A, 0x0D, 0x09].contains(body[i]) { i += 1 } }
         skipSpace()
@@ -115,7 +118,7 @@ enum JSONPretty {
                 depth = max(0, depth - 1)
                 _ = expectKey.popLast()
                 if current.contains(where: { !$0.text.allSatisfy { $0 == " " } }) { out.append(current) }
-                current = [Span(String(repeating: "  ", count: depth)), Span(String(UnicodeScalar(c)), .jsonPunct)]
+                current = [indent(), Span(String(UnicodeScalar(c)), .jsonPunct)]
                 i += 1
             case UInt8(ascii: ","):
                 current.append(Span(",", .jsonPunct))

@@ -82,6 +82,10 @@ enum DetailView {
                   Marks.status(r.response.status)),
             field("delivery", r.deliveryState.rawValue + (r.targetURL.map { " → " + TerminalText.inline($0) } ?? ""), Marks.delivery(r.deliveryState)),
         ]
+        if let error = r.error { out.insert(field("broken", TerminalText.inline(error), .error), at: 0) }
+        if !r.trailers.isEmpty {
+            out.append(field("trailers", r.trailers.map { "\(TerminalText.inline($0.name)): \(TerminalText.inline($0.value))" }.joined(separator: "; ")))
+        }
         if let next = r.nextAttemptAt, r.deliveryState == .retrying { out.append(field("next try", next.iso8601)) }
         if let note = r.deliveryNote { out.append(field("", TerminalText.inline(note), .deliveryFailed)) }
         if let dup = r.duplicateOf { out.append(field("duplicate", "same delivery id as #\(dup): \(TerminalText.inline(r.deliveryID ?? ""))", .duplicate)) }

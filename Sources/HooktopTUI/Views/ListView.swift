@@ -43,7 +43,9 @@ enum ListView {
             line += [
                 Span(Layout.fit(mark, cols.sig) + " ", markRole),
                 Span(Layout.fit(String(r.response.status), cols.status) + " ", Marks.status(r.response.status)),
-                Span(Layout.fit(r.deliveryState == .none ? "" : r.deliveryState.rawValue, cols.delivery) + " ", Marks.delivery(r.deliveryState)),
+                // A request recorded only as far as it was read says so where its delivery would be.
+                r.error != nil ? Span(Layout.fit("broken", cols.delivery) + " ", .error)
+                    : Span(Layout.fit(r.deliveryState == .none ? "" : r.deliveryState.rawValue, cols.delivery) + " ", Marks.delivery(r.deliveryState)),
                 Span(Layout.fit(ByteSize.describe(r.bodySize) + (r.bodyTruncated ? "+" : ""), cols.size, alignRight: true), .dim),
             ]
             screen.draw(line, x: 0, y: y)
