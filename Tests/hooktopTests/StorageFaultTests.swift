@@ -3,10 +3,10 @@ import HooktopTesting
 import XCTest
 
 /// Real storage faults under a running daemon: a full disk (a small tmpfs),
-/// the database file deleted, a second writer holding the lock. (A file
-/// system cannot be remounted read-only while the daemon holds files open
-/// for writing, and root ignores file modes, so "made read-only" has no
-/// test here: docs/RELIABILITY.md.) While a fault lasts senders get 503, never a 2xx
+/// the database made read-only (the immutable attribute on a real ext4
+/// file system: a remount would be refused while files are open for
+/// writing, and root ignores file modes), the database file deleted, a
+/// second writer holding the lock. While a fault lasts senders get 503, never a 2xx
 /// for a request that is not stored; the log says why once; capture resumes
 /// by itself when the fault clears.
 final class StorageFaultTests: XCTestCase {
@@ -20,6 +20,22 @@ final class StorageFaultTests: XCTestCase {
             _ = run("/bin/mount", ["-o", "remount,rw", mountPoint])
             _ = run("/bin/umount", ["-l", mountPoint])
         }
+    }
+
+    private var loopImage: String?
+
+    /// An ext4 file system in a loop file; skips where that cannot be mounted.
+    private func ext4Disk() throws -> String {
+        let image = dir.file("ext4.img"), path = dir.file("ext4")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        guard getuid() == 0, run("/usr/bin/truncate", ["-s", "32M", image]) == 0,
+              run("/sbin/mkfs.ext4", ["-q", image]) == 0,
+              run("/bin/mount", ["-o", "loop", image, path]) == 0 else {
+            throw XCTSkip("mounting an ext4 loop file needs root and mkfs.ext4")
+        }
+        mountPoint = path
+        loopImage = image
+        return path
     }
 
     @discardableResult
@@ -86,6 +102,30 @@ final class StorageFaultTests: XCTestCase {
         XCTAssertTrue(resumed, "capture did not resume after space was freed")
         XCTAssertEqual(daemon.stop(), 0)
         XCTAssertEqual(try storedCount(db), acked, "every acknowledged request is stored, nothing else")
+        XCTAssertEqual(occurrences("cannot store requests", in: daemon.stderr), 1, daemon.stderr)
+        XCTAssertEqual(occurrences("storing requests again", in: daemon.stderr), 1, daemon.stderr)
+    }
+
+    func testDatabaseMadeReadOnlyAnswers503UntilWritableAgain() throws {
+        let disk = try ext4Disk()
+        let db = disk + "/hooktop.sqlite"
+        let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        XCTAssertEqual(post(daemon.port, [1]), 200)
+        // The database and its WAL: the -shm index is memory-mapped, and a mapped file made
+        // immutable faults with SIGBUS in SQLite itself (docs/RELIABILITY.md).
+        let files = [db, db + "-wal"]
+        XCTAssertEqual(run("/usr/bin/chattr", ["+i"] + files), 0)
+        XCTAssertEqual(post(daemon.port, [2]), 503, "a read-only database must not acknowledge")
+        XCTAssertEqual(post(daemon.port, [3]), 503)
+        XCTAssertEqual(run("/usr/bin/chattr", ["-i"] + files), 0)
+        var status = 0
+        for _ in 0..<30 where status != 200 {
+            status = post(daemon.port, [4])
+            if status != 200 { usleep(100_000) }
+        }
+        XCTAssertEqual(status, 200, "capture resumes by itself")
+        XCTAssertEqual(daemon.stop(), 0)
+        XCTAssertEqual(try storedCount(db), 2)
         XCTAssertEqual(occurrences("cannot store requests", in: daemon.stderr), 1, daemon.stderr)
         XCTAssertEqual(occurrences("storing requests again", in: daemon.stderr), 1, daemon.stderr)
     }
