@@ -27,10 +27,7 @@ extension CapturedRequest {
                 ("status", .string(signature.status.rawValue)),
                 ("detail", JSON(signature.detail)),
             ])),
-            ("response", .object([
-                ("status", .int(Int64(response.status))),
-                ("duration_ms", .double(milliseconds(response.durationMicros))),
-            ])),
+            ("response", .object(responseMembers(includeBody: includeBody))),
         ]
         if includeDeliveries {
             members.append(("deliveries", .array(deliveries.map(\.json))))
@@ -41,6 +38,20 @@ extension CapturedRequest {
         }
         members.append(("error", JSON(error)))
         return .object(members)
+    }
+}
+
+extension CapturedRequest {
+    /// What hooktop answered: status and time always; its headers, and its
+    /// body with the request's, so an export carries the whole exchange.
+    func responseMembers(includeBody: Bool) -> [(String, JSON)] {
+        var members: [(String, JSON)] = [
+            ("status", .int(Int64(response.status))),
+            ("duration_ms", .double(milliseconds(response.durationMicros))),
+            ("headers", .array(response.headers.map { .array([.string($0.name), .string($0.value)]) })),
+        ]
+        if includeBody { members.append(("body_base64", .string(Data(response.body).base64EncodedString()))) }
+        return members
     }
 }
 

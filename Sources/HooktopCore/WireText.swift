@@ -6,7 +6,7 @@
 /// bytes. A scalar that really is in that range is escaped byte by byte too,
 /// so the mapping is one-to-one and `bytes(of:)` gives back exactly what came.
 public enum WireText {
-    static let base: UInt32 = 0x10FF00
+    public static let base: UInt32 = 0x10FF00
 
     public static func string(_ bytes: some Collection<UInt8>) -> String {
         let array = Array(bytes)
@@ -49,5 +49,5 @@ public enum WireText {
     /// Whether the text holds bytes that were not UTF-8.
     public static func hasRawBytes(_ text: String) -> Bool { text.unicodeScalars.contains(where: isEscape) }
 
-    static func isEscape(_ scalar: Unicode.Scalar) -> Bool { scalar.value >= base }
+    public static func isEscape(_ scalar: Unicode.Scalar) -> Bool { scalar.value >= base }
 }

@@ -59,23 +59,53 @@ public struct NDJSONWriter: ExportWriter {
     }
 }
 
-/// Each request in HTTP/1.1 wire form, one after the other. A body that came
-/// chunked is sent as one chunk, so the bytes stay a valid request.
+/// Each request in HTTP/1.1 wire form, one after the other, so the file is
+/// a valid stream an HTTP parser reads request by request. A chunked body is
+/// sent as one chunk (trailers after it). A body kept only in part says
+/// what it is: its Content-Length is what was kept, and an
+/// `X-Hooktop-Truncated` header gives the size that was sent.
 public struct RawWriter: ExportWriter {
     public init() {}
+
+    static func asciiTarget(_ target: String) -> String {
+        var out = ""
+        for b in WireText.bytes(of: target) {
+            if b < 0x80 { out.unicodeScalars.append(Unicode.Scalar(b)) } else { out += "%" + String(b, radix: 16, uppercase: true) }
+        }
+        return out
+    }
     public mutating func write(_ r: CapturedRequest, to out: inout some ExportOutput) throws(ExportError) {
-        var head = "\(r.method) \(r.target) \(r.version)\r\n"
-        head += r.headers.wireEncoded
+        let chunked = r.headers.first("Transfer-Encoding")?.lowercased().contains("chunked") ?? false
+        var headers = r.headers
+        if r.bodyTruncated && !chunked {
+            headers = HeaderList(r.headers.map {
+                $0.name.caseInsensitiveEquals("Content-Length") ? HeaderList.Field($0.name, String(r.body.count)) : $0
+            })
+        }
+        if !chunked && !r.body.isEmpty && !headers.contains("Content-Length") {
+            headers.append("Content-Length", String(r.body.count))  // or the stream would lose its framing
+        }
+        if r.bodyTruncated { headers.append("X-Hooktop-Truncated", "kept \(r.body.count) of \(r.bodySize) bytes") }
+        // A request target is ASCII in HTTP/1.1: bytes past it are percent-encoded,
+        // and the target as it came rides in a header (field values may hold them).
+        var target = r.target
+        if WireText.bytes(of: r.target).contains(where: { $0 >= 0x80 }) {
+            target = Self.asciiTarget(r.target)
+            headers.append("X-Hooktop-Original-Target", r.target)
+        }
+        var head = "\(r.method) \(target) \(r.version)\r\n"
+        head += headers.wireEncoded
         head += "\r\n"
         try out.write(WireText.bytes(of: head))  // bytes that were not UTF-8 go out as they came
-        let chunked = r.headers.first("Transfer-Encoding")?.lowercased().contains("chunked") ?? false
         if chunked {
             if !r.body.isEmpty {
                 try out.write(String(r.body.count, radix: 16) + "\r\n")
                 try out.write(r.body)
                 try out.write("\r\n")
             }
-            try out.write("0\r\n\r\n")
+            try out.write("0\r\n")
+            try out.write(WireText.bytes(of: r.trailers.wireEncoded))
+            try out.write("\r\n")
         } else {
             try out.write(r.body)
         }

@@ -25,26 +25,48 @@ public struct HARWriter: ExportWriter {
     }
 
     static func entry(_ r: CapturedRequest) -> JSON {
-        let host = r.headers.first("Host") ?? "localhost"
-        let url = "http://\(host)\(r.target.hasPrefix("/") ? r.target : "/" + r.target)"
         let mime = r.headers.first("Content-Type") ?? ""
         var request: [(String, JSON)] = [
             ("method", .string(r.method)),
-            ("url", .string(url)),
+            ("url", .string(url(r))),
             ("httpVersion", .string(r.version)),
-            ("cookies", .array([])),
+            ("cookies", cookies(r.headers.all("Cookie").flatMap(requestCookies))),
             ("headers", headers(r.headers)),
             ("queryString", .array(FormDecoding.pairs(r.query).map { .object([("name", .string($0.0)), ("value", .string($0.1))]) })),
             ("headersSize", .int(-1)),
             ("bodySize", .int(Int64(r.bodySize))),
         ]
         if !r.body.isEmpty || r.bodySize > 0 {
-            request.append(("postData", body(r.body, mime: mime, textKey: "text")))
+            var post = body(r.body, mime: mime)
+            if mime.lowercased().hasPrefix("application/x-www-form-urlencoded"), case .object(var members) = post {
+                members.append(("params", .array(FormDecoding.pairs(r.body).map { .object([("name", .string($0.0)), ("value", .string($0.1))]) })))
+                post = .object(members)
+            }
+            request.append(("postData", post))
         }
         let responseMime = r.response.headers.first("Content-Type") ?? ""
-        var content = body(r.response.body, mime: responseMime, textKey: "text")
+        var content = body(r.response.body, mime: responseMime)
         if case .object(var members) = content { members.insert(("size", .int(Int64(r.response.body.count))), at: 0); content = .object(members) }
         let waitMs = Double(r.response.durationMicros) / 1000
+        var extra: [(String, JSON)] = [
+            ("id", .int(r.id)),
+            ("remote", .string(r.remote)),
+            ("target", .string(r.target)),
+            ("body_size", .int(Int64(r.bodySize))),
+            ("body_truncated", .bool(r.bodyTruncated)),
+            ("source", JSON(r.source)),
+            ("signature", .object([("scheme", JSON(r.signature.scheme)), ("status", .string(r.signature.status.rawValue)),
+                                   ("detail", JSON(r.signature.detail))])),
+            ("deliveries", .array(r.deliveries.map(\.json))),
+            ("delivery_state", .string(r.deliveryState.rawValue)),
+            ("received_at_us", .int(r.receivedAt.microseconds)),
+            ("response_duration_us", .int(r.response.durationMicros)),
+            ("trailers", .array(r.trailers.map { .array([.string($0.name), .string($0.value)]) })),
+            ("error", JSON(r.error)),
+        ]
+        // HAR's text fields hold text: bytes that are not, exactly, ride here.
+        if !isText(r.body) { extra.append(("body_base64", .string(Data(r.body).base64EncodedString()))) }
+        if !isText(r.response.body) { extra.append(("response_body_base64", .string(Data(r.response.body).base64EncodedString()))) }
         return .object([
             ("startedDateTime", .string(r.receivedAt.iso8601)),
             ("time", .double(waitMs)),
@@ -53,43 +75,95 @@ public struct HARWriter: ExportWriter {
                 ("status", .int(Int64(r.response.status))),
                 ("statusText", .string(HTTPStatusText.text(r.response.status))),
                 ("httpVersion", .string(r.version)),
-                ("cookies", .array([])),
+                ("cookies", cookies(r.response.headers.all("Set-Cookie").compactMap(setCookie))),
                 ("headers", headers(r.response.headers)),
                 ("content", content),
-                ("redirectURL", .string("")),
+                ("redirectURL", .string(r.response.headers.first("Location") ?? "")),
                 ("headersSize", .int(-1)),
                 ("bodySize", .int(Int64(r.response.body.count))),
             ])),
             ("cache", .object([])),
             ("timings", .object([("send", .int(0)), ("wait", .double(waitMs)), ("receive", .int(0))])),
-            ("_hooktop", .object([
-                ("id", .int(r.id)),
-                ("remote", .string(r.remote)),
-                ("target", .string(r.target)),
-                ("body_size", .int(Int64(r.bodySize))),
-                ("body_truncated", .bool(r.bodyTruncated)),
-                ("source", JSON(r.source)),
-                ("signature", .object([("scheme", JSON(r.signature.scheme)), ("status", .string(r.signature.status.rawValue)),
-                                       ("detail", JSON(r.signature.detail))])),
-                ("deliveries", .array(r.deliveries.map(\.json))),
-                ("delivery_state", .string(r.deliveryState.rawValue)),
-                ("received_at_us", .int(r.receivedAt.microseconds)),
-                ("trailers", .array(r.trailers.map { .array([.string($0.name), .string($0.value)]) })),
-                ("error", JSON(r.error)),
-            ])),
+            ("_hooktop", .object(extra)),
         ])
+    }
+
+    /// An absolute URI (RFC 3986) for the request: the Host it named (when it
+    /// is a plain host[:port]) and the target, percent-encoded where a URI
+    /// needs it. The exact target is in `_hooktop.target`.
+    static func url(_ r: CapturedRequest) -> String {
+        let target = r.target
+        if target.hasPrefix("http://") || target.hasPrefix("https://") { return percentEncoded(target, keepAuthority: true) }
+        let host = r.headers.first("Host").flatMap { h in h.utf8.allSatisfy(isHostByte) && !h.isEmpty ? h : nil } ?? "localhost"
+        let path = target.hasPrefix("/") ? target : "/" + (target == "*" ? "" : target)
+        return "http://\(host)" + percentEncoded(path, keepAuthority: false)
+    }
+
+    static func isHostByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: ".")
+            || b == UInt8(ascii: "-") || b == UInt8(ascii: ":") || b == UInt8(ascii: "[") || b == UInt8(ascii: "]")
+    }
+
+    /// Keeps what a URI path and query may hold (and existing %XX escapes); everything else as %XX of its bytes.
+    static func percentEncoded(_ text: String, keepAuthority: Bool) -> String {
+        let bytes = WireText.bytes(of: text)
+        let allowed = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?".utf8))
+        var out = ""
+        var i = 0
+        // In an absolute-form target the authority may hold [ ] (IPv6): keep it up to the path.
+        var authorityEnd = 0
+        if keepAuthority, let scheme = bytes.firstRange(of: Array("://".utf8)) {
+            authorityEnd = bytes[scheme.upperBound...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? bytes.count
+        }
+        while i < bytes.count {
+            let b = bytes[i]
+            if i < authorityEnd || allowed.contains(b) {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            } else if b == UInt8(ascii: "%"), i + 2 < bytes.count, isHex(bytes[i + 1]), isHex(bytes[i + 2]) {
+                out += "%"
+            } else {
+                out += "%" + (b < 16 ? "0" : "") + String(b, radix: 16, uppercase: true)
+            }
+            i += 1
+        }
+        return out
+    }
+
+    static func isHex(_ b: UInt8) -> Bool { (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66) }
+
+    /// `a=1; b=2` into cookies.
+    static func requestCookies(_ header: String) -> [(String, String)] {
+        header.split(separator: ";").compactMap { part in
+            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = kv[0].trimmingCharacters(in: .whitespaces)
+            return name.isEmpty ? nil : (name, kv.count > 1 ? kv[1].trimmingCharacters(in: .whitespaces) : "")
+        }
+    }
+
+    /// The name and value of a `Set-Cookie` (its attributes are left in the header).
+    static func setCookie(_ header: String) -> (String, String)? {
+        requestCookies(String(header.split(separator: ";", maxSplits: 1).first ?? "")).first
+    }
+
+    static func cookies(_ pairs: [(String, String)]) -> JSON {
+        .array(pairs.map { .object([("name", .string($0.0)), ("value", .string($0.1))]) })
     }
 
     static func headers(_ list: HeaderList) -> JSON {
         .array(list.map { .object([("name", .string($0.name)), ("value", .string($0.value))]) })
     }
 
-    /// `{"mimeType", "text"}` for UTF-8 text, plus `"encoding":"base64"` otherwise.
-    static func body(_ bytes: [UInt8], mime: String, textKey: String) -> JSON {
-        if let text = String(validating: bytes, as: UTF8.self), !bytes.contains(0) {
-            return .object([("mimeType", .string(mime)), (textKey, .string(text))])
+    /// UTF-8 without NUL: written as HAR text. Anything else is base64.
+    static func isText(_ bytes: [UInt8]) -> Bool {
+        !bytes.contains(0) && String(validating: bytes, as: UTF8.self) != nil
+    }
+
+    /// `{"mimeType", "text"}` for text; base64 with `"encoding": "base64"` otherwise.
+    static func body(_ bytes: [UInt8], mime: String) -> JSON {
+        if isText(bytes), let text = String(validating: bytes, as: UTF8.self) {
+            return .object([("mimeType", .string(mime)), ("text", .string(text))])
         }
-        return .object([("mimeType", .string(mime)), (textKey, .string(Data(bytes).base64EncodedString())), ("encoding", .string("base64"))])
+        return .object([("mimeType", .string(mime)), ("text", .string(Data(bytes).base64EncodedString())), ("encoding", .string("base64"))])
     }
 }
 

@@ -17,64 +17,80 @@ public enum Importer {
         return text.hasPrefix(#"{"log""#) ? .har : .ndjson
     }
 
-    /// Calls `each` for every request in the file, in file order. An entry
-    /// that cannot be read is handed to `skipped` with its place ("entry 3",
-    /// "line 7") and the reason, and the rest are still read.
+    /// Calls `each` for every request in the file, oldest first (by the
+    /// exported id, else the receive time), so ids come out in the same order
+    /// as the original's and export → import → export gives the same file.
+    /// An entry that cannot be read is handed to `skipped` with its place
+    /// ("entry 3", "file:7") and the reason, and the rest are still read.
+    /// The file's requests are held in memory to be put in order.
     public static func read(path: String, skipped: (Failure) -> Void = { _ in },
                             _ each: (CapturedRequest) throws -> Void) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw Failure("cannot open \(path)") }
         defer { try? handle.close() }
-        let head = Array(handle.readData(ofLength: 256))
-        try handle.seek(toOffset: 0)
-        switch detect(head) {
+        let data = handle.readDataToEndOfFile()
+        var requests: [CapturedRequest] = []
+        switch detect(Array(data.prefix(256))) {
         case .har:
-            let data = handle.readDataToEndOfFile()
-            guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let log = root["log"] as? [String: Any], let entries = log["entries"] as? [[String: Any]] else {
+            guard let root = try? JSONSerialization.jsonObject(with: JSONRepair.loneSurrogates(data)) as? [String: Any],
+                  let log = root["log"] as? [String: Any], let entries = log["entries"] as? [Any] else {
                 throw Failure("\(path): not a HAR file (no log.entries)")
             }
-            for (i, entry) in entries.enumerated() {
-                let request: CapturedRequest
-                do { request = try harEntry(entry) } catch let e as Failure {
+            let writer = ((log["creator"] as? [String: Any])?["name"] as? String)?.lowercased() ?? ""
+            let text: BodyText = writer == "mitmproxy" ? .mitmproxy : .utf8
+            for (i, item) in entries.enumerated() {
+                do {
+                    guard let entry = item as? [String: Any] else { throw Failure("not an object") }
+                    requests.append(try harEntry(entry, text: text))
+                } catch let e as Failure {
                     skipped(Failure("\(path): entry \(i + 1): \(e)"))
-                    continue
                 }
-                try each(request)
             }
         case .ndjson:
             var lineNumber = 0
-            var pending = Data()
-            while true {
-                let chunk = handle.readData(ofLength: 1 << 20)
-                pending += chunk
-                while let nl = pending.firstIndex(of: 0x0A) {
-                    lineNumber += 1
-                    let line = pending[pending.startIndex..<nl]
-                    pending = Data(pending[(nl + 1)...])
-                    try parseLine(line, lineNumber, path, skipped, each)
-                }
-                if chunk.isEmpty { break }
+            var start = data.startIndex
+            while start < data.endIndex {
+                let end = data[start...].firstIndex(of: 0x0A) ?? data.endIndex
+                lineNumber += 1
+                if let r = parseLine(data[start..<end], lineNumber, path, skipped) { requests.append(r) }
+                start = end < data.endIndex ? end + 1 : end
             }
-            if !pending.isEmpty { try parseLine(pending, lineNumber + 1, path, skipped, each) }
+        }
+        let byID = requests.allSatisfy { $0.id > 0 }
+        let ordered = requests.enumerated().sorted { a, b in
+            let (x, y) = byID ? (a.element.id, b.element.id) : (a.element.receivedAt.microseconds, b.element.receivedAt.microseconds)
+            return x != y ? x < y : a.offset < b.offset
+        }
+        for (_, var request) in ordered {
+            request.id = 0
+            try each(request)
         }
     }
 
-    private static func parseLine(_ line: Data, _ number: Int, _ path: String, _ skipped: (Failure) -> Void,
-                                  _ each: (CapturedRequest) throws -> Void) throws {
-        guard line.contains(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0D) }) else { return }
-        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-            return skipped(Failure("\(path):\(number): not a JSON object"))
+    private static func parseLine(_ line: Data, _ number: Int, _ path: String, _ skipped: (Failure) -> Void) -> CapturedRequest? {
+        guard line.contains(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0D) }) else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: JSONRepair.loneSurrogates(Data(line))) as? [String: Any] else {
+            skipped(Failure("\(path):\(number): not a JSON object"))
+            return nil
         }
-        let request: CapturedRequest
-        do { request = try ndjsonObject(object) } catch let e as Failure { return skipped(Failure("\(path):\(number): \(e)")) }
-        try each(request)
+        do { return try ndjsonObject(object) } catch let e as Failure {
+            skipped(Failure("\(path):\(number): \(e)"))
+            return nil
+        } catch {
+            skipped(Failure("\(path):\(number): \(error)"))
+            return nil
+        }
     }
 
     /// One SPEC JSON object (as `show --json` prints it).
     public static func ndjsonObject(_ o: [String: Any]) throws -> CapturedRequest {
         var r = try ndjsonFields(o)
+        r.id = Int64(Int.exactly(o["id"], in: 1...Int.max) ?? 0)
         r.error = o["error"] as? String
         r.trailers = try headerPairs(o["trailers"])
+        if let response = o["response"] as? [String: Any] {
+            r.response.headers = try headerPairs(response["headers"])
+            r.response.body = (response["body_base64"] as? String).flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? []
+        }
         return r
     }
 
@@ -98,15 +114,40 @@ public enum Importer {
             deliveryState: DeliveryState(rawValue: o["delivery_state"] as? String ?? "") ?? .none)
     }
 
-    static func harEntry(_ e: [String: Any]) throws -> CapturedRequest {
-        var r = try harFields(e)
+    /// How a HAR's request text maps to bytes. mitmproxy writes a body in
+    /// the charset it infers from the Content-Type (its `infer_content_encoding`:
+    /// a `charset` parameter, UTF-8 for JSON, else Latin-1), with lone
+    /// surrogates for bytes that charset cannot hold; everyone else writes UTF-8.
+    enum BodyText {
+        case utf8, mitmproxy
+
+        func bytes(_ text: String, mime: String) -> [UInt8] {
+            guard self == .mitmproxy else { return WireText.bytes(of: text) }
+            let lower = mime.lowercased()
+            let charset = lower.split(separator: ";").dropFirst().compactMap { part -> String? in
+                let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                return kv.count == 2 && kv[0] == "charset" ? kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) : nil
+            }.first
+            let latin1 = charset.map { ["latin-1", "latin1", "iso-8859-1"].contains($0) } ?? !lower.contains("json")
+            guard latin1, text.unicodeScalars.allSatisfy({ $0.value <= 0xFF || WireText.isEscape($0) }) else { return WireText.bytes(of: text) }
+            return text.unicodeScalars.map { WireText.isEscape($0) ? UInt8($0.value - WireText.base) : UInt8($0.value) }
+        }
+    }
+
+    static func harEntry(_ e: [String: Any], text: BodyText = .utf8) throws -> CapturedRequest {
+        var r = try harFields(e, text: text)
         let extra = e["_hooktop"] as? [String: Any] ?? [:]
+        r.id = Int64(Int.exactly(extra["id"], in: 1...Int.max) ?? 0)
         r.error = extra["error"] as? String
         r.trailers = try headerPairs(extra["trailers"])
+        // Exact bytes where HAR's text could not hold them.
+        if let b64 = extra["body_base64"] as? String, let bytes = Data(base64Encoded: b64) { r.body = Array(bytes) }
+        if let b64 = extra["response_body_base64"] as? String, let bytes = Data(base64Encoded: b64) { r.response.body = Array(bytes) }
+        if let us = Int.exactly(extra["response_duration_us"], in: 0...Int(DurationText.maximum)) { r.response.durationMicros = Int64(us) }
         return r
     }
 
-    static func harFields(_ e: [String: Any]) throws -> CapturedRequest {
+    static func harFields(_ e: [String: Any], text: BodyText) throws -> CapturedRequest {
         guard let req = e["request"] as? [String: Any], let method = req["method"] as? String, let url = req["url"] as? String else {
             throw Failure("missing request.method or request.url")
         }
@@ -116,7 +157,7 @@ public enum Importer {
             .map { Timestamp(microseconds: Int64($0)) }.flatMap { Timestamp.representable.contains($0) ? $0 : nil }
         if at == nil { at = (e["startedDateTime"] as? String).flatMap(Timestamp.init(iso8601:)) }
         guard let receivedAt = at else { throw Failure("missing or bad startedDateTime") }
-        let body = harBody(req["postData"] as? [String: Any])
+        let body = harPostData(req["postData"] as? [String: Any], text: text)
         let resp = e["response"] as? [String: Any] ?? [:]
         let content = resp["content"] as? [String: Any]
         let sig = extra["signature"] as? [String: Any] ?? [:]
@@ -131,16 +172,34 @@ public enum Importer {
             deliveryState: DeliveryState(rawValue: extra["delivery_state"] as? String ?? "") ?? .none)
     }
 
+    /// The request target as the URL writes it: everything after the
+    /// authority, verbatim (not re-encoded; a fragment stays).
     static func targetOf(_ url: String) -> String {
-        guard let c = URLComponents(string: url) else { return url }
-        let path = c.percentEncodedPath.isEmpty ? "/" : c.percentEncodedPath
-        return path + (c.percentEncodedQuery.map { "?" + $0 } ?? "")
+        guard let scheme = url.range(of: "://") else { return url.isEmpty ? "/" : url }
+        let rest = url[scheme.upperBound...]
+        guard let start = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) else { return "/" }
+        let target = String(rest[start...])
+        return target.hasPrefix("/") ? target : "/" + target
     }
 
+    /// A HAR text, or base64 with `encoding`; text that carries bytes that
+    /// were not UTF-8 (lone surrogates from mitmproxy) gives those bytes back.
     static func harBody(_ o: [String: Any]?) -> [UInt8] {
         guard let o, let text = o["text"] as? String else { return [] }
         if o["encoding"] as? String == "base64" { return Data(base64Encoded: text).map(Array.init) ?? [] }
-        return Array(text.utf8)
+        return WireText.bytes(of: text)
+    }
+
+    /// `postData`: its text, else its `params` as a form (Firefox leaves text out for forms).
+    static func harPostData(_ o: [String: Any]?, text: BodyText) -> [UInt8] {
+        guard let o else { return [] }
+        if let body = o["text"] as? String {
+            return o["encoding"] as? String == "base64" ? harBody(o) : text.bytes(body, mime: o["mimeType"] as? String ?? "")
+        }
+        guard let params = o["params"] as? [[String: Any]] else { return [] }
+        let encode = { (s: String) in s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s }
+        return Array(params.map { p in encode(p["name"] as? String ?? "") + "=" + encode(p["value"] as? String ?? "") }
+            .joined(separator: "&").utf8)
     }
 
     static func headerPairs(_ value: Any?) throws -> HeaderList {
@@ -151,9 +210,18 @@ public enum Importer {
         })
     }
 
+    /// `[{name, value}]` (browsers, Insomnia) or `[[name, value]]`; HTTP/2
+    /// pseudo-headers (`:authority`…) are not headers of an HTTP/1.1 request.
     static func harHeaders(_ value: Any?) throws -> HeaderList {
-        guard let list = value as? [[String: Any]] else { return HeaderList() }
-        return HeaderList(list.compactMap { h in (h["name"] as? String).map { ($0, h["value"] as? String ?? "") } })
+        guard let list = value as? [Any] else { return HeaderList() }
+        return HeaderList(list.compactMap { item -> (String, String)? in
+            let pair: (String, String)?
+            if let h = item as? [String: Any] { pair = (h["name"] as? String).map { ($0, h["value"] as? String ?? "") } }
+            else if let h = item as? [String], h.count == 2 { pair = (h[0], h[1]) }
+            else { pair = nil }
+            guard let pair, !pair.0.isEmpty, !pair.0.hasPrefix(":"), !pair.0.contains(where: { $0 == "\r" || $0 == "\n" }) else { return nil }
+            return (pair.0, pair.1.filter { $0 != "\r" && $0 != "\n" })
+        })
     }
 
     static func signature(_ o: [String: Any]) -> SignatureResult {
