@@ -185,6 +185,37 @@ final class InteropTests: XCTestCase {
         }
     }
 
+    /// The same varied capture through the curl export, run by bash against
+    /// a second daemon: every request arrives as it was captured.
+    func testCurlExportReproducesTheVariedCapture() throws {
+        try captureVariedTraffic()
+        let second = try RunningDaemon(["serve", "--db", dir.file("c.sqlite"), "--listen", "127.0.0.1:0"])
+        let script = dir.file("replay.sh")
+        let out = try HooktopBinary.run(["export", "--db", db, "--format", "curl", "--oldest-first",
+                                         "--base-url", "http://127.0.0.1:\(second.port)", "-o", script])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let bash = Process()
+        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
+        bash.arguments = [script]
+        bash.standardOutput = FileHandle.nullDevice
+        try bash.run()
+        bash.waitUntilExit()
+        XCTAssertEqual(bash.terminationStatus, 0)
+        XCTAssertEqual(second.stop(), 0)
+        let left = try requests(db), right = try requests(dir.file("c.sqlite"))
+        XCTAssertEqual(right.count, left.count)
+        for (x, y) in zip(left, right) {
+            let what = "\(x["method"] ?? "") \(x["target"] ?? "")"
+            for field in ["method", "target", "version", "body_base64"] {
+                XCTAssertEqual(x[field] as? String, y[field] as? String, "\(field) of \(what)")
+            }
+            // curl sends Host first (docs/DECISIONS.md); everything else keeps its place, case and bytes.
+            var expected = x["headers"] as? [[String]] ?? []
+            if let host = expected.firstIndex(where: { $0.first == "Host" }) { expected.insert(expected.remove(at: host), at: 0) }
+            XCTAssertEqual(expected, y["headers"] as? [[String]], what)
+        }
+    }
+
     /// NDJSON carries the recorded response, so a HAR made after an NDJSON
     /// import is complete; and NDJSON export → import → export is identical.
     func testNDJSONCarriesTheResponseAndRoundTripsExactly() throws {
