@@ -161,6 +161,34 @@ extension StoreReader {
     }
 
     /// The newest alerts, newest first.
+    /// The newest alert whose cause is still there: a delivery that failed for
+    /// good and is still failed (a retry that worked clears it), or another
+    /// kind raised in the last `recentMicros`.
+    public func activeAlert(now: Timestamp, recentMicros: Int64) throws(StoreError) -> (at: Timestamp, kind: String, message: String)? {
+        let stmt = try db.prepare("""
+            SELECT a.at, a.kind, a.message FROM alerts a
+            WHERE (a.kind = 'delivery_failed' AND EXISTS (SELECT 1 FROM requests r WHERE r.id = a.request_id AND r.delivery_state = 'failed'))
+               OR (a.kind <> 'delivery_failed' AND a.at >= ?)
+            ORDER BY a.id DESC LIMIT 1
+            """)
+        stmt.bind(1, now.microseconds.saturatingSubtracting(recentMicros))
+        guard try stmt.step() else { return nil }
+        return (Timestamp(microseconds: stmt.int(0)), stmt.text(1) ?? "", stmt.text(2) ?? "")
+    }
+
+    /// What the dashboard shows of a request's delivery, cheaply: changes
+    /// whenever an attempt is recorded or its state moves.
+    public func deliveryStamp(id: Int64) throws(StoreError) -> String {
+        let stmt = try db.prepare("""
+            SELECT delivery_state, scheduled_attempts, coalesce(next_attempt_at, 0),
+                   (SELECT count(*) FROM deliveries d WHERE d.request_id = requests.id)
+            FROM requests WHERE id = ?
+            """)
+        stmt.bind(1, id)
+        guard try stmt.step() else { return "gone" }
+        return "\(stmt.text(0) ?? "")/\(stmt.int(1))/\(stmt.int(2))/\(stmt.int(3))"
+    }
+
     public func alerts(limit: Int) throws(StoreError) -> [(at: Timestamp, kind: String, message: String)] {
         let stmt = try db.prepare("SELECT at, kind, message FROM alerts ORDER BY id DESC LIMIT ?")
         stmt.bind(1, Int64(limit))

@@ -87,7 +87,10 @@ public enum Message: Sendable {
     case detailLoaded(CapturedRequest)
     case finished(String)
     case failed(String)
-    case alert(String)
+    /// The banner's text; nil clears it (its cause is gone).
+    case alert(String?)
+    /// Something was committed (by this process or another): what is on screen may be stale.
+    case storeChanged
 }
 
 /// What the runtime should do. `update` never does I/O itself.

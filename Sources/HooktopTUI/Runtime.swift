@@ -35,6 +35,7 @@ public final class Runtime {
     private var previous: Screen?
     private var lastVersion: Int64 = -1
     private var lastAlert: String?
+    private var detailStamp: String?
     private var lastStats = Date.distantPast
     private var stopRequested: @Sendable () -> Bool
 
@@ -84,20 +85,31 @@ public final class Runtime {
 
     private func drainInbox() -> [Message] { inbox.drain() }
 
-    /// New commits from any process: fetch only the rows after the newest seen.
+    /// A commit from any process (a new request, an attempt, a retry, a
+    /// prune): fetch the rows after the newest seen, then bring what is on
+    /// screen up to date — the visible page, the counters, the open request
+    /// (only when its delivery moved, so a large body is not read again) and
+    /// the banner, which clears when its cause is gone.
     private func poll() {
         guard let version = try? data.dataVersion() else { return }
-        if version != lastVersion {
-            lastVersion = version
-            if let rows = try? data.newer(than: model.newestID), !rows.isEmpty {
-                perform(update(&model, .newRequests(rows)))
-            }
-            if let alert = try? data.latestAlert(), alert != lastAlert {
-                lastAlert = alert
-                perform(update(&model, .alert(alert)))
-            }
+        guard version != lastVersion else { return }
+        let first = lastVersion == -1
+        lastVersion = version
+        if let rows = try? data.newer(than: model.newestID), !rows.isEmpty {
+            perform(update(&model, .newRequests(rows)))
         }
-        if Date().timeIntervalSince(lastStats) > 5 { loadStats() }
+        if !first { perform(update(&model, .storeChanged)) }
+        if let open = model.detail, model.context == .detail,
+           let stamp = try? data.deliveryStamp(id: open.id), stamp != detailStamp {
+            detailStamp = stamp
+            perform([.loadDetail(open.id)])
+        }
+        let alert = try? data.latestAlert()
+        if alert != lastAlert {
+            lastAlert = alert
+            perform(update(&model, .alert(alert)))
+        }
+        loadStats()
     }
 
     private func loadStats() {
@@ -119,7 +131,10 @@ public final class Runtime {
                     perform(update(&model, .failed("\(error)")))
                 }
             case .loadDetail(let id):
-                if let request = try? data.request(id: id) { perform(update(&model, .detailLoaded(request))) }
+                if let request = try? data.request(id: id) {
+                    detailStamp = try? data.deliveryStamp(id: id)
+                    perform(update(&model, .detailLoaded(request)))
+                }
             case .count:
                 if let n = try? data.count(filter: model.filter) { perform(update(&model, .counted(n))) }
             case .replay(let id), .retry(let id):

@@ -71,7 +71,10 @@ public final class TUIData {
         return stats
     }
 
-    public func latestAlert() throws(StoreError) -> String? {
-        try reader.alerts(limit: 1).first.map { "\($0.at.timeOfDay) \($0.message)" }
+    /// The banner: the newest alert whose cause is still there (nil clears it).
+    public func latestAlert(now: Timestamp = .now()) throws(StoreError) -> String? {
+        try reader.activeAlert(now: now, recentMicros: 5 * 60_000_000).map { "\($0.at.timeOfDay) \($0.message)" }
     }
+
+    public func deliveryStamp(id: Int64) throws(StoreError) -> String { try reader.deliveryStamp(id: id) }
 }

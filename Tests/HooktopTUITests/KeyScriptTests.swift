@@ -17,6 +17,8 @@ final class KeyScriptTests: XCTestCase {
             var r = Fixtures.request(target: "/hook/\(i)", body: Array(#"{"n":\#(i),"msg":"hello \#(i)"}"#.utf8),
                                      headers: [("Content-Type", "application/json")])
             if i % 10 == 0 { r.signature = SignatureResult(scheme: "stripe", status: .invalid, detail: "bad") }
+            if i == 3 { r.deliveryState = .failed; r.targetURL = "http://127.0.0.1:9/app" }
+            if i == 60 { r.deliveryState = .pending; r.targetURL = "http://127.0.0.1:9/app" }
             try importer.add(r)
         }
         try importer.finish()
@@ -135,6 +137,59 @@ final class KeyScriptTests: XCTestCase {
         writer.close()
         let t = try run([nil, nil])
         XCTAssertTrue(t.screen!.text.split(separator: "\n")[1].contains("⚠") && t.screen!.text.contains("delivery of #3 failed for good"), t.screen!.text)
+    }
+
+    /// Another process records attempts while the Deliveries tab is open: the
+    /// tab, the list and the banner follow the database, not only new requests.
+    func testDeliveryStateAttemptsAndBannerFollowTheDatabase() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        defer { writer.close() }
+        func apply(_ m: StoreMutation) {
+            let done = DispatchSemaphore(value: 0)
+            writer.apply(m) { _ in done.signal() }
+            done.wait()
+        }
+        apply(.alert(kind: "delivery_failed", requestID: 3, source: nil, message: "delivery of #3 failed for good", at: .now()))
+        let attempt = { (n: Int, status: Int) in
+            DeliveryAttempt(attempt: n, kind: n == 1 ? .forward : .retry, url: "http://127.0.0.1:9/app", startedAt: .now(),
+                            durationMicros: 1200, status: status, error: nil)
+        }
+        var screens: [Int: String] = [:]
+        let terminal = ScriptedTerminal(width: 100, height: 30, keys: ScriptedTerminal.keys("\r\t\t\t\t") + Array(repeating: nil, count: 8)
+                                        + [.escape, nil])
+        terminal.beforeKey = { i in
+            screens[i] = terminal.screen?.text
+            switch i {
+            case 6: apply(.recordAttempt(requestID: 60, attempt: attempt(1, 500), state: .retrying, nextAttemptAt: .now(), scheduled: true, note: nil))
+            case 9: apply(.recordAttempt(requestID: 60, attempt: attempt(2, 200), state: .delivered, nextAttemptAt: nil, scheduled: true, note: nil))
+            case 10: apply(.recordAttempt(requestID: 3, attempt: attempt(9, 200), state: .delivered, nextAttemptAt: nil, scheduled: false, note: nil))
+            default: break
+            }
+        }
+        let runtime = Runtime(model: Model(width: 100, height: 30, listening: nil, databasePath: path),
+                              data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: .none)
+        runtime.run()
+        let beforeRetry = try XCTUnwrap(screens[6]), afterRetry = try XCTUnwrap(screens[9]), afterSuccess = try XCTUnwrap(screens[10])
+        XCTAssertTrue(beforeRetry.contains("[Deliveries]") && beforeRetry.contains("delivery of #3 failed for good"), beforeRetry)
+        XCTAssertTrue(afterRetry.contains("state retrying") && afterRetry.contains("HTTP 500"), afterRetry)
+        XCTAssertTrue(afterSuccess.contains("state delivered") && afterSuccess.contains("#2 retry") && afterSuccess.contains("HTTP 200"), afterSuccess)
+        XCTAssertTrue(afterSuccess.contains("HTTP 500"), "both attempts are listed")
+        let list = try XCTUnwrap(terminal.screen?.text)
+        XCTAssertTrue(list.contains("delivered"), list)
+        XCTAssertFalse(list.contains("failed for good"), "the banner clears once #3 is delivered: \(list)")
+    }
+
+    /// `hooktop prune` from another shell: the counters and the list follow it.
+    func testPruneByAnotherProcessIsFollowed() throws {
+        let terminal = ScriptedTerminal(width: 100, height: 30, keys: [nil, nil, nil, nil, .char("G"), nil])
+        terminal.beforeKey = { i in if i == 2 { _ = try? StorePruner.prune(path: self.path, keep: 10) } }
+        let runtime = Runtime(model: Model(width: 100, height: 30, listening: nil, databasePath: path),
+                              data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: .none)
+        runtime.run()
+        let text = try XCTUnwrap(terminal.screen?.text)
+        XCTAssertTrue(text.contains("10 req"), text)
+        XCTAssertTrue(text.contains("/hook/51 "), "G goes to the oldest request left: \(text)")
+        XCTAssertFalse(text.contains("/hook/50 "), text)
     }
 
     func testExportKeyWritesTheFilteredRequests() throws {

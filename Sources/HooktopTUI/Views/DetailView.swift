@@ -121,7 +121,11 @@ enum DetailView {
         guard !r.deliveries.isEmpty else {
             return [[Span(r.targetURL == nil ? "No target: start with --forward-to URL or set forward_to in a source." : "No attempt yet.", .dim)]]
         }
-        var out: [Line] = []
+        // The state first, so a retry landing is seen at a glance.
+        var state = [Span("state ", .dim), Span(r.deliveryState.rawValue, Marks.delivery(r.deliveryState))]
+        if let next = r.nextAttemptAt, r.deliveryState == .retrying { state.append(Span("  next attempt " + next.iso8601, .dim)) }
+        if let note = r.deliveryNote { state.append(Span("  " + TerminalText.inline(note), .deliveryFailed)) }
+        var out: [Line] = [state, []]
         for d in r.deliveries {
             let outcome: Span = d.status.map { Span("HTTP \($0)", Marks.status($0)) } ?? Span(TerminalText.inline(d.error ?? "no answer"), .deliveryFailed)
             out.append([Span("#\(d.attempt) ", .highlight), Span(Layout.fit(d.kind.rawValue, 8), .dim), Span(d.startedAt.iso8601 + "  "),
