@@ -1,3 +1,4 @@
+import Foundation
 import HooktopCore
 
 /// `replay` and `retry`, as the CLI and the TUI's `r` and `R` run them.
@@ -16,12 +17,21 @@ public struct DeliveryActions: Sendable {
         public let description: String
     }
 
-    /// Where a replay goes: `to` as given, or with the request's own target
-    /// appended when `to` has no path; else the request's target URL.
+    /// Where a replay goes: `to` with the request's own target when `to`
+    /// has no path, `to` with the request's query when it has a path but no
+    /// query of its own, else `to` as given; without `to`, the request's
+    /// target URL. A `to` that is not an http(s) URL with a host (and a port
+    /// that fits) is refused before anything is sent or recorded.
     public static func replayURL(_ request: CapturedRequest, to: String?) throws(Failure) -> String {
         if let to {
+            guard let c = URLComponents(string: to), let scheme = c.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                  let host = c.host, !host.isEmpty, (c.port ?? 1) > 0, (c.port ?? 1) <= 65535, c.fragment == nil else {
+                throw Failure(description: "--to must be an http:// or https:// URL with a host, got '\(TerminalText.inline(to))'")
+            }
             let (origin, path) = ForwardTarget.splitURL(to)
-            return path.isEmpty || path == "/" ? origin + request.target : to
+            if path.isEmpty || path == "/" { return origin + request.target }
+            if c.query == nil, !request.query.isEmpty { return to + "?" + request.query }
+            return to
         }
         guard let url = request.targetURL else {
             throw Failure(description: "request #\(request.id) has no target configured; give one with --to URL")

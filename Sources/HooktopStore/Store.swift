@@ -32,6 +32,13 @@ public enum Store {
         return db
     }
 
+    /// Removes a database this process created and then could not use (a
+    /// `serve` whose port was taken, an import that stored nothing), so a
+    /// failed command leaves no empty database behind.
+    public static func remove(_ path: String) {
+        for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+    }
+
     /// Opens an existing database; a missing file is an error, not a new database.
     static func openExisting(_ path: String) throws(StoreError) -> SQLiteConnection {
         guard FileManager.default.fileExists(atPath: path) else { throw .notFound(path) }

@@ -6,6 +6,7 @@ public final class StoreImporter {
     private let db: SQLiteConnection
     private let insert: Statement
     private let insertAttempt: Statement
+    private let sameRequest: Statement
     private var inTransaction = 0
     public private(set) var imported = 0
 
@@ -13,6 +14,23 @@ public final class StoreImporter {
         db = try Store.openForWriting(config)
         insert = try db.prepare(RequestRows.insertSQL)
         insertAttempt = try db.prepare(RequestRows.insertAttemptSQL)
+        sameRequest = try db.prepare("""
+            SELECT count(*) FROM requests WHERE received_at = ? AND method = ? AND target = ? AND headers = ? AND body = ?
+            """)
+    }
+
+    /// Whether this very request (same time to the microsecond, method,
+    /// target, headers and body) is stored already: importing a file twice
+    /// adds nothing the second time.
+    public func contains(_ r: CapturedRequest) throws(StoreError) -> Bool {
+        sameRequest.reset()
+        sameRequest.bind(1, r.receivedAt.microseconds)
+        sameRequest.bind(2, r.method)
+        sameRequest.bind(3, r.target)
+        sameRequest.bind(4, r.headers.wireEncoded)
+        sameRequest.bind(5, blob: r.body)
+        defer { sameRequest.reset() }
+        return try sameRequest.step() && sameRequest.int(0) > 0
     }
 
     /// Adds one request; returns its new id. A duplicate delivery id is

@@ -54,15 +54,22 @@ enum DaemonRunner {
         if !listen.isLoopback {
             logger.warning("listening on \(listen): reachable from other machines")
         }
+        let mode = options.mode?.value ?? config.server.mode ?? .capture
+        if mode == .proxy, let rule = config.respond.first {
+            throw CLIError("[[respond]] (match \(rule.match)) does not apply in proxy mode, where the target's answer is returned; "
+                           + "remove the [[respond]] rules or use mode = \"capture\"", exitCode: 64)
+        }
+        let existed = FileManager.default.fileExists(atPath: path)
         do {
             let daemon = try CaptureDaemon(
                 capture: CaptureConfiguration(listen: listen, maxBody: options.maxBody?.bytes ?? config.server.maxBody ?? 10 << 20,
                                               config: config, forwardTo: options.forwardTo,
-                                              mode: options.mode?.value ?? config.server.mode ?? .capture),
+                                              mode: mode),
                 store: StoreConfiguration(path: path, durability: options.durability == .full ? .full : .normal),
                 logger: logger, threads: options.eventLoops ?? System.coreCount, onCommit: onCommit)
             return (daemon, config, path)
         } catch {
+            if !existed { Store.remove(path) }  // a failed start leaves no empty database behind
             throw CLIError("\(error)")
         }
     }

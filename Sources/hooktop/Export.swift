@@ -92,19 +92,34 @@ struct Import: ParsableCommand {
 
     func run() throws {
         let config = try database.loadConfig(secretsNeeded: false)
-        let importer = try cli { () throws(StoreError) in try StoreImporter(StoreConfiguration(path: database.path(config))) }
+        let path = database.path(config)
+        // Read the whole file first: a file that cannot be read creates no database.
         var skipped = 0
+        var requests: [CapturedRequest] = []
         do {
             try Importer.read(path: file, skipped: { problem in
                 skipped += 1
                 Console.error("skipped \(problem)")
-            }) { request in try importer.add(request) }
+            }) { requests.append($0) }
+        } catch {
+            throw CLIError("import: \(error)")
+        }
+        let existed = FileManager.default.fileExists(atPath: path)
+        let importer = try cli { () throws(StoreError) in try StoreImporter(StoreConfiguration(path: path)) }
+        var present = 0
+        do {
+            for request in requests {
+                if try importer.contains(request) { present += 1; continue }
+                try importer.add(request)
+            }
             try importer.finish()
         } catch {
             try? importer.finish()
+            if !existed && importer.imported == 0 { Store.remove(path) }
             throw CLIError("import stopped after \(importer.imported) requests: \(error)")
         }
-        Console.out("imported \(importer.imported) request\(importer.imported == 1 ? "" : "s")")
+        Console.out("imported \(importer.imported) request\(importer.imported == 1 ? "" : "s")"
+                    + (present > 0 ? "; \(present) already in the database" : ""))
         if skipped > 0 { throw CLIError("skipped \(skipped) entr\(skipped == 1 ? "y" : "ies") that could not be read (see above)") }
     }
 }

@@ -119,3 +119,16 @@ final class ForwarderTests: XCTestCase {
         XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://other:9/exact"), "http://other:9/exact")
     }
 }
+
+final class ReplayURLTests: XCTestCase {
+    func testToKeepsTheRequestsTargetOrQuery() throws {
+        let r = Fixtures.request(target: "/hooks/a?keep=1")
+        XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://h:1"), "http://h:1/hooks/a?keep=1")
+        XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://h:1/"), "http://h:1/hooks/a?keep=1")
+        XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://h:1/other"), "http://h:1/other?keep=1", "the query is kept")
+        XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://h:1/other?mine=2"), "http://h:1/other?mine=2")
+        for bad in ["h:1/x", "http://", "mailto:x@y", "http://h:0/x", "http://h:65536/x", "http://h/x#f", ""] {
+            XCTAssertThrowsError(try DeliveryActions.replayURL(r, to: bad), bad)
+        }
+    }
+}

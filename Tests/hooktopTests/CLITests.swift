@@ -161,6 +161,44 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(json.contains(#""error":"the request head was refused"#), json)
     }
 
+    /// The everyday paths of the dashboard issue: replay --to checked before
+    /// anything is sent, import twice adds nothing, failed commands leave no
+    /// empty database, proxy mode refuses [[respond]] rules.
+    func testCommandsThatMustNotLeaveTraces() throws {
+        let daemon = try serve()
+        _ = try curl(["-d", "x", "http://127.0.0.1:\(daemon.port)/hook?keep=1"])
+        for bad in ["localhost:3000", "http://", "ftp://h/x", "http://h:99999/x", "not a url"] {
+            let r = try HooktopBinary.run(["replay", "1", "--db", db, "--to", bad])
+            XCTAssertNotEqual(r.status, 0, bad)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("--to must be an http:// or https:// URL"), r.stderr)
+        }
+        let shown = try HooktopBinary.run(["show", "1", "--db", db, "--json"]).stdout
+        XCTAssertTrue(shown.contains(#""deliveries":[]"#), "a refused --to records no attempt: \(shown)")
+
+        let nd = dir.file("x.ndjson")
+        XCTAssertEqual(try HooktopBinary.run(["export", "--db", db, "--format", "ndjson", "-o", nd]).status, 0)
+        let other = dir.file("other.sqlite")
+        XCTAssertEqual(try HooktopBinary.run(["import", "--db", other, nd]).stdout, "imported 1 request\n")
+        XCTAssertEqual(try HooktopBinary.run(["import", "--db", other, nd]).stdout, "imported 0 requests; 1 already in the database\n")
+        XCTAssertEqual(try jsonLines(try HooktopBinary.run(["list", "--db", other, "--json"]).stdout).count, 1)
+
+        let never = dir.file("never/created.sqlite")
+        let busy = try HooktopBinary.run(["serve", "--db", never, "--listen", "127.0.0.1:\(daemon.port)"])
+        XCTAssertNotEqual(busy.status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: never), "a serve on a busy port created a database")
+        let garbage = dir.file("garbage.har")
+        try Data("{\"log\": 1}".utf8).write(to: URL(fileURLWithPath: garbage))
+        XCTAssertNotEqual(try HooktopBinary.run(["import", "--db", never, garbage]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: never), "a failed import created a database")
+
+        let config = dir.file("proxy.toml")
+        try Data("[server]\nmode = \"proxy\"\n[[respond]]\nmatch = \"/flaky/*\"\nstatus = 503\n".utf8).write(to: URL(fileURLWithPath: config))
+        let proxy = try HooktopBinary.run(["serve", "--db", never, "--config", config, "--listen", "127.0.0.1:0", "--forward-to", "http://127.0.0.1:9"])
+        XCTAssertNotEqual(proxy.status, 0)
+        XCTAssertTrue(proxy.stderr.contains("does not apply in proxy mode"), proxy.stderr)
+    }
+
     /// Numbers at the extremes on the command line: a one-line error or a
     /// normal answer, never a trap.
     func testExtremeNumbersOnTheCommandLine() throws {
