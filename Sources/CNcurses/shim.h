@@ -1,6 +1,9 @@
 #define NCURSES_WIDECHAR 1
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <locale.h>
+#include <langinfo.h>
+#include <string.h>
+#include <stdio.h>
 #include <ncursesw/curses.h>
 
 // Swift 6 rejects mutable C globals and cannot import curses' macros:
@@ -32,3 +35,17 @@ static inline unsigned long hk_button5_pressed(void) { return BUTTON5_PRESSED; }
 static inline unsigned long hk_button5_pressed(void) { return 0; }
 #endif
 static inline unsigned long hk_all_mouse_events(void) { return ALL_MOUSE_EVENTS; }
+
+// 1 when the locale's character set is UTF-8 (call after setlocale).
+static inline int hk_codeset_is_utf8(void) {
+    const char *set = nl_langinfo(CODESET);
+    return set && (strcmp(set, "UTF-8") == 0 || strcmp(set, "utf8") == 0);
+}
+
+// initscr() exits the process on a terminal it does not know; newterm() says so.
+static inline int hk_start(void) {
+    SCREEN *screen = newterm(NULL, stdout, stdin);
+    if (screen == NULL) return 0;
+    set_term(screen);
+    return 1;
+}

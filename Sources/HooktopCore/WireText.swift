@@ -9,6 +9,8 @@ public enum WireText {
     public static let base: UInt32 = 0x10FF00
 
     public static func string(_ bytes: some Collection<UInt8>) -> String {
+        // Nearly every header value and target is ASCII: one pass, no validation.
+        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
         let array = Array(bytes)
         // The common case: plain UTF-8 with nothing in the escape range.
         if let text = String(validating: array, as: UTF8.self), !text.unicodeScalars.contains(where: isEscape) {
@@ -33,7 +35,7 @@ public enum WireText {
 
     /// The bytes a `string(_:)` came from.
     public static func bytes(of text: String) -> [UInt8] {
-        guard text.unicodeScalars.contains(where: isEscape) else { return Array(text.utf8) }
+        guard hasRawBytes(text) else { return Array(text.utf8) }
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -47,7 +49,10 @@ public enum WireText {
     }
 
     /// Whether the text holds bytes that were not UTF-8.
-    public static func hasRawBytes(_ text: String) -> Bool { text.unicodeScalars.contains(where: isEscape) }
+    public static func hasRawBytes(_ text: String) -> Bool {
+        // An escape scalar is four UTF-8 bytes starting F4 8F: ASCII text has none.
+        text.utf8.contains(0xF4) && text.unicodeScalars.contains(where: isEscape)
+    }
 
     public static func isEscape(_ scalar: Unicode.Scalar) -> Bool { scalar.value >= base }
 }

@@ -15,10 +15,32 @@ public final class CursesTerminal: Terminal {
     private var lastTheme = ""
     private var ended = false
 
+    public let unicode: Bool
+
+    /// Why a terminal cannot host the dashboard, in words.
+    public struct Unusable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Whether `TERM` names a terminal the dashboard can draw on (one with
+    /// cursor addressing); checked before anything takes the screen over.
+    public static func check(environment: [String: String]) throws(Unusable) {
+        let term = environment["TERM"] ?? ""
+        guard !term.isEmpty, !["dumb", "unknown", "emacs", "cons25"].contains(term) else {
+            throw Unusable(description: "TERM=\(term.isEmpty ? "(unset)" : term) cannot show the dashboard (no cursor addressing); "
+                           + "use `hooktop serve` and `hooktop list`, or set TERM (e.g. TERM=xterm-256color)")
+        }
+    }
+
     /// Takes over the terminal. `noColor` (NO_COLOR) keeps attributes only.
-    public init(noColor: Bool) {
+    /// Throws, without touching the screen, for a TERM that terminfo does not know.
+    public init(noColor: Bool) throws(Unusable) {
         setlocale(LC_ALL, "")
-        initscr()
+        unicode = hk_codeset_is_utf8() != 0
+        guard hk_start() != 0 else {
+            let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+            throw Unusable(description: "TERM=\(term) is not a terminal this system's terminfo knows; set TERM (e.g. TERM=xterm-256color)")
+        }
         raw()
         noecho()
         keypad(hk_stdscr(), true)

@@ -36,7 +36,7 @@ public struct KeyBinding: Sendable {
         KeyBinding(keys: [.pageDown, .char(" ")], label: "PgDn", contexts: [.list, .detail], command: .pageDown, help: "page down", acts: false, inStatusLine: false),
         KeyBinding(keys: [.char("g"), .home], label: "g", contexts: [.list, .detail], command: .top, help: "newest request / top", acts: false, inStatusLine: false),
         KeyBinding(keys: [.char("G"), .end], label: "G", contexts: [.list, .detail], command: .bottom, help: "oldest request / bottom", acts: false, inStatusLine: false),
-        KeyBinding(keys: [.enter, .right, .char("l")], label: "⏎", contexts: [.list], command: .open, help: "open request", acts: false, inStatusLine: true),
+        KeyBinding(keys: [.enter, .right, .char("l")], label: "Enter", contexts: [.list], command: .open, help: "open request", acts: false, inStatusLine: true),
         KeyBinding(keys: [.escape], label: "Esc", contexts: [.detail], command: .back, help: "back to the list", acts: false, inStatusLine: true),
         KeyBinding(keys: [.left, .char("h")], label: "←/h", contexts: [.detail], command: .scrollLeft, help: "scroll left / back", acts: false, inStatusLine: false),
         KeyBinding(keys: [.right, .char("l")], label: "→/l", contexts: [.detail], command: .scrollRight, help: "scroll right", acts: false, inStatusLine: false),

@@ -28,6 +28,8 @@ public struct Model: Sendable {
     public var height: Int
     /// "127.0.0.1:8080" for the built-in daemon, nil when attached to a database.
     public var listening: String?
+    /// The terminal cannot show UTF-8 (C locale): glyphs are drawn in ASCII.
+    public var asciiOnly = false
     public var databasePath: String
 
     /// The visible page of the list, newest first; only this is in memory.

@@ -56,6 +56,7 @@ public final class Runtime {
         let size = terminal.size
         model.width = size.width
         model.height = size.height
+        model.asciiOnly = !terminal.unicode
         perform([.loadPage(.newest, select: 0)])
         draw()
         perform([.count])

@@ -59,6 +59,11 @@ public struct Screen: Equatable, Sendable {
     }
 
     /// The screen as plain text, one line per row, trailing spaces trimmed: for snapshots.
+    /// Rewrites every cell (the ASCII fallback).
+    mutating func mapCells(_ transform: (Cell) -> Cell) {
+        for i in cells.indices { cells[i] = transform(cells[i]) }
+    }
+
     public var text: String {
         (0..<height).map { y in
             var line = ""

@@ -5,6 +5,8 @@ public final class ScriptedTerminal: Terminal {
     public private(set) var screen: Screen?
     public private(set) var frames = 0
     public private(set) var copied: [String] = []
+    /// Plays a terminal without UTF-8 when false.
+    public var unicode = true
     private var keys: [Key?]
     /// Called before each key is handed over (to let a test add data in between).
     public var beforeKey: ((Int) -> Void)?

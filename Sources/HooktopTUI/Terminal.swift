@@ -9,4 +9,10 @@ public protocol Terminal: AnyObject {
     func readKey(timeoutMillis: Int) -> Key?
     /// Puts text on the clipboard of the user's terminal (OSC 52), over SSH too.
     func copyToClipboard(_ text: String)
+    /// Whether the terminal's locale shows UTF-8; false draws ASCII fallbacks.
+    var unicode: Bool { get }
+}
+
+extension Terminal {
+    public var unicode: Bool { true }
 }

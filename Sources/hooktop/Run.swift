@@ -1,5 +1,7 @@
 import ArgumentParser
 import HooktopCore
+import HooktopCurses
+import Foundation
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -18,8 +20,9 @@ struct Run: ParsableCommand {
     var theme: String?
 
     func run() throws {
-        // In a terminal: the dashboard. Piped or redirected: one line per request.
-        if isatty(0) != 0 && isatty(1) != 0 {
+        // In a terminal that can draw it: the dashboard. Piped, redirected or on a
+        // dumb terminal (TERM=dumb, unset): one line per request.
+        if isatty(0) != 0 && isatty(1) != 0, (try? CursesTerminal.check(environment: ProcessInfo.processInfo.environment)) != nil {
             try DaemonRunner.runWithDashboard(database: database, options: daemon, theme: theme)
             return
         }

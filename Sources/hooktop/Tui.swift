@@ -35,6 +35,7 @@ enum Dashboard {
 
     static func run(path: String, listening: String?, config: Config, writer: StoreWriter, theme: String?) throws {
         guard isatty(0) != 0 && isatty(1) != 0 else { throw needsTerminal }
+        do { try CursesTerminal.check(environment: ProcessInfo.processInfo.environment) } catch { throw CLIError(error.description) }
         let data = try cli { () throws(StoreError) in try TUIData(path: path) }
         var (themes, errors) = Theme.loadAll(from: themeFolders())
         if themes.isEmpty { themes = [.monochrome] }
@@ -52,7 +53,8 @@ enum Dashboard {
         let stop = StopFlag()
         let sources = SignalWatch.on([SIGTERM, SIGHUP]) { stop.set() }
         defer { sources.forEach { $0.cancel() } }
-        let terminal = CursesTerminal(noColor: noColor)
+        let terminal: CursesTerminal
+        do { terminal = try CursesTerminal(noColor: noColor) } catch { throw CLIError(error.description) }
         defer { terminal.end() }
         Runtime(model: model, data: data, terminal: terminal, themes: noColor ? [.monochrome] : themes, actions: actions,
                 stopRequested: { stop.isSet }).run()

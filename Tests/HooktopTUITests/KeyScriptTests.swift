@@ -200,3 +200,23 @@ final class KeyScriptTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").count, 6)
     }
 }
+
+extension KeyScriptTests {
+    /// LANG=C / LC_ALL=C: every glyph has an ASCII stand-in in the same cell.
+    func testNoUTF8LocaleDrawsASCIIOnly() throws {
+        for keys in [[nil], ScriptedTerminal.keys("j\r"), [.char("?")]] as [[Key?]] {
+            let terminal = ScriptedTerminal(width: 100, height: 30, keys: keys)
+            terminal.unicode = false
+            let runtime = Runtime(model: Model(width: 100, height: 30, listening: "127.0.0.1:8080", databasePath: path),
+                                  data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: .none)
+            runtime.run()
+            let text = try XCTUnwrap(terminal.screen?.text)
+            XCTAssertTrue(text.utf8.allSatisfy { $0 < 0x80 }, text)
+            if keys == [nil] {
+                XCTAssertTrue(text.contains(" * 127.0.0.1:8080"), text)
+                XCTAssertTrue(text.contains(" x "), "the invalid-signature mark: \(text)")
+                XCTAssertTrue(text.contains(" - "), "the no-signature mark: \(text)")
+            }
+        }
+    }
+}

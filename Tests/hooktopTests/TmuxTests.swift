@@ -85,4 +85,35 @@ final class TmuxTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: exitFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), "0")
         daemon.stop()
     }
+
+    /// The terminals a server has: `LC_ALL=C` gets ASCII marks (the signature
+    /// column does not go blank); `TERM=dumb` gets a one-line error from
+    /// `hooktop tui` and the line mode from `hooktop`.
+    func testCLocaleAndDumbTerminal() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw XCTSkip("tmux is not installed") }
+        let dir = TempDirectory("tmux-c")
+        let db = dir.file("t.sqlite")
+        let config = dir.file("c.toml")
+        try Data("[[source]]\nname = \"gh\"\nmatch = \"/gh/*\"\nscheme = \"github\"\nsecret = \"s3cret\"\n".utf8).write(to: URL(fileURLWithPath: config))
+        let daemon = try RunningDaemon(["serve", "--db", db, "--config", config, "--listen", "127.0.0.1:0"])
+        _ = try curl(["-H", "X-Hub-Signature-256: sha256=00", "-d", "{}", "http://127.0.0.1:\(daemon.port)/gh/push"])
+        let session = "hooktop-c-\(getpid())"
+        try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+                  "env LANG= LC_ALL=C \(HooktopBinary.path) tui --db \(db)"])
+        defer { try? tmux(["kill-session", "-t", session]) }
+        let pane = try waitForPane(session, toContain: "/gh/push")
+        let row = pane.split(separator: "\n").first { $0.contains("/gh/push") } ?? ""
+        XCTAssertTrue(row.contains(" x "), "the invalid-signature mark in ASCII: \(row)")
+        XCTAssertTrue(pane.utf8.allSatisfy { $0 < 0x80 }, pane)
+        try tmux(["send-keys", "-t", session, "q"])
+
+        let dumb = "hooktop-dumb-\(getpid())"
+        try tmux(["new-session", "-d", "-s", dumb, "-x", "120", "-y", "30",
+                  "env TERM=dumb \(HooktopBinary.path) tui --db \(db); echo \"exit $?\"; sleep 10"])
+        defer { try? tmux(["kill-session", "-t", dumb]) }
+        let text = try waitForPane(dumb, toContain: "exit ")
+        XCTAssertTrue(text.contains("hooktop: TERM=dumb cannot show the dashboard"), text)
+        XCTAssertTrue(text.contains("exit 1"), text)
+        daemon.stop()
+    }
 }

@@ -47,7 +47,7 @@ enum HelpView {
         case .pageDown: "PgDn"
         case .home: "Home"
         case .end: "End"
-        case .enter: "⏎"
+        case .enter: "Enter"
         case .escape: "Esc"
         case .tab: "Tab"
         case .backTab: "S-Tab"

@@ -14,6 +14,7 @@ public enum Render {
         case .list:
             ListView.draw(model, into: &screen)
         }
+        if model.asciiOnly { ASCIIFallback.apply(&screen) }
         return screen
     }
 }
