@@ -164,5 +164,5 @@ final class TimedTerminal: Terminal {
         return keys.removeFirst()
     }
 
-    func copyToClipboard(_ text: String) {}
+    func copyToClipboard(_ text: String) -> String { "" }
 }

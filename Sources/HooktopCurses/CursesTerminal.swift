@@ -151,13 +151,36 @@ public final class CursesTerminal: Terminal {
     }
 
     /// OSC 52, wrapped for tmux when inside it, written straight to the tty.
-    public func copyToClipboard(_ text: String) {
-        let encoded = Data(text.utf8).base64EncodedString()
-        var sequence = "\u{1b}]52;c;\(encoded)\u{07}"
+    /// Inside tmux: `tmux load-buffer -w -`, which works with tmux's default
+    /// `set-clipboard external` (an application's own OSC 52 is ignored there,
+    /// and passthrough is off by default): tmux keeps the text in its paste
+    /// buffer and sends it to the outer terminal's clipboard itself.
+    /// Elsewhere: a plain OSC 52, which terminals (and SSH) carry.
+    public func copyToClipboard(_ text: String) -> String {
         if ProcessInfo.processInfo.environment["TMUX"] != nil {
-            sequence = "\u{1b}Ptmux;\u{1b}" + sequence + "\u{1b}\\"
+            if runTmux(["load-buffer", "-w", "-"], input: text) {
+                return "in tmux's paste buffer (prefix ]) and sent to the terminal's clipboard"
+            }
+            if runTmux(["load-buffer", "-"], input: text) { return "in tmux's paste buffer (prefix ]); this tmux cannot set the clipboard" }
         }
+        let sequence = "\u{1b}]52;c;\(Data(text.utf8).base64EncodedString())\u{07}"
         _ = sequence.withCString { write(1, $0, strlen($0)) }
+        return "sent to the terminal's clipboard (OSC 52: the terminal must allow it)"
+    }
+
+    private func runTmux(_ arguments: [String], input: String) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["tmux"] + arguments
+        let pipe = Pipe()
+        process.standardInput = pipe
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        pipe.fileHandleForWriting.write(Data(input.utf8))
+        try? pipe.fileHandleForWriting.close()
+        process.waitUntilExit()
+        return process.terminationStatus == 0
     }
 }
 

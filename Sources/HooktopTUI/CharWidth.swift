@@ -22,9 +22,13 @@ public enum CharWidth {
         return 1
     }
 
-    /// Width of a grapheme cluster: its widest scalar (a flag or ZWJ emoji is one glyph).
+    /// Width of a grapheme cluster as terminals draw it: its widest scalar
+    /// (a ZWJ family is one glyph), two for a flag (a pair of regional
+    /// indicators) and for anything with the emoji presentation selector.
     public static func of(_ character: Character) -> Int {
-        character.unicodeScalars.map(of).max() ?? 0
+        let scalars = character.unicodeScalars
+        if scalars.contains(where: { (0x1F1E6...0x1F1FF).contains($0.value) || $0.value == 0xFE0F }) { return 2 }
+        return scalars.map(of).max() ?? 0
     }
 
     public static func of(_ text: String) -> Int {

@@ -153,8 +153,8 @@ public final class Runtime {
                 perform(update(&model, export(format: format, path: path)))
             case .copyCurl(let id):
                 guard let request = try? data.request(id: id) else { continue }
-                terminal.copyToClipboard(CurlWriter(destination: curlDestination).command(request))
-                perform(update(&model, .finished("copied #\(id) as curl")))
+                let how = terminal.copyToClipboard(CurlWriter(destination: curlDestination).command(request))
+                perform(update(&model, .finished("copied #\(id) as curl: \(how)")))
             }
         }
     }

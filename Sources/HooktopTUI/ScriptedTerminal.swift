@@ -35,7 +35,10 @@ public final class ScriptedTerminal: Terminal {
         return keys.removeFirst()
     }
 
-    public func copyToClipboard(_ text: String) { copied.append(text) }
+    public func copyToClipboard(_ text: String) -> String {
+        copied.append(text)
+        return "kept by the scripted terminal"
+    }
 
     /// Turns "jj\r" style text into keys: \r is Enter, \t Tab, \u{1b} Esc.
     public static func keys(_ text: String) -> [Key?] {

@@ -7,8 +7,9 @@ public protocol Terminal: AnyObject {
     func draw(_ screen: Screen, previous: Screen?, theme: Theme)
     /// The next key, or nil when `timeoutMillis` passed without one.
     func readKey(timeoutMillis: Int) -> Key?
-    /// Puts text on the clipboard of the user's terminal (OSC 52), over SSH too.
-    func copyToClipboard(_ text: String)
+    /// Puts text on the user's clipboard (OSC 52, over SSH too; tmux's own
+    /// buffer inside tmux) and says, for the status line, what it did.
+    func copyToClipboard(_ text: String) -> String
     /// Whether the terminal's locale shows UTF-8; false draws ASCII fallbacks.
     var unicode: Bool { get }
 }

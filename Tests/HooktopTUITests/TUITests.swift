@@ -160,6 +160,23 @@ final class SanitizerTests: XCTestCase {
         XCTAssertEqual(CharWidth.of("👍🏽"), 2)
         XCTAssertEqual(CharWidth.of("é"), 1)
     }
+
+    /// Clusters as terminals draw them: a ZWJ family, a flag, a combining
+    /// mark, an emoji with VS16. Drawing one over another leaves no stale cell.
+    func testGraphemeClustersAreMeasuredAsDrawn() {
+        XCTAssertEqual(CharWidth.of("👩‍👩‍👧"), 2)
+        XCTAssertEqual(CharWidth.of("🇫🇷"), 2)
+        XCTAssertEqual(CharWidth.of("e\u{301}"), 1)
+        XCTAssertEqual(CharWidth.of("❤️"), 2)
+        XCTAssertEqual(CharWidth.of("🇫🇷🇩🇪 x"), 6)
+        var screen = Screen(width: 10, height: 1)
+        screen.put("🇫🇷👩‍👩‍👧e\u{301}", x: 0, y: 0, role: .normal)
+        XCTAssertEqual((0..<10).map { screen[$0, 0].text }, ["🇫🇷", "", "👩‍👩‍👧", "", "e\u{301}", " ", " ", " ", " ", " "])
+        var next = Screen(width: 10, height: 1)
+        next.put("abcdef", x: 0, y: 0, role: .normal)
+        // Every cell the wide glyphs covered is among the changes, so the backend redraws it.
+        XCTAssertEqual(Set(next.changes(since: screen).map(\.0)), [0, 1, 2, 3, 4, 5])
+    }
 }
 
 final class ThemeTests: XCTestCase {

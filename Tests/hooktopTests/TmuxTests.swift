@@ -105,6 +105,11 @@ final class TmuxTests: XCTestCase {
         let row = pane.split(separator: "\n").first { $0.contains("/gh/push") } ?? ""
         XCTAssertTrue(row.contains(" x "), "the invalid-signature mark in ASCII: \(row)")
         XCTAssertTrue(pane.utf8.allSatisfy { $0 < 0x80 }, pane)
+        // y with tmux's default settings: the command lands in tmux's buffer, and the status line says so.
+        try tmux(["send-keys", "-t", session, "y"])
+        _ = try waitForPane(session, toContain: "paste buffer")
+        let buffer = try tmux(["show-buffer"], output: true)
+        XCTAssertTrue(buffer.contains("--request-target '/gh/push'") && buffer.hasPrefix("printf "), buffer)
         try tmux(["send-keys", "-t", session, "q"])
 
         let dumb = "hooktop-dumb-\(getpid())"
