@@ -141,9 +141,14 @@ public struct Theme: Sendable {
     }
 
     /// Every theme in these folders, by file name (later folders win).
+    /// The built-in themes first, then every `*.toml` in `folders` (a file
+    /// of the same name wins, so a user can change a shipped theme).
     public static func loadAll(from folders: [String]) -> (themes: [Theme], errors: [String]) {
         var byName: [String: Theme] = [:]
         var errors: [String] = []
+        for (name, text) in BuiltInThemes.sources {
+            do { byName[name] = try load(text, name: name, file: "(built-in \(name).toml)") } catch { errors.append(error.description) }
+        }
         for folder in folders {
             guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
             for file in files.sorted() where file.hasSuffix(".toml") {

@@ -237,3 +237,32 @@ final class BodyFormatterFuzzTests: XCTestCase {
         }
     }
 }
+
+extension ThemeTests {
+    /// The built-in copies are the files in themes/, to the byte.
+    func testBuiltInThemesMatchTheFiles() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../themes").standardized
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".toml") }.sorted()
+        if ProcessInfo.processInfo.environment["HOOKTOP_RECORD_THEMES"] != nil {
+            var out = BuiltInThemes.header + "enum BuiltInThemes {\n    static let sources: [(name: String, text: String)] = [\n"
+            for file in files {
+                let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+                out += "        (\"\(file.dropLast(5))\", #\"\"\"\n\(text)\n\"\"\"#),\n"
+            }
+            out += "    ]\n}\n\nextension BuiltInThemes {\n    static let header = \"\"\"\n" + BuiltInThemes.header + "\n\"\"\"\n}\n"
+            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/HooktopTUI/BuiltInThemes.swift")
+            try out.write(to: source.standardized, atomically: true, encoding: .utf8)
+            throw XCTSkip("recorded Sources/HooktopTUI/BuiltInThemes.swift; build again")
+        }
+        XCTAssertEqual(BuiltInThemes.sources.map(\.name), files.map { String($0.dropLast(5)) })
+        for (name, text) in BuiltInThemes.sources {
+            XCTAssertEqual(text, try String(contentsOf: folder.appendingPathComponent(name + ".toml"), encoding: .utf8),
+                           "themes/\(name).toml changed: regenerate Sources/HooktopTUI/BuiltInThemes.swift")
+        }
+        // With no folder at all (a copied binary), every shipped theme is there.
+        let (themes, errors) = Theme.loadAll(from: [])
+        XCTAssertEqual(errors, [])
+        XCTAssertEqual(themes.first?.name, "default")
+        XCTAssertTrue(themes.contains { $0.name == "light" })
+    }
+}
