@@ -22,6 +22,9 @@ public final class CaptureDaemon: Sendable {
         let transport = AsyncHTTPTransport()
         let forwarder = Forwarder(transport: transport, timeoutMicros: delivery.timeoutMicros)
         let handoff = Handoff()
+        let access = AccessLog(logger: logger)
+        // Off the writer thread: acknowledgements never wait for a log line.
+        let logQueue = DispatchQueue(label: "hooktop-access-log")
         writer = try StoreWriter(store, onHealth: { health in
             // Once per change, not per request: the log says why, then says when it is over.
             switch health {
@@ -36,8 +39,10 @@ public final class CaptureDaemon: Sendable {
             handoff.deliverer?.submit(batch.filter { $0.deliveryState == .pending && capture.mode != .proxy })
             handoff.alerts?.observe(batch)
             onCommit?(batch)
+            if logger.logLevel <= .info { logQueue.async { access.captured(batch) } }
         })
-        let ledger = StoreLedger(writer: writer, path: store.path)
+        let storeLedger = StoreLedger(writer: writer, path: store.path)
+        let ledger = LoggingLedger(inner: storeLedger, log: access)
         let alerts = AlertRunner(command: capture.config.server.alertCommand, writer: writer, logger: logger)
         let settings = Deliverer.Settings(schedule: RetrySchedule(delaysMicros: delivery.scheduleMicros),
                                           timeoutMicros: delivery.timeoutMicros, concurrency: delivery.concurrency)
@@ -62,7 +67,7 @@ public final class CaptureDaemon: Sendable {
         // A daemon killed mid-attempt left leases behind: those deliveries are due now.
         let deliverer = self.deliverer
         Task {
-            if let released = try? await ledger.releaseDeadLeases(), released > 0 {
+            if let released = try? await storeLedger.releaseDeadLeases(), released > 0 {
                 logger.info("resuming \(released) deliveries left by a stopped daemon")
             }
             deliverer.start()

@@ -115,3 +115,20 @@ struct DurationArgument: ExpressibleByArgument {
         microseconds = micros
     }
 }
+
+/// A request id as `show`, `replay` and `retry` take it. `-1` and other
+/// words that are not ids are said to be so (ArgumentParser alone would read
+/// `-1` as an unknown flag and report a missing argument).
+struct RequestIDArgument: ParsableArguments {
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The request's id (see `hooktop list`).", valueName: "id"))
+    var words: [String] = []
+
+    var id: Int64 { words.first.flatMap { Int64($0) } ?? 0 }
+
+    func validate() throws {
+        guard words.count == 1, let n = Int64(words[0]), n >= 1 else {
+            let given = words.isEmpty ? "nothing" : "'\(words.joined(separator: " "))'"
+            throw ValidationError("\(given) is not a request id: ids are whole numbers from 1 (see `hooktop list`)")
+        }
+    }
+}

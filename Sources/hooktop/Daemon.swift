@@ -35,8 +35,9 @@ enum DaemonRunner {
     /// `hooktop` in a terminal: the daemon and the dashboard in one process.
     /// Logs are silenced (they would tear the screen); alerts reach the banner.
     static func runWithDashboard(database: DatabaseOptions, options: DaemonOptions, theme: String?) throws {
-        let (daemon, config, path) = try start(database: database, options: options,
-                                               logger: Logger(label: "hooktop") { _ in SwiftLogNoOpLogHandler() })
+        var silent = Logger(label: "hooktop") { _ in SwiftLogNoOpLogHandler() }
+        silent.logLevel = .critical
+        let (daemon, config, path) = try start(database: database, options: options, logger: silent)
         defer { daemon.stop() }
         try Dashboard.run(path: path, listening: daemon.server.boundAddress.description, config: config,
                           writer: daemon.writer, theme: theme)

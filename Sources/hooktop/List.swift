@@ -43,8 +43,8 @@ struct Show: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Argument(help: "The request's id (see `hooktop list`).")
-    var id: Int64
+    @OptionGroup var request: RequestIDArgument
+    var id: Int64 { request.id }
 
     @Flag(help: "The JSON object of SPEC.md.")
     var json = false

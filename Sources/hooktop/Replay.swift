@@ -69,8 +69,8 @@ struct Replay: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Argument(help: "The request's id.")
-    var id: Int64
+    @OptionGroup var request: RequestIDArgument
+    var id: Int64 { request.id }
 
     @Option(help: ArgumentHelp("Send here instead (a URL without a path gets the request's own path).", valueName: "url"))
     var to: String?
@@ -124,8 +124,8 @@ struct Retry: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Argument(help: "The request's id.")
-    var id: Int64
+    @OptionGroup var request: RequestIDArgument
+    var id: Int64 { request.id }
 
     func run() throws {
         let context = try DeliveryCommandContext(database: database, id: id)

@@ -5,12 +5,12 @@ import HooktopCore
 /// came from a request goes through `TerminalText` first.
 enum RequestFormat {
     static let tableHeader = pad("ID", 7) + "  " + pad("TIME (UTC)", 23) + "  " + pad("METHOD", 7) + "  "
-        + pad("STATUS", 6) + "  " + pad("SIG", 9) + "  " + pad("SIZE", 9) + "  DUP  TARGET"
+        + pad("STATUS", 6) + "  " + pad("SIG", 9) + "  " + pad("DELIVERY", 9) + "  " + pad("SIZE", 9) + "  DUP  TARGET"
 
     static func tableRow(_ r: CapturedRequest) -> String {
         pad(String(r.id), 7) + "  " + pad(r.receivedAt.iso8601, 23) + "  " + pad(TerminalText.inline(r.method), 7) + "  "
             + pad(String(r.response.status), 6) + "  " + pad(r.signature.status.rawValue, 9) + "  "
-            + pad(size(r), 9) + "  " + (r.error != nil ? "ERR  " : r.duplicateOf != nil ? "dup  " : "     ") + TerminalText.inline(r.target)
+            + pad(r.deliveryState == .none ? "-" : r.deliveryState.rawValue, 9) + "  " + pad(size(r), 9) + "  " + (r.error != nil ? "ERR  " : r.duplicateOf != nil ? "dup  " : "     ") + TerminalText.inline(r.target)
     }
 
     static let liveHeader = "hooktop: capturing; one line per request (Ctrl-C stops)"

@@ -45,18 +45,8 @@ struct Serve: ParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() throws {
+        // One line per request and per delivery attempt at the default level (AccessLog).
         let logger = DaemonRunner.makeLogger(level: logLevel)
-        var onCommit: (@Sendable ([CapturedRequest]) -> Void)?
-        if logLevel <= .debug {
-            onCommit = { batch in
-                for request in batch {
-                    logger.debug("captured", metadata: [
-                        "id": "\(request.id)", "method": "\(request.method)",
-                        "target": "\(TerminalText.inline(request.target))", "status": "\(request.response.status)",
-                    ])
-                }
-            }
-        }
-        try DaemonRunner.run(database: database, options: daemon, logger: logger, onCommit: onCommit)
+        try DaemonRunner.run(database: database, options: daemon, logger: logger)
     }
 }

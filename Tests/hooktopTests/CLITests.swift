@@ -199,6 +199,25 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(proxy.stderr.contains("does not apply in proxy mode"), proxy.stderr)
     }
 
+    /// `serve` at the default level: a line per request and per attempt,
+    /// with no body and no secret in them.
+    func testServeLogsEachRequestAndAttempt() throws {
+        let config = dir.file("log.toml")
+        try Data("[[source]]\nname = \"gh\"\nmatch = \"/gh/*\"\nscheme = \"github\"\nsecret = \"topsecret-value\"\n".utf8)
+            .write(to: URL(fileURLWithPath: config))
+        let daemon = try serve(["--config", config, "--forward-to", "http://127.0.0.1:9/app"])
+        _ = try curl(["-H", "X-Hub-Signature-256: sha256=00", "-d", "body-that-must-not-be-logged", "http://127.0.0.1:\(daemon.port)/gh/push?x=1"])
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !daemon.stderr.contains("<-- ") { usleep(50_000) }
+        XCTAssertEqual(daemon.stop(), 0)
+        let log = daemon.stderr
+        XCTAssertTrue(log.contains("--> POST /gh/push?x=1 200 sig=invalid id=1 source=gh"), log)
+        XCTAssertTrue(log.contains("<-- [--] POST http://127.0.0.1:9/app/gh/push?x=1 "), log)
+        XCTAssertTrue(log.contains(" id=1 kind=forward state=retrying error=\"connection refused\""), log)
+        XCTAssertFalse(log.contains("body-that-must-not-be-logged"))
+        XCTAssertFalse(log.contains("topsecret-value"))
+    }
+
     /// Numbers at the extremes on the command line: a one-line error or a
     /// normal answer, never a trap.
     func testExtremeNumbersOnTheCommandLine() throws {
@@ -240,7 +259,9 @@ final class CLITests: XCTestCase {
             (["show", "999", "--db", db], "hooktop: no request with id 999"),
             (["list", "--db", dir.file("absent.sqlite")], "hooktop: no database at \(dir.file("absent.sqlite"))"),
             (["list", "--bogus"], "hooktop: Unknown option '--bogus'"),
-            (["show", "abc", "--db", db], "hooktop:"),
+            (["show", "abc", "--db", db], "hooktop: 'abc' is not a request id"),
+            (["show", "-1", "--db", db], "hooktop: '-1' is not a request id: ids are whole numbers from 1"),
+            (["replay", "-5", "--db", db], "hooktop: '-5' is not a request id"),
             (["serve", "--listen", "nonsense", "--db", db], "hooktop:"),
             (["serve", "--listen", "127.0.0.1:\(daemon.port)", "--db", db], "already in use"),
             (["serve", "--listen", "127.0.0.1:0", "--db", db, "--forward-to", "localhost:3000"], "--forward-to must be an http:// or https:// URL"),
