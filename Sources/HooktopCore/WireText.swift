@@ -8,10 +8,22 @@
 public enum WireText {
     public static let base: UInt32 = 0x10FF00
 
-    public static func string(_ bytes: some Collection<UInt8>) -> String {
+    /// Concrete, not generic: the capture path calls it for every header value,
+    /// across a module boundary where a generic would not be specialized.
+    public static func string(_ bytes: ArraySlice<UInt8>) -> String {
         // Nearly every header value and target is ASCII: one pass, no validation.
-        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
-        let array = Array(bytes)
+        let ascii = bytes.withUnsafeBufferPointer { buffer in
+            var all = true
+            for b in buffer where b >= 0x80 { all = false; break }
+            return all
+        }
+        if ascii { return bytes.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) } }
+        return slow(Array(bytes))
+    }
+
+    public static func string(_ bytes: [UInt8]) -> String { string(bytes[...]) }
+
+    private static func slow(_ array: [UInt8]) -> String {
         // The common case: plain UTF-8 with nothing in the escape range.
         if let text = String(validating: array, as: UTF8.self), !text.unicodeScalars.contains(where: isEscape) {
             return text
