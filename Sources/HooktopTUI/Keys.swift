@@ -47,7 +47,7 @@ public struct KeyBinding: Sendable {
         KeyBinding(keys: [.char("r")], label: "r", contexts: [.list, .detail], command: .replay, help: "replay to its target", acts: true, inStatusLine: true),
         KeyBinding(keys: [.char("R")], label: "R", contexts: [.list, .detail], command: .retry, help: "retry delivery now", acts: true, inStatusLine: true),
         KeyBinding(keys: [.char("e")], label: "e", contexts: [.list, .detail], command: .export, help: "export filtered", acts: true, inStatusLine: false),
-        KeyBinding(keys: [.char("y")], label: "y", contexts: [.list, .detail], command: .copyCurl, help: "copy as curl (OSC 52)", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.char("y")], label: "y", contexts: [.list, .detail], command: .copyCurl, help: "copy as curl (clipboard)", acts: false, inStatusLine: false),
         KeyBinding(keys: [.char("w")], label: "w", contexts: [.detail], command: .wrap, help: "wrap long lines", acts: false, inStatusLine: false),
         KeyBinding(keys: [.char("t")], label: "t", contexts: [.list, .detail], command: .nextTheme, help: "next theme", acts: false, inStatusLine: false),
         KeyBinding(keys: [.char("?")], label: "?", contexts: [.list, .detail], command: .help, help: "this help", acts: false, inStatusLine: true),

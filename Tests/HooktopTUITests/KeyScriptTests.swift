@@ -90,7 +90,8 @@ final class KeyScriptTests: XCTestCase {
         XCTAssertTrue(t.copied[0].hasPrefix(#"printf '{"n":59,"msg":"hello 59"}' | curl -q -sS --http1.1 -g --path-as-is -X 'POST' --request-target '/hook/59'"#), t.copied[0])
         XCTAssertTrue(t.copied[0].hasSuffix("--data-binary @- 'http://127.0.0.1:8080'"), t.copied[0])
         let help = try run([.char("?")])
-        XCTAssertTrue(help.screen!.text.contains("copy as curl (OSC 52)"))
+        XCTAssertTrue(help.screen!.text.contains("copy as curl (clipboard)"))
+        XCTAssertTrue(help.screen!.text.contains("✗ invalid") && help.screen!.text.contains("⟲ duplicate delivery id"), "the legend of the marks")
     }
 
     func testNewRequestsAppearWhileFollowing() throws {

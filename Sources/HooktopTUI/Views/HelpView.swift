@@ -1,3 +1,5 @@
+import HooktopCore
+
 /// The key table as an overlay, in one or two columns.
 enum HelpView {
     static func draw(_ model: Model, into screen: inout Screen) {
@@ -11,7 +13,8 @@ enum HelpView {
         let columns = oneColumn ? 1 : 2
         let boxWidth = min(screen.width - 2, oneColumn ? 60 : 78)
         let perColumn = (rows.count + columns - 1) / columns
-        let boxHeight = min(screen.height - 1, perColumn + 4)
+        let legend = Self.legend
+        let boxHeight = min(screen.height - 1, perColumn + 4 + legend.count)
         let x0 = (screen.width - boxWidth) / 2, y0 = max(1, (screen.height - boxHeight) / 2)
         for y in y0..<(y0 + boxHeight) {
             screen.put(String(repeating: " ", count: boxWidth), x: x0, y: y, role: .normal)
@@ -25,14 +28,29 @@ enum HelpView {
         for (i, b) in rows.enumerated() {
             let column = i / perColumn, row = i % perColumn
             let y = y0 + 1 + row
-            guard y < y0 + boxHeight - 2 else { continue }
+            guard y < y0 + boxHeight - 2 - legend.count else { continue }
             let x = x0 + 2 + column * columnWidth
             screen.put(Layout.fit(b.keys.compactMap(label).joined(separator: " "), keyWidth), x: x, y: y, role: .statusKey)
             screen.put(b.help + (b.acts ? " ⚡" : ""), x: x + keyWidth + 1, y: y, role: .normal, maxWidth: columnWidth - keyWidth - 2)
         }
         let last = y0 + boxHeight - 2
+        for (i, line) in legend.enumerated() {
+            screen.draw(line, x: x0 + 2, y: last - legend.count + i, maxWidth: boxWidth - 4)
+        }
         screen.put("⚡ sends requests or writes files · any key closes", x: x0 + 2, y: last, role: .dim, maxWidth: boxWidth - 4)
         screen.put("└" + String(repeating: "─", count: boxWidth - 2) + "┘", x: x0, y: y0 + boxHeight - 1, role: .border)
+    }
+
+    /// What the list's marks mean, from the same table the list draws them with.
+    static var legend: [Line] {
+        var signatures: Line = [Span("signature ", .dim)]
+        for status in SignatureStatus.allCases {
+            let (mark, role) = Marks.signature(status)
+            signatures += [Span(mark, role), Span(" \(status.rawValue)  ")]
+        }
+        let other: Line = [Span("⟲", .duplicate), Span(" duplicate delivery id  "), Span("+", .dim), Span(" truncated body  "),
+                           Span("broken", .error), Span(" kept as far as read")]
+        return [signatures, other]
     }
 
     static func label(_ key: Key) -> String? {
