@@ -116,7 +116,7 @@ final class ForwarderTests: XCTestCase {
         r.targetURL = "http://t/base/in?x=1"
         XCTAssertEqual(try DeliveryActions.replayURL(r, to: nil), "http://t/base/in?x=1")
         XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://other:9"), "http://other:9/in?x=1")
-        XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://other:9/exact"), "http://other:9/exact")
+        XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://other:9/exact"), "http://other:9/exact?x=1", "--to with a path keeps the request's query")
     }
 }
 
