@@ -151,6 +151,15 @@ public final class CursesTerminal: Terminal {
     }
 
     /// OSC 52, wrapped for tmux when inside it, written straight to the tty.
+    /// Leaves curses for an editor and comes back to the same screen state.
+    public func suspend(_ body: () -> Void) {
+        def_prog_mode()
+        endwin()
+        body()
+        reset_prog_mode()
+        refresh()
+    }
+
     /// Inside tmux: `tmux load-buffer -w -`, which works with tmux's default
     /// `set-clipboard external` (an application's own OSC 52 is ignored there,
     /// and passthrough is off by default): tmux keeps the text in its paste

@@ -11,6 +11,7 @@ public enum Key: Hashable, Sendable {
 public enum Command: String, Sendable, CaseIterable {
     case moveUp, moveDown, pageUp, pageDown, top, bottom, open, back, nextTab, prevTab, scrollLeft, scrollRight
     case filter, follow, replay, retry, export, copyCurl, nextTheme, wrap, help, quit
+    case search, nextMatch, previousMatch, bodyView, nextRequest, previousRequest, editReplay, replayTo
 }
 
 /// Where a binding applies.
@@ -42,9 +43,17 @@ public struct KeyBinding: Sendable {
         KeyBinding(keys: [.right, .char("l")], label: "→/l", contexts: [.detail], command: .scrollRight, help: "scroll right", acts: false, inStatusLine: false),
         KeyBinding(keys: [.tab], label: "Tab", contexts: [.detail], command: .nextTab, help: "next tab", acts: false, inStatusLine: true),
         KeyBinding(keys: [.backTab], label: "S-Tab", contexts: [.detail], command: .prevTab, help: "previous tab", acts: false, inStatusLine: false),
-        KeyBinding(keys: [.char("/")], label: "/", contexts: [.list, .detail], command: .filter, help: "filter: ~m POST ~sig …", acts: false, inStatusLine: true),
+        KeyBinding(keys: [.char("/")], label: "/", contexts: [.list], command: .filter, help: "filter: ~m POST ~sig …", acts: false, inStatusLine: true),
+        KeyBinding(keys: [.char("/")], label: "/", contexts: [.detail], command: .search, help: "search in this request", acts: false, inStatusLine: true),
+        KeyBinding(keys: [.char("n")], label: "n", contexts: [.detail], command: .nextMatch, help: "next match", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.char("N")], label: "N", contexts: [.detail], command: .previousMatch, help: "previous match", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.char("m")], label: "m", contexts: [.detail], command: .bodyView, help: "body view: json hex raw…", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.char("]")], label: "]", contexts: [.detail], command: .nextRequest, help: "older request", acts: false, inStatusLine: false),
+        KeyBinding(keys: [.char("[")], label: "[", contexts: [.detail], command: .previousRequest, help: "newer request", acts: false, inStatusLine: false),
         KeyBinding(keys: [.char("f")], label: "f", contexts: [.list], command: .follow, help: "follow new requests", acts: false, inStatusLine: true),
         KeyBinding(keys: [.char("r")], label: "r", contexts: [.list, .detail], command: .replay, help: "replay to its target", acts: true, inStatusLine: true),
+        KeyBinding(keys: [.char("E")], label: "E", contexts: [.list, .detail], command: .editReplay, help: "edit, then replay", acts: true, inStatusLine: false),
+        KeyBinding(keys: [.char("T")], label: "T", contexts: [.list, .detail], command: .replayTo, help: "replay to a URL…", acts: true, inStatusLine: false),
         KeyBinding(keys: [.char("R")], label: "R", contexts: [.list, .detail], command: .retry, help: "retry delivery now", acts: true, inStatusLine: true),
         KeyBinding(keys: [.char("e")], label: "e", contexts: [.list, .detail], command: .export, help: "export filtered", acts: true, inStatusLine: false),
         KeyBinding(keys: [.char("y")], label: "y", contexts: [.list, .detail], command: .copyCurl, help: "copy as curl (clipboard)", acts: false, inStatusLine: false),

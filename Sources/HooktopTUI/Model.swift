@@ -12,7 +12,10 @@ public struct Model: Sendable {
         case input(Input, text: String, returnTo: KeyContext)
     }
 
-    public enum Input: Sendable, Equatable { case filter, export }
+    public enum Input: Sendable, Equatable { case filter, export, search, replayTo(Int64) }
+
+    /// How the Body tab shows a body (`m` cycles): picked from the content, or forced.
+    public enum BodyView: String, CaseIterable, Sendable { case auto, json, form, text, hex, raw }
 
     public struct Stats: Sendable, Equatable {
         public var total: Int?
@@ -48,6 +51,10 @@ public struct Model: Sendable {
     public var detail: CapturedRequest?
     public var tab: Tab = .overview
     public var detailScroll = 0
+    public var bodyView: BodyView = .auto
+    /// Text searched for in the open request (`/` in the detail view), and which match is shown.
+    public var search: String?
+    public var searchHit = 0
     /// Columns scrolled right when long lines are not wrapped.
     public var detailColumn = 0
     public var wrap = true
@@ -108,7 +115,9 @@ public enum Effect: Sendable, Equatable {
     case loadPage(Page, select: Int)
     case loadDetail(Int64)
     case count
-    case replay(Int64)
+    case replay(Int64, ReplayOptions)
+    /// Hands the terminal to $EDITOR on a copy of the request, then replays what was saved.
+    case editAndReplay(Int64)
     case retry(Int64)
     case export(format: String, path: String)
     /// Copies the request as a curl command (OSC 52).

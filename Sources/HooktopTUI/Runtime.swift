@@ -3,18 +3,38 @@ import HooktopCore
 import HooktopExport
 import HooktopStore
 
-/// Replay and retry, as the executable wires them (to the delivery code).
-public struct TUIActions: Sendable {
-    public var replay: @Sendable (Int64) async -> Result<String, ActionFailure>
-    public var retry: @Sendable (Int64) async -> Result<String, ActionFailure>
+/// How a replay from the dashboard differs from the stored request.
+public struct ReplayOptions: Sendable, Equatable {
+    /// Somewhere else than its target (`T`).
+    public var to: String?
+    /// Edited headers and body (`E`).
+    public var headers: HeaderList?
+    public var body: [UInt8]?
+    public init(to: String? = nil, headers: HeaderList? = nil, body: [UInt8]? = nil) {
+        self.to = to
+        self.headers = headers
+        self.body = body
+    }
+}
 
-    public init(replay: @escaping @Sendable (Int64) async -> Result<String, ActionFailure>,
-                retry: @escaping @Sendable (Int64) async -> Result<String, ActionFailure>) {
+/// Replay, retry and editing, as the executable wires them (to the delivery
+/// code and $EDITOR).
+public struct TUIActions: Sendable {
+    public var replay: @Sendable (Int64, ReplayOptions) async -> Result<String, ActionFailure>
+    public var retry: @Sendable (Int64) async -> Result<String, ActionFailure>
+    /// Opens the request's headers and body in an editor (the terminal is
+    /// handed over meanwhile); nil when the user gave up.
+    public var edit: @Sendable (CapturedRequest) -> (HeaderList, [UInt8])?
+
+    public init(replay: @escaping @Sendable (Int64, ReplayOptions) async -> Result<String, ActionFailure>,
+                retry: @escaping @Sendable (Int64) async -> Result<String, ActionFailure>,
+                edit: @escaping @Sendable (CapturedRequest) -> (HeaderList, [UInt8])? = { _ in nil }) {
         self.replay = replay
         self.retry = retry
+        self.edit = edit
     }
 
-    public static let none = TUIActions(replay: { _ in .failure(ActionFailure("no target configured")) },
+    public static let none = TUIActions(replay: { _, _ in .failure(ActionFailure("no target configured")) },
                                         retry: { _ in .failure(ActionFailure("no target configured")) })
 }
 
@@ -138,12 +158,23 @@ public final class Runtime {
                 }
             case .count:
                 if let n = try? data.count(filter: model.filter) { perform(update(&model, .counted(n))) }
-            case .replay(let id), .retry(let id):
-                let isReplay = effect == .replay(id)
+            case .editAndReplay(let id):
+                guard let request = try? data.request(id: id) else { continue }
+                var edited: (HeaderList, [UInt8])?
+                terminal.suspend { edited = actions.edit(request) }
+                previous = nil  // the editor drew over the screen: draw it all again
+                guard let (headers, body) = edited else {
+                    perform(update(&model, .finished("edit abandoned; nothing sent")))
+                    continue
+                }
+                perform([.replay(id, ReplayOptions(headers: headers, body: body))])
+            case .replay(let id, _), .retry(let id):
+                var options: ReplayOptions?
+                if case .replay(_, let o) = effect { options = o }
                 let actions = self.actions
                 let inbox = self.inbox
                 Task {
-                    let result = isReplay ? await actions.replay(id) : await actions.retry(id)
+                    let result = if let options { await actions.replay(id, options) } else { await actions.retry(id) }
                     switch result {
                     case .success(let text): inbox.post(.finished("#\(id): \(text)"))
                     case .failure(let failure): inbox.post(.failed("#\(id): \(failure.text)"))

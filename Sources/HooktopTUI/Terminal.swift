@@ -12,8 +12,11 @@ public protocol Terminal: AnyObject {
     func copyToClipboard(_ text: String) -> String
     /// Whether the terminal's locale shows UTF-8; false draws ASCII fallbacks.
     var unicode: Bool { get }
+    /// Gives the terminal back for `body` (an editor), then takes it again.
+    func suspend(_ body: () -> Void)
 }
 
 extension Terminal {
     public var unicode: Bool { true }
+    public func suspend(_ body: () -> Void) { body() }
 }

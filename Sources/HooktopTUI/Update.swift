@@ -165,6 +165,31 @@ private func run(_ command: Command, _ model: inout Model) -> [Effect] {
     case .filter:
         model.mode = .input(.filter, text: model.filterText, returnTo: model.context)
         return []
+    case .search:
+        model.mode = .input(.search, text: model.search ?? "", returnTo: .detail)
+        return []
+    case .nextMatch, .previousMatch:
+        return showMatch(&model, step: command == .nextMatch ? 1 : -1)
+    case .bodyView:
+        let views = Model.BodyView.allCases
+        model.bodyView = views[((views.firstIndex(of: model.bodyView) ?? 0) + 1) % views.count]
+        model.tab = .body
+        model.detailScroll = 0
+        model.message = "body view: \(model.bodyView.rawValue)"
+        return []
+    case .nextRequest, .previousRequest:
+        // The neighbour in the list, without going back to it; the list follows.
+        guard let current = model.detail, let i = model.page.firstIndex(where: { $0.id == current.id }) else { return [] }
+        let j = i + (command == .nextRequest ? 1 : -1)
+        guard model.page.indices.contains(j) else {
+            model.message = command == .nextRequest ? "no older request on this page" : "no newer request on this page"
+            return []
+        }
+        model.selected = j
+        model.detail = nil
+        model.detailScroll = 0
+        model.detailColumn = 0
+        return [.loadDetail(model.page[j].id)]
     case .follow:
         model.follow.toggle()
         model.message = model.follow ? "following new requests" : "follow off"
@@ -172,7 +197,15 @@ private func run(_ command: Command, _ model: inout Model) -> [Effect] {
     case .replay, .retry:
         guard let id = inDetail ? model.detail?.id : model.selectedRequest?.id else { return [] }
         model.message = "\(command == .replay ? "replaying" : "retrying") #\(id)…"
-        return [command == .replay ? .replay(id) : .retry(id)]
+        return [command == .replay ? .replay(id, ReplayOptions()) : .retry(id)]
+    case .editReplay:
+        guard let id = inDetail ? model.detail?.id : model.selectedRequest?.id else { return [] }
+        model.message = "editing #\(id)…"
+        return [.editAndReplay(id)]
+    case .replayTo:
+        guard let id = inDetail ? model.detail?.id : model.selectedRequest?.id else { return [] }
+        model.mode = .input(.replayTo(id), text: "http://", returnTo: model.context)
+        return []
     case .export:
         model.mode = .input(.export, text: "har:hooktop-export.har", returnTo: model.context)
         return []
@@ -189,6 +222,24 @@ private func run(_ command: Command, _ model: inout Model) -> [Effect] {
         model.message = model.wrap ? "wrapping long lines" : "long lines scroll: ← →"
         return []
     }
+}
+
+/// Scrolls to the next (or previous) line of the open request that holds the
+/// search text, wrapping around; says which match of how many.
+private func showMatch(_ model: inout Model, step: Int) -> [Effect] {
+    guard let search = model.search, !search.isEmpty, let r = model.detail else {
+        model.message = "search with / first"
+        return []
+    }
+    let hits = DetailView.lines(model, r).enumerated().filter { DetailView.matches($0.element, search) }.map(\.offset)
+    guard !hits.isEmpty else {
+        model.message = "no match for \(TerminalText.inline(search)) in \(model.tab.rawValue)"
+        return []
+    }
+    model.searchHit = ((model.searchHit + step) % hits.count + hits.count) % hits.count
+    model.detailScroll = max(0, hits[model.searchHit] - 2)
+    model.message = "match \(model.searchHit + 1)/\(hits.count) for \(TerminalText.inline(search))"
+    return []
 }
 
 private func handleInput(_ model: inout Model, _ key: Key, input: Model.Input, text: String, returnTo: KeyContext) -> [Effect] {
@@ -234,6 +285,14 @@ private func handleInput(_ model: inout Model, _ key: Key, input: Model.Input, t
             }
             model.message = "exporting…"
             return [.export(format: parts[0], path: parts[1])]
+        case .replayTo(let id):
+            guard !text.isEmpty, text != "http://" else { return [] }
+            model.message = "replaying #\(id) to \(TerminalText.inline(text))…"
+            return [.replay(id, ReplayOptions(to: text))]
+        case .search:
+            model.search = text.isEmpty ? nil : text
+            model.searchHit = -1
+            return text.isEmpty ? [] : showMatch(&model, step: 1)
         }
     default:
         return []

@@ -85,15 +85,19 @@ enum Dashboard {
             return .failure(ActionFailure(attempt.error ?? "no answer"))
         }
         @Sendable func load(_ id: Int64) throws -> CapturedRequest { try StoreReader(path: path).request(id: id) }
-        return TUIActions(replay: { id in
-            do { return describe(try await actions.replay(try load(id), to: nil)) } catch {
+        return TUIActions(replay: { id, options in
+            do {
+                return describe(try await actions.replay(try load(id), to: options.to, headers: options.headers, body: options.body))
+            } catch let failure as DeliveryActions.Failure {
+                return .failure(ActionFailure(failure.description))
+            } catch {
                 return .failure(ActionFailure("\(error)"))
             }
         }, retry: { id in
             do { return describe(try await actions.retry(try load(id))) } catch {
                 return .failure(ActionFailure("\(error)"))
             }
-        })
+        }, edit: { request in try? RequestEditor.edit(headers: request.headers, body: request.body) })
     }
 }
 

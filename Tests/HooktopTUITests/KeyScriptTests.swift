@@ -27,13 +27,18 @@ final class KeyScriptTests: XCTestCase {
     final class Calls: @unchecked Sendable {
         let lock = NSLock()
         var replayed: [Int64] = []
+        var options: [ReplayOptions] = []
         var retried: [Int64] = []
     }
 
     func run(_ keys: [Key?], width: Int = 80, height: Int = 24, calls: Calls = Calls()) throws -> ScriptedTerminal {
         let terminal = ScriptedTerminal(width: width, height: height, keys: keys)
-        let actions = TUIActions(replay: { id in calls.lock.withLock { calls.replayed.append(id) }; return .success("200 in 1.0 ms") },
-                                 retry: { id in calls.lock.withLock { calls.retried.append(id) }; return .failure(ActionFailure("HTTP 503")) })
+        let actions = TUIActions(replay: { id, options in
+                                     calls.lock.withLock { calls.replayed.append(id); calls.options.append(options) }
+                                     return .success("200 in 1.0 ms")
+                                 },
+                                 retry: { id in calls.lock.withLock { calls.retried.append(id) }; return .failure(ActionFailure("HTTP 503")) },
+                                 edit: { r in (HeaderList([("X-Edited", "yes")]), Array("edited \(r.id)".utf8)) })
         let runtime = Runtime(model: Model(width: width, height: height, listening: nil, databasePath: path),
                               data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: actions)
         runtime.run()
@@ -219,5 +224,48 @@ extension KeyScriptTests {
                 XCTAssertTrue(text.contains(" - "), "the no-signature mark: \(text)")
             }
         }
+    }
+}
+
+extension KeyScriptTests {
+    /// In the detail view: / searches (n, N move between matches), m forces
+    /// a body view, ] and [ move to the older and newer request.
+    func testSearchBodyViewAndNeighbours() throws {
+        let searched = try run(ScriptedTerminal.keys("\r\t\t/hello 60\r"))
+        XCTAssertTrue(searched.screen!.text.contains("match 1/1 for hello 60"), searched.screen!.text)
+        let again = try run(ScriptedTerminal.keys("\r\t\t/msg\rn"))
+        XCTAssertTrue(again.screen!.text.contains("match 1/1 for msg"), "n wraps around: \(again.screen!.text)")
+        let none = try run(ScriptedTerminal.keys("\r\t\t/zzz\r"))
+        XCTAssertTrue(none.screen!.text.contains("no match for zzz in Body"), none.screen!.text)
+
+        let hex = try run(ScriptedTerminal.keys("\rmmmm"))
+        XCTAssertTrue(hex.screen!.text.contains("[Body]") && hex.screen!.text.contains("body view: hex"), hex.screen!.text)
+        XCTAssertTrue(hex.screen!.text.contains("7b 22 6e 22"), "the JSON body as hex: \(hex.screen!.text)")
+        let raw = try run(ScriptedTerminal.keys("\rmmmmm"))
+        XCTAssertTrue(raw.screen!.text.contains(#"{"n":60,"msg":"hello 60"}"#), raw.screen!.text)
+
+        let older = try run(ScriptedTerminal.keys("\r]]"))
+        XCTAssertTrue(older.screen!.text.contains("#58 POST /hook/58"), older.screen!.text)
+        let newer = try run(ScriptedTerminal.keys("\r]][") )
+        XCTAssertTrue(newer.screen!.text.contains("#59 POST /hook/59"), newer.screen!.text)
+        let back = try run(ScriptedTerminal.keys("\r]]\u{1b}"))
+        let selectedRow = back.screen!.text.split(separator: "\n").first { $0.contains("/hook/58 ") }
+        XCTAssertNotNil(selectedRow, "the list kept the neighbour selected")
+    }
+}
+
+extension KeyScriptTests {
+    /// E edits then replays, T replays to a URL typed in: both through the replay action.
+    func testEditAndReplayAndReplayToURL() throws {
+        let calls = Calls()
+        _ = try run(ScriptedTerminal.keys("jE") + [nil, nil], calls: calls)
+        _ = try run(ScriptedTerminal.keys("T") + Array(repeating: Key.backspace, count: 7) + ScriptedTerminal.keys("http://127.0.0.1:9/x\r") + [nil, nil], calls: calls)
+        // The async replays land before the runtime ends its last ticks.
+        for _ in 0..<100 where calls.lock.withLock({ calls.replayed.count }) < 2 { usleep(10_000) }
+        let (replayed, options) = calls.lock.withLock { (calls.replayed, calls.options) }
+        XCTAssertEqual(replayed, [59, 60])
+        XCTAssertEqual(options.first?.headers?.first("X-Edited"), "yes")
+        XCTAssertEqual(options.first?.body, Array("edited 59".utf8))
+        XCTAssertEqual(options.last?.to, "http://127.0.0.1:9/x")
     }
 }

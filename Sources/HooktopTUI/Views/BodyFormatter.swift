@@ -5,10 +5,18 @@ import HooktopCore
 /// table, multipart parts, text, or a hex dump. Everything from the payload
 /// is made safe first: nothing in it reaches the terminal as a control.
 enum BodyFormatter {
-    static func lines(body: [UInt8], contentType: String?, truncated: Bool = false) -> [Line] {
+    static func lines(body: [UInt8], contentType: String?, truncated: Bool = false, view: Model.BodyView = .auto) -> [Line] {
         var out: [Line] = []
         if truncated { out.append([Span("(body truncated at --max-body; showing what was kept)", .dim)]) }
         if body.isEmpty { return out + [[Span("(no body)", .dim)]] }
+        switch view {
+        case .auto: break
+        case .json: return out + (JSONPretty.lines(body) ?? [[Span("(not JSON)", .dim)]] + text(body))
+        case .form: return out + form(body)
+        case .text: return out + text(body)
+        case .hex: return out + hex(body)
+        case .raw: return out + TerminalText.block(body).split(separator: "\n", omittingEmptySubsequences: false).map { [Span(String($0))] }
+        }
         let type = (contentType ?? "").lowercased()
         if type.contains("json") || body.first == UInt8(ascii: "{") || body.first == UInt8(ascii: "[") {
             if let pretty = JSONPretty.lines(body) { return out + pretty }
@@ -22,8 +30,11 @@ enum BodyFormatter {
         if TerminalText.looksLikeText(body) {
             return out + text(body)
         }
-        return out + [[Span("binary, \(body.count) bytes", .dim)]] + TerminalText.hexDump(body, limit: 64 * 1024)
-            .split(separator: "\n").map { [Span(String($0))] }
+        return out + [[Span("binary, \(body.count) bytes", .dim)]] + hex(body)
+    }
+
+    static func hex(_ body: [UInt8]) -> [Line] {
+        TerminalText.hexDump(body, limit: 64 * 1024).split(separator: "\n").map { [Span(String($0))] }
     }
 
     static func text(_ body: [UInt8]) -> [Line] {

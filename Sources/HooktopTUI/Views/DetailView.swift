@@ -25,11 +25,12 @@ enum DetailView {
         }
         let contentTop = top + 2
         let height = max(0, screen.height - 1 - contentTop)
-        var lines = content(r, tab: model.tab)
-        if model.wrap {
-            lines = lines.flatMap { Layout.wrap($0, width: screen.width - 1) }
-        } else if model.detailColumn > 0 {
+        var lines = Self.lines(model, r)
+        if !model.wrap && model.detailColumn > 0 {
             lines = lines.map { Layout.dropColumns($0, model.detailColumn) }
+        }
+        if let search = model.search, !search.isEmpty {
+            lines = lines.map { line in matches(line, search) ? line.map { Span($0.text, .highlight) } : line }
         }
         let maxScroll = max(0, lines.count - height)
         let scroll = min(model.detailScroll, maxScroll)
@@ -45,13 +46,24 @@ enum DetailView {
         StatusBar.draw(model, into: &screen)
     }
 
-    static func content(_ r: CapturedRequest, tab: Model.Tab) -> [Line] {
+    /// The open tab's lines as the view lays them out (wrapped when wrapping):
+    /// what scrolling and search count in.
+    static func lines(_ model: Model, _ r: CapturedRequest) -> [Line] {
+        let lines = content(r, tab: model.tab, bodyView: model.bodyView)
+        return model.wrap ? lines.flatMap { Layout.wrap($0, width: max(1, model.width - 1)) } : lines
+    }
+
+    static func matches(_ line: Line, _ search: String) -> Bool {
+        line.map(\.text).joined().range(of: search, options: .caseInsensitive) != nil
+    }
+
+    static func content(_ r: CapturedRequest, tab: Model.Tab, bodyView: Model.BodyView = .auto) -> [Line] {
         switch tab {
         case .overview: return overview(r)
         case .headers:
             return r.headers.map { [Span(TerminalText.inline($0.name), .jsonKey), Span(": ", .jsonPunct), Span(TerminalText.inline($0.value))] }
         case .body:
-            return BodyFormatter.lines(body: r.body, contentType: r.headers.first("Content-Type"), truncated: r.bodyTruncated)
+            return BodyFormatter.lines(body: r.body, contentType: r.headers.first("Content-Type"), truncated: r.bodyTruncated, view: bodyView)
         case .signature:
             return signature(r)
         case .deliveries:

@@ -6,7 +6,12 @@ enum StatusBar {
         let y = screen.height - 1
         screen.clearLine(y, role: .statusBar)
         if case .input(let input, let text, _) = model.mode {
-            let prompt = input == .filter ? "filter: " : "export (har|ndjson|curl|raw):file: "
+            let prompt = switch input {
+            case .filter: "filter: "
+            case .search: "search: "
+            case .export: "export (har|ndjson|curl|raw):file: "
+            case .replayTo(let id): "replay #\(id) to: "
+            }
             let used = screen.put(prompt, x: 0, y: y, role: .statusKey)
             screen.put(TerminalText.inline(text) + "▏", x: used, y: y, role: .statusBar)
             if let message = model.message {
@@ -39,6 +44,7 @@ enum StatusBar {
         case .back: "back"
         case .nextTab: "tab"
         case .filter: "filter"
+        case .search: "search"
         case .follow: "follow"
         case .replay: "replay"
         case .retry: "retry"
