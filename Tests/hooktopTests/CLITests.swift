@@ -218,6 +218,23 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(log.contains("topsecret-value"))
     }
 
+    /// Reading the database needs no secret: a config whose secret_env is not
+    /// set in this shell still lets list, show and export run; serve refuses it.
+    func testReadOnlyCommandsWorkWithoutTheSecretInTheEnvironment() throws {
+        let daemon = try serve()
+        _ = try curl(["-d", "x", "http://127.0.0.1:\(daemon.port)/stripe/a"])
+        let config = dir.file("env.toml")
+        try Data("[[source]]\nname = \"stripe\"\nmatch = \"/stripe/*\"\nsecret_env = \"HOOKTOP_TEST_UNSET_SECRET\"\n".utf8)
+            .write(to: URL(fileURLWithPath: config))
+        for args in [["list"], ["show", "1"], ["export", "--format", "ndjson"]] {
+            let r = try HooktopBinary.run(args + ["--db", db, "--config", config])
+            XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
+        }
+        let refused = try HooktopBinary.run(["serve", "--db", dir.file("s.sqlite"), "--config", config, "--listen", "127.0.0.1:0"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("HOOKTOP_TEST_UNSET_SECRET (secret_env) is not set"), refused.stderr)
+    }
+
     /// Numbers at the extremes on the command line: a one-line error or a
     /// normal answer, never a trap.
     func testExtremeNumbersOnTheCommandLine() throws {
