@@ -19,17 +19,6 @@ final class CurlExportTests: XCTestCase {
         }
     }
 
-    private func bash(_ script: String) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
     /// Sends raw bytes and reads the answer, so the test controls every byte.
     private func send(_ port: Int, _ head: String, _ body: [UInt8] = []) throws {
         let client = try RawHTTPClient(port: port)
@@ -61,21 +50,11 @@ final class CurlExportTests: XCTestCase {
         XCTAssertEqual(export.status, 0, export.stderr)
         let text = try String(contentsOfFile: script, encoding: .utf8)
         XCTAssertFalse(text.contains("0123456789abcdef0123456789abcdef"), "the 200 KiB body is in a file beside the script")
-        XCTAssertEqual(try bash(script), 0)
+        XCTAssertEqual(try CurlReplay.run(script), 0)
 
         let left = try requests(dir.file("a.sqlite")), right = try requests(dir.file("b.sqlite"))
         XCTAssertEqual(left.count, 10)
-        XCTAssertEqual(right.count, left.count)
-        for (x, y) in zip(left, right) {
-            let what = "\(x["method"] ?? "") \(x["target"] ?? "")"
-            for field in ["method", "target", "version", "body_base64"] {
-                XCTAssertEqual(x[field] as? String, y[field] as? String, "\(field) of \(what)")
-            }
-            // curl always sends Host right after the request line (docs/DECISIONS.md); every other header keeps its place.
-            var expected = x["headers"] as? [[String]] ?? []
-            if let host = expected.firstIndex(where: { $0.first == "Host" }) { expected.insert(expected.remove(at: host), at: 0) }
-            XCTAssertEqual(expected, y["headers"] as? [[String]], "headers, in order and case, of \(what)")
-        }
+        CurlReplay.assertSame(left, right)
     }
 
     /// A body that names a local file, and a Host header naming another
@@ -105,7 +84,7 @@ final class CurlExportTests: XCTestCase {
         let export = try HooktopBinary.run(["export", "--db", dir.file("a.sqlite"), "--format", "curl", "--oldest-first",
                                             "--listen", "127.0.0.1:\(second.port)", "-o", script])
         XCTAssertEqual(export.status, 0, export.stderr)
-        XCTAssertEqual(try bash(script), 0)
+        XCTAssertEqual(try CurlReplay.run(script), 0)
         let received = try requests(dir.file("b.sqlite"))
         XCTAssertEqual(received.count, 2)
         for r in received {

@@ -194,26 +194,9 @@ final class InteropTests: XCTestCase {
         let out = try HooktopBinary.run(["export", "--db", db, "--format", "curl", "--oldest-first",
                                          "--base-url", "http://127.0.0.1:\(second.port)", "-o", script])
         XCTAssertEqual(out.status, 0, out.stderr)
-        let bash = Process()
-        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
-        bash.arguments = [script]
-        bash.standardOutput = FileHandle.nullDevice
-        try bash.run()
-        bash.waitUntilExit()
-        XCTAssertEqual(bash.terminationStatus, 0)
+        XCTAssertEqual(try CurlReplay.run(script), 0)
         XCTAssertEqual(second.stop(), 0)
-        let left = try requests(db), right = try requests(dir.file("c.sqlite"))
-        XCTAssertEqual(right.count, left.count)
-        for (x, y) in zip(left, right) {
-            let what = "\(x["method"] ?? "") \(x["target"] ?? "")"
-            for field in ["method", "target", "version", "body_base64"] {
-                XCTAssertEqual(x[field] as? String, y[field] as? String, "\(field) of \(what)")
-            }
-            // curl sends Host first (docs/DECISIONS.md); everything else keeps its place, case and bytes.
-            var expected = x["headers"] as? [[String]] ?? []
-            if let host = expected.firstIndex(where: { $0.first == "Host" }) { expected.insert(expected.remove(at: host), at: 0) }
-            XCTAssertEqual(expected, y["headers"] as? [[String]], what)
-        }
+        CurlReplay.assertSame(try requests(db), try requests(dir.file("c.sqlite")))
     }
 
     /// NDJSON carries the recorded response, so a HAR made after an NDJSON
