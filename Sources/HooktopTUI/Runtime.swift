@@ -53,6 +53,7 @@ public final class Runtime {
     private let actions: TUIActions
     private let inbox = Inbox()
     private var previous: Screen?
+    private let detailCache = DetailCache()
     private var lastVersion: Int64 = -1
     private var lastAlert: String?
     private var detailStamp: String?
@@ -99,7 +100,7 @@ public final class Runtime {
     }
 
     private func draw() {
-        let screen = Render.screen(model)
+        let screen = Render.screen(model, cache: detailCache)
         terminal.draw(screen, previous: previous, theme: themes[model.themeIndex % themes.count])
         previous = screen
     }

@@ -266,3 +266,33 @@ extension ThemeTests {
         XCTAssertTrue(themes.contains { $0.name == "light" })
     }
 }
+
+final class DetailCacheTests: XCTestCase {
+    /// The open request is laid out once, not on every frame; a change of tab,
+    /// body view, width or delivery record lays it out again.
+    func testLinesAreLaidOutOncePerChange() {
+        var m = TUIFixtures.model(width: 80, height: 24)
+        var r = TUIFixtures.requests[0]
+        r.body = Array(("{\"items\":[" + (0..<5000).map { "{\"n\":\($0)}" }.joined(separator: ",") + "]}").utf8)
+        m.mode = .detail
+        m.detail = r
+        m.tab = .body
+        let cache = DetailCache()
+        let first = Render.screen(m, cache: cache)
+        for _ in 0..<50 { _ = Render.screen(m, cache: cache) }
+        XCTAssertEqual(cache.layouts, 1)
+        XCTAssertEqual(Render.screen(m, cache: cache), first)
+        XCTAssertEqual(Render.screen(m), first, "the cache changes nothing on screen")
+        m.detailScroll = 400
+        _ = Render.screen(m, cache: cache)
+        XCTAssertEqual(cache.layouts, 1, "scrolling reuses the layout")
+        m.tab = .raw
+        _ = Render.screen(m, cache: cache)
+        m.width = 100
+        _ = Render.screen(m, cache: cache)
+        r.deliveries.append(DeliveryAttempt(attempt: 9, kind: .retry, url: "http://t/", startedAt: .now(), durationMicros: 1, status: 200, error: nil))
+        m.detail = r
+        _ = Render.screen(m, cache: cache)
+        XCTAssertEqual(cache.layouts, 4)
+    }
+}

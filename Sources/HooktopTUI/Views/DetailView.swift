@@ -3,7 +3,7 @@ import HooktopCore
 
 /// One request: a summary line, the tabs, and the selected tab's lines.
 enum DetailView {
-    static func draw(_ model: Model, into screen: inout Screen) {
+    static func draw(_ model: Model, into screen: inout Screen, cache: DetailCache? = nil) {
         HeaderView.draw(model, into: &screen)
         let top = model.headerLines
         guard let r = model.detail else {
@@ -25,16 +25,13 @@ enum DetailView {
         }
         let contentTop = top + 2
         let height = max(0, screen.height - 1 - contentTop)
-        var lines = Self.lines(model, r)
-        if !model.wrap && model.detailColumn > 0 {
-            lines = lines.map { Layout.dropColumns($0, model.detailColumn) }
-        }
-        if let search = model.search, !search.isEmpty {
-            lines = lines.map { line in matches(line, search) ? line.map { Span($0.text, .highlight) } : line }
-        }
+        let lines = cache?.lines(model, r) ?? Self.lines(model, r)
         let maxScroll = max(0, lines.count - height)
         let scroll = min(model.detailScroll, maxScroll)
-        for (i, line) in lines.dropFirst(scroll).prefix(height).enumerated() {
+        // Only the visible lines are cut, highlighted and drawn: the cost of a frame does not grow with the body.
+        for (i, full) in lines.dropFirst(scroll).prefix(height).enumerated() {
+            var line = !model.wrap && model.detailColumn > 0 ? Layout.dropColumns(full, model.detailColumn) : full
+            if let search = model.search, !search.isEmpty, matches(full, search) { line = line.map { Span($0.text, .highlight) } }
             let used = screen.draw(line, x: 0, y: contentTop + i)
             if !model.wrap, used >= screen.width - 1, CharWidth.of(line.map(\.text).joined()) > screen.width {
                 screen.put("…", x: screen.width - 1, y: contentTop + i, role: .dim)

@@ -1,15 +1,17 @@
 /// The whole screen for a model.
 public enum Render {
-    public static func screen(_ model: Model) -> Screen {
+    /// `cache` keeps the open request's lines between frames (the runtime
+    /// passes one; tests may leave it out).
+    public static func screen(_ model: Model, cache: DetailCache? = nil) -> Screen {
         var screen = Screen(width: model.width, height: model.height)
         switch model.mode {
         case .detail:
-            DetailView.draw(model, into: &screen)
+            DetailView.draw(model, into: &screen, cache: cache)
         case .help(let returnTo):
-            if returnTo == .detail { DetailView.draw(model, into: &screen) } else { ListView.draw(model, into: &screen) }
+            if returnTo == .detail { DetailView.draw(model, into: &screen, cache: cache) } else { ListView.draw(model, into: &screen) }
             HelpView.draw(model, into: &screen)
         case .input(_, _, let returnTo):
-            if returnTo == .detail { DetailView.draw(model, into: &screen) } else { ListView.draw(model, into: &screen) }
+            if returnTo == .detail { DetailView.draw(model, into: &screen, cache: cache) } else { ListView.draw(model, into: &screen) }
             StatusBar.draw(model, into: &screen)
         case .list:
             ListView.draw(model, into: &screen)
