@@ -27,6 +27,9 @@ def har_schema(schema_dir: str, path: str) -> object:
     from referencing import Registry, Resource
 
     schemas = {}
+    if not (pathlib.Path(schema_dir) / "har.json").is_file():
+        print(f"no HAR schema (har.json) in {schema_dir}", file=sys.stderr)
+        sys.exit(1)
     for f in pathlib.Path(schema_dir).glob("*.json"):
         schemas[f.name] = json.loads(f.read_text())
     registry = Registry().with_resources(

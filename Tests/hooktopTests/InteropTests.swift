@@ -20,6 +20,10 @@ final class InteropTests: XCTestCase {
         }
     }
 
+    /// The published HAR 1.2 schema (har-schema, ISC), kept with the tests
+    /// so the check needs nothing outside the repository.
+    private static let harSchema = repo.appendingPathComponent("Tests/Interop/har-schema").path
+
     private static var python: String? {
         let env = ProcessInfo.processInfo.environment["HOOKTOP_TEST_PYTHON"]
         let candidates = [env, repo.appendingPathComponent(".build/interop-venv/bin/python3").path].compactMap { $0 }
@@ -96,7 +100,7 @@ final class InteropTests: XCTestCase {
         try captureVariedTraffic()
         let har = dir.file("a.har")
         try export("har", db, har)
-        try tool("har-schema", [Self.repo.deletingLastPathComponent().appendingPathComponent("shared/schemas/har").path, har])
+        try tool("har-schema", [Self.harSchema, har])
 
         let original = try requests(db).reversed() as [[String: Any]]  // newest first, as the HAR
         let mitm = try XCTUnwrap(try tool("mitmproxy", [har]) as? [[String: Any]])
@@ -212,7 +216,7 @@ final class InteropTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: again)), try Data(contentsOf: URL(fileURLWithPath: nd)))
         let har = dir.file("n.har")
         try export("har", back, har)
-        try tool("har-schema", [Self.repo.deletingLastPathComponent().appendingPathComponent("shared/schemas/har").path, har])
+        try tool("har-schema", [Self.harSchema, har])
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: har))) as? [String: Any])
         let entry = try XCTUnwrap(((root["log"] as? [String: Any])?["entries"] as? [[String: Any]])?.first)
         let content = try XCTUnwrap((entry["response"] as? [String: Any])?["content"] as? [String: Any])
