@@ -88,8 +88,10 @@ final class KeyScriptTests: XCTestCase {
     func testReplayRetryCopyAndHelpKeys() throws {
         let calls = Calls()
         let t = try run(ScriptedTerminal.keys("jrR") + [nil, nil, .char("y")], calls: calls)
-        XCTAssertEqual(calls.replayed, [59])
-        XCTAssertEqual(calls.retried, [59])
+        // Replay and retry run in tasks of their own: wait for them, with a deadline, before asserting.
+        for _ in 0..<200 where calls.lock.withLock({ calls.replayed.isEmpty || calls.retried.isEmpty }) { usleep(10_000) }
+        XCTAssertEqual(calls.lock.withLock { calls.replayed }, [59])
+        XCTAssertEqual(calls.lock.withLock { calls.retried }, [59])
         XCTAssertEqual(t.copied.count, 1)
         // The copied command goes to this daemon's address, never to the captured Host, and pipes the body in.
         XCTAssertTrue(t.copied[0].hasPrefix(#"printf '{"n":59,"msg":"hello 59"}' | curl -q -sS --http1.1 -g --path-as-is -X 'POST' --request-target '/hook/59'"#), t.copied[0])
