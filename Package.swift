@@ -76,6 +76,13 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], path: "Benchmarks/HooktopBench"),
 
+        // The bare NIO server that capture throughput is measured against (Benchmarks/run.sh).
+        .executableTarget(name: "hooktop-baseline", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Benchmarks/Baseline"),
+
         // Shared fixtures and a tiny raw HTTP client for tests.
         .target(name: "HooktopTesting", dependencies: [
             "HooktopCore",

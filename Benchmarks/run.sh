@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# One command, one run: durable capture throughput of `hooktop serve` as a
+# fraction of a bare SwiftNIO server (Benchmarks/Baseline) on the same
+# machine, measured interleaved (baseline, hooktop, baseline, hooktop, ...)
+# so a noisy neighbour hits both alike. Afterwards it checks that hooktop's
+# database holds every request wrk saw answered with a 2xx.
+#
+#   Benchmarks/run.sh [rounds=3] [seconds=8] [connections=64]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+secs=${2:-8}
+conns=${3:-64}
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+swift build -c release --product hooktop >/dev/null
+swift build -c release --product hooktop-baseline >/dev/null
+bin=$(swift build -c release --show-bin-path)
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+python3 - "$work/post.lua" <<'PY'
+import json, sys
+body = json.dumps({"id": "evt_1NXxd2KZ0dZRqLEK1ASxV0", "type": "payment_intent.succeeded",
+                   "data": {"object": {"amount": 2000, "currency": "usd", "description": "x" * 900}}})[:1024].ljust(1024)
+open(sys.argv[1], "w").write(
+    'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n'
+    'wrk.headers["Stripe-Signature"] = "t=1700000000,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd"\n'
+    % json.dumps(body))
+PY
+
+# wrk's summary as "req/s p50 p99 requests non2xx".
+measure() {
+  local out
+  out=$(wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$work/post.lua" "$1")
+  local rps p50 p99 total non2xx
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  total=$(echo "$out" | awk '/requests in/ {print $1}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+  echo "$rps $p50 $p99 $total ${non2xx:-0}"
+}
+
+port_of() {  # waits for a server's "listening on" line in $work/out or $work/err; prints the port
+  for _ in $(seq 100); do grep -qh 'listening on' "$work/out" "$work/err" 2>/dev/null && break; sleep 0.1; done
+  grep -ho 'http://127.0.0.1:[0-9]*' "$work/out" "$work/err" | head -1 | cut -d: -f3
+}
+
+printf '%-6s %-9s %10s %9s %9s\n' round server req/s p50 p99
+sum_base=0; sum_hook=0; checked=ok
+for r in $(seq "$rounds"); do
+  "$bin/hooktop-baseline" 0 > "$work/out" 2> "$work/err" & pid=$!
+  port=$(port_of)
+  read -r rps p50 p99 _ _ < <(measure "http://127.0.0.1:$port/stripe/events")
+  kill $pid; wait $pid 2>/dev/null || true
+  printf '%-6s %-9s %10s %9s %9s\n' "$r" baseline "$rps" "$p50" "$p99"
+  sum_base=$(python3 -c "print($sum_base + $rps)")
+
+  db="$work/r$r.sqlite"
+  "$bin/hooktop" serve --db "$db" --listen 127.0.0.1:0 --log-level warning > "$work/out" 2> "$work/err" & pid=$!
+  port=$(port_of)
+  read -r rps p50 p99 total non2xx < <(measure "http://127.0.0.1:$port/stripe/events")
+  kill -TERM $pid; wait $pid 2>/dev/null || true
+  printf '%-6s %-9s %10s %9s %9s\n' "$r" hooktop "$rps" "$p50" "$p99"
+  sum_hook=$(python3 -c "print($sum_hook + $rps)")
+  stored=$(sqlite3 "$db" 'select count(*) from requests')
+  acked=$((total - non2xx))
+  if [ "$stored" -lt "$acked" ]; then checked="MISSING: round $r stored $stored of $acked acknowledged"; fi
+done
+python3 -c "print('ratio hooktop/baseline: %.2f  (goal 0.60)' % ($sum_hook / $sum_base))"
+echo "every 2xx stored: $checked"
