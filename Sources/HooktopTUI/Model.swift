@@ -113,6 +113,10 @@ public enum Effect: Sendable, Equatable {
     }
 
     case loadPage(Page, select: Int)
+    /// Re-read the visible page and the count after a commit: at once without
+    /// a filter (index lookups), at most every 2 s with one (a body filter
+    /// scans the table).
+    case refresh
     case loadDetail(Int64)
     case count
     case replay(Int64, ReplayOptions)

@@ -54,6 +54,8 @@ public final class Runtime {
     private let inbox = Inbox()
     private var previous: Screen?
     private let detailCache = DetailCache()
+    private var lastRefresh = Date.distantPast
+    private var refreshPending = false
     private var lastVersion: Int64 = -1
     private var lastAlert: String?
     private var detailStamp: String?
@@ -114,6 +116,7 @@ public final class Runtime {
     /// the banner, which clears when its cause is gone.
     private func poll() {
         guard let version = try? data.dataVersion() else { return }
+        if refreshPending && Date().timeIntervalSince(lastRefresh) >= 2 { perform([.refresh]) }
         guard version != lastVersion else { return }
         let first = lastVersion == -1
         lastVersion = version
@@ -152,6 +155,18 @@ public final class Runtime {
                 } catch {
                     perform(update(&model, .failed("\(error)")))
                 }
+            case .refresh:
+                // A filtered page and count can cost a table scan: at most every 2 s (the last one still comes).
+                if model.filter != nil && Date().timeIntervalSince(lastRefresh) < 2 {
+                    refreshPending = true
+                    continue
+                }
+                refreshPending = false
+                lastRefresh = Date()
+                // The rows on screen in place (their delivery states, a prune…) and the count; the
+                // window keeps its first row, so the selection stays on its request.
+                let page: Effect.Page = model.page.first.map { .shift(from: $0.id, rows: 0) } ?? .newest
+                perform([.loadPage(page, select: model.selected), .count])
             case .loadDetail(let id):
                 if let request = try? data.request(id: id) {
                     detailStamp = try? data.deliveryStamp(id: id)

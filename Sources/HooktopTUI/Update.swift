@@ -60,10 +60,7 @@ public func update(_ model: inout Model, _ message: Message) -> [Effect] {
         return []
 
     case .storeChanged:
-        // Re-read the rows on screen in place (their delivery states, a prune…) and the
-        // count; the window keeps its first row, so the selection stays on its request.
-        let page: Effect.Page = model.page.first.map { .shift(from: $0.id, rows: 0) } ?? .newest
-        return [.loadPage(page, select: model.selected), .count]
+        return [.refresh]
 
     case .key(let key):
         return handleKey(&model, key)

@@ -271,3 +271,35 @@ extension KeyScriptTests {
         XCTAssertEqual(options.last?.to, "http://127.0.0.1:9/x")
     }
 }
+
+extension KeyScriptTests {
+    /// With a filter the refresh after a commit is held to one per 2 s (a body
+    /// filter scans the table), and the held one still comes.
+    func testFilteredListFollowsTheDatabaseAtMostEveryTwoSeconds() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        defer { writer.close() }
+        func record(_ id: Int64, _ state: DeliveryState) {
+            let done = DispatchSemaphore(value: 0)
+            let attempt = DeliveryAttempt(attempt: 1, kind: .forward, url: "http://127.0.0.1:9/app", startedAt: .now(),
+                                          durationMicros: 900, status: state == .delivered ? 200 : 500, error: nil)
+            writer.apply(.recordAttempt(requestID: id, attempt: attempt, state: state, nextAttemptAt: nil, scheduled: true, note: nil)) { _ in done.signal() }
+            done.wait()
+        }
+        var screens: [Int: String] = [:]
+        let typed = 1 + "~sig invalid\r".count
+        let terminal = ScriptedTerminal(width: 100, height: 30, keys: [.char("/")] + ScriptedTerminal.keys("~sig invalid\r") + Array(repeating: nil, count: 8))
+        terminal.beforeKey = { i in
+            screens[i] = terminal.screen?.text
+            if i == typed + 1 { record(60, .delivered) }  // the first refresh comes at once
+            if i == typed + 3 { record(50, .failed) }     // the next one within 2 s is held
+            if i == typed + 5 { Thread.sleep(forTimeInterval: 2.2) }
+        }
+        let runtime = Runtime(model: Model(width: 100, height: 30, listening: nil, databasePath: path),
+                              data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: .none)
+        runtime.run()
+        let row = { (text: String?, id: Int) in text?.split(separator: "\n").first { $0.contains("/hook/\(id) ") }.map(String.init) ?? "" }
+        XCTAssertTrue(row(screens[typed + 3], 60).contains("delivered"), row(screens[typed + 3], 60))
+        XCTAssertFalse(row(screens[typed + 5], 50).contains("failed"), "held back within 2 s: \(row(screens[typed + 5], 50))")
+        XCTAssertTrue(row(terminal.screen?.text, 50).contains("failed"), "the held refresh came: \(row(terminal.screen?.text, 50))")
+    }
+}
