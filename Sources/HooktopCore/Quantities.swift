@@ -8,10 +8,11 @@ public enum ByteSize {
         "\(bytes) bytes is more than hooktop keeps of one body (at most 512MiB)"
     }
 
-    /// What is wrong with a text that is not a size, for messages.
+    /// What is wrong with a text `parse` refused, for messages: digits with a
+    /// known unit can only have failed by not fitting.
     public static func problem(_ text: String) -> String {
-        let digits = text.trimmingSpaces().prefix { $0.isASCII && $0.isNumber }
-        if !digits.isEmpty, Int(digits) == nil || parse(text) == nil && unitFactor(text) != nil {
+        let trimmed = text.trimmingSpaces()
+        if trimmed.first?.isASCII == true, trimmed.first?.isNumber == true, unitFactor(trimmed) != nil {
             return "'\(text)' is too large a size"
         }
         return "'\(text)' is not a size (like \"10MiB\", \"512k\", \"1048576\")"

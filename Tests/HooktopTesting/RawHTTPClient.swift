@@ -95,9 +95,14 @@ public final class RawHTTPClient {
         return Response(status: status, headers: [], body: [])
     }
 
-    /// True when the server has closed the connection (reads EOF).
+    /// True when the server has closed the connection (EOF or a reset) within
+    /// the read timeout; false when data came or the timeout passed with the
+    /// connection still open.
     public func isClosedByPeer() -> Bool {
-        do { try fill(); return false } catch { return true }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n > 0 { buffer += chunk[..<n]; return false }
+        return n == 0 || errno == ECONNRESET
     }
 
     private func readUntil(_ marker: [UInt8]) throws -> Int {
