@@ -29,20 +29,31 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
-        // Forwarding, the retry schedule, replay; HTTP through a protocol it owns.
+        // The delivery engine (a state machine), forwarding, the retry schedule,
+        // replay; HTTP through a protocol it owns.
         .target(name: "HooktopDelivery", dependencies: [
             "HooktopCore",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
 
+        // config.toml: the TOML reader, the loader, and the Config it yields.
+        .target(name: "HooktopConfig", dependencies: ["HooktopCore", "HooktopSignatures", "HooktopDelivery"]),
+
+        // The delivery ledger and alerts on the store: what the daemon, replay and retry share.
+        .target(name: "HooktopLedger", dependencies: [
+            "HooktopCore", "HooktopStore", "HooktopDelivery",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // HAR / NDJSON / curl / raw writers and importers.
         .target(name: "HooktopExport", dependencies: ["HooktopCore"]),
 
         // The dashboard: model, update, views into a cell grid, runtime. No curses here.
-        .target(name: "HooktopTUI", dependencies: ["HooktopCore", "HooktopStore", "HooktopExport"]),
+        .target(name: "HooktopTUI", dependencies: ["HooktopCore", "HooktopConfig", "HooktopStore", "HooktopExport"]),
 
         // The one terminal backend, over ncursesw.
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
@@ -50,7 +61,7 @@ let package = Package(
 
         // The NIO capture server.
         .target(name: "HooktopCapture", dependencies: [
-            "HooktopCore", "HooktopStore", "HooktopSignatures", "HooktopDelivery",
+            "HooktopCore", "HooktopConfig", "HooktopStore", "HooktopSignatures", "HooktopDelivery", "HooktopLedger",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -60,8 +71,8 @@ let package = Package(
         ]),
 
         .executableTarget(name: "hooktop", dependencies: [
-            "HooktopCore", "HooktopStore", "HooktopCapture", "HooktopSignatures", "HooktopExport", "HooktopDelivery",
-            "HooktopTUI", "HooktopCurses",
+            "HooktopCore", "HooktopConfig", "HooktopStore", "HooktopCapture", "HooktopSignatures", "HooktopExport",
+            "HooktopDelivery", "HooktopLedger", "HooktopTUI", "HooktopCurses",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -93,15 +104,16 @@ let package = Package(
         ], path: "Tests/HooktopTesting"),
 
         .testTarget(name: "HooktopCoreTests", dependencies: ["HooktopCore", "HooktopTesting"]),
+        .testTarget(name: "HooktopConfigTests", dependencies: ["HooktopConfig", "HooktopTesting"]),
         .testTarget(name: "HooktopSignaturesTests", dependencies: ["HooktopSignatures", "HooktopTesting"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "HooktopDeliveryTests", dependencies: ["HooktopDelivery", "HooktopTesting"]),
+        .testTarget(name: "HooktopDeliveryTests", dependencies: ["HooktopDelivery", "HooktopTesting", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HooktopTUITests", dependencies: ["HooktopTUI", "HooktopStore", "HooktopTesting"],
                     exclude: ["Snapshots"]),
         .testTarget(name: "HooktopExportTests", dependencies: ["HooktopExport", "HooktopTesting"]),
         .testTarget(name: "HooktopStoreTests", dependencies: ["HooktopStore", "HooktopTesting"]),
         .testTarget(name: "HooktopCaptureTests", dependencies: [
-            "HooktopCapture", "HooktopStore", "HooktopSignatures", "HooktopTesting",
+            "HooktopCapture", "HooktopConfig", "HooktopStore", "HooktopSignatures", "HooktopTesting",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,5 +1,7 @@
 import HooktopCore
+import HooktopConfig
 import HooktopDelivery
+import HooktopLedger
 import HooktopStore
 import Logging
 import NIOCore
@@ -14,17 +16,18 @@ public final class CaptureDaemon: Sendable {
     private let transport: AsyncHTTPTransport
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
+    private let committed: AsyncStream<[CapturedRequest]>.Continuation
 
     public init(capture: CaptureConfiguration, store: StoreConfiguration, logger: Logger,
                 threads: Int = System.coreCount,
                 onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws {
-        let delivery = capture.config.delivery
         let transport = AsyncHTTPTransport()
-        let forwarder = Forwarder(transport: transport, timeoutMicros: delivery.timeoutMicros)
-        let handoff = Handoff()
         let access = AccessLog(logger: logger)
         // Off the writer thread: acknowledgements never wait for a log line.
         let logQueue = DispatchQueue(label: "hooktop-access-log")
+        // The writer reports commits into this stream; the deliverer and the
+        // alerts read it, so nothing the writer calls needs them to exist yet.
+        let (commits, committed) = AsyncStream.makeStream(of: [CapturedRequest].self)
         writer = try StoreWriter(store, onHealth: { health in
             // Once per change, not per request: the log says why, then says when it is over.
             switch health {
@@ -36,18 +39,15 @@ public final class CaptureDaemon: Sendable {
                 logger.error("database file was deleted or replaced; created a new one in its place", metadata: ["db": "\(path)"])
             }
         }, onCommit: { batch in
-            handoff.deliverer?.submit(batch.filter { $0.deliveryState == .pending && capture.mode != .proxy })
-            handoff.alerts?.observe(batch)
+            committed.yield(batch)
             onCommit?(batch)
             if logger.logLevel <= .info { logQueue.async { access.captured(batch) } }
         })
+        self.committed = committed
         let storeLedger = StoreLedger(writer: writer, path: store.path)
-        let ledger = LoggingLedger(inner: storeLedger, log: access)
         let alerts = AlertRunner(command: capture.config.server.alertCommand, writer: writer, logger: logger)
-        let settings = Deliverer.Settings(schedule: RetrySchedule(delaysMicros: delivery.scheduleMicros),
-                                          timeoutMicros: delivery.timeoutMicros, concurrency: delivery.concurrency)
-        deliverer = Deliverer(forwarder: forwarder, ledger: ledger, settings: settings, alerts: alerts)
-        handoff.set(deliverer, alerts)
+        deliverer = Deliverer(transport: transport, ledger: LoggingLedger(inner: storeLedger, log: access),
+                              settings: capture.config.delivery.engineSettings, alerts: alerts, logger: logger)
         self.transport = transport
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         self.logger = logger
@@ -58,17 +58,28 @@ public final class CaptureDaemon: Sendable {
             server = try CaptureServer(configuration: capture, sink: writer, group: group, logger: logger, proxy: proxy)
         } catch {
             writer.close()
+            committed.finish()
             // Let each loop finish closing the failed listener first: what it
             // still holds (the quiescing helper) must go while the loops run.
             for _ in 0..<2 { for loop in group.makeIterator() { try? loop.submit {}.wait() } }
             try? group.syncShutdownGracefully()
             throw error
         }
-        // A daemon killed mid-attempt left leases behind: those deliveries are due now.
         let deliverer = self.deliverer
+        let delivers = capture.mode != .proxy
         Task {
-            if let released = try? await storeLedger.releaseDeadLeases(), released > 0 {
-                logger.info("resuming \(released) deliveries left by a stopped daemon")
+            for await batch in commits {
+                if delivers { deliverer.submit(batch) }
+                alerts.observe(batch)
+            }
+        }
+        // A daemon killed mid-attempt left leases behind: those deliveries are due now.
+        Task {
+            do {
+                let released = try await storeLedger.releaseDeadLeases()
+                if released > 0 { logger.info("resuming \(released) deliveries left by a stopped daemon") }
+            } catch {
+                logger.error("cannot release the leases of stopped daemons", metadata: ["error": "\(error)"])
             }
             deliverer.start()
         }
@@ -80,22 +91,12 @@ public final class CaptureDaemon: Sendable {
         server.shutdown()
         deliverer.stop()
         writer.close()
+        committed.finish()
         let transport = self.transport
         let done = DispatchSemaphoreBox()
         Task { await transport.shutdown(); done.signal() }
         done.wait()
         try? group.syncShutdownGracefully()
-    }
-}
-
-/// The writer's commit hook needs the deliverer, which needs the writer:
-/// this box breaks the cycle, set once before the server accepts anything.
-private final class Handoff: @unchecked Sendable {
-    private(set) var deliverer: Deliverer?
-    private(set) var alerts: AlertRunner?
-    func set(_ d: Deliverer, _ a: AlertRunner) {
-        deliverer = d
-        alerts = a
     }
 }
 

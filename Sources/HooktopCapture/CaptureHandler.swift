@@ -176,11 +176,8 @@ final class CaptureHandler: ChannelInboundHandler {
     private func record(_ captured: CapturedRequest, version: HTTPVersion, error: String, status: Int,
                         context: ChannelHandlerContext, answer: Bool) {
         var request = captured
-        _ = policy.decide(&request)
+        _ = policy.classifier.classify(&request, deliverable: false)
         request.error = error
-        request.targetURL = nil
-        request.deliveryState = .none
-        request.nextAttemptAt = nil
         let response = RecordedResponse(status: status, headers: HeaderList([("Connection", "close")]), body: [])
         request.response = response
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)

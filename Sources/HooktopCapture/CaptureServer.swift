@@ -49,7 +49,7 @@ public final class CaptureServer: Sendable {
         do {
             channel = try bootstrap.bind(host: configuration.listen.host, port: configuration.listen.port).wait()
         } catch {
-            throw CaptureError.cannotListen(configuration.listen, "\(error)")
+            throw CaptureError.cannotListen(configuration.listen, error)
         }
     }
 
@@ -84,18 +84,5 @@ public final class CaptureServer: Sendable {
         helper.initiateShutdown(promise: promise)
         try? promise.futureResult.wait()
         try? channel.closeFuture.wait()
-    }
-}
-
-public struct CaptureError: Error, CustomStringConvertible {
-    public let description: String
-    static func cannotListen(_ address: ListenAddress, _ reason: String) -> CaptureError {
-        var why = reason
-        if reason.contains("Address already in use") || reason.contains("EADDRINUSE") {
-            why = "the address is already in use (another hooktop? pick a port with --listen)"
-        } else if reason.contains("Permission denied") || reason.contains("EACCES") {
-            why = "permission denied (ports below 1024 need privileges)"
-        }
-        return CaptureError(description: "cannot listen on \(address): \(why)")
     }
 }

@@ -30,6 +30,21 @@ public struct HeaderList: Sendable, Equatable, Sequence {
         fields.removeAll { $0.name.caseInsensitiveEquals(name) }
     }
 
+    /// Each named field set to its value: the first field of that name keeps
+    /// its place and spelling and any repeats go; a new name is appended.
+    public func replacing(_ values: [(String, String)]) -> HeaderList {
+        var out = self
+        for (name, value) in values {
+            if let i = out.fields.firstIndex(where: { $0.name.caseInsensitiveEquals(name) }) {
+                out.fields[i].value = value
+                out.fields = out.fields.enumerated().filter { $0.offset <= i || !$0.element.name.caseInsensitiveEquals(name) }.map(\.element)
+            } else {
+                out.append(name, value)
+            }
+        }
+        return out
+    }
+
     /// The first value of a field, matching the name case-insensitively.
     public func first(_ name: String) -> String? {
         fields.first { $0.name.caseInsensitiveEquals(name) }?.value

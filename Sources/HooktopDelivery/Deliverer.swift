@@ -1,58 +1,44 @@
 import Foundation
 import HooktopCore
-import NIOCore
+import Logging
 
-/// The daemon's delivery engine: makes each new request's first attempt at
-/// once, finds due retries in the ledger (so a restarted daemon resumes where
-/// it stopped), keeps at most `concurrency` attempts in flight per target,
-/// and records every attempt.
+/// Performs what `DeliveryEngine` decides: sends attempts, claims due
+/// retries from the ledger (so a restarted daemon resumes where it stopped),
+/// records every attempt and raises alerts. The daemon's scheduled
+/// deliveries, `retry` and `replay` all make their attempts through
+/// `attempt(_:kind:to:)`, so they are recorded and alerted the same way.
 public final class Deliverer: @unchecked Sendable {
-    public struct Settings: Sendable {
-        public var schedule: RetrySchedule
-        public var timeoutMicros: Int64
-        public var concurrency: Int
-        /// How often the ledger is asked for due retries.
-        public var pollMicros: Int64
-
-        public init(schedule: RetrySchedule = .standard, timeoutMicros: Int64 = 15_000_000, concurrency: Int = 32,
-                    pollMicros: Int64 = 250_000) {
-            self.schedule = schedule
-            self.timeoutMicros = timeoutMicros
-            self.concurrency = max(1, concurrency)
-            self.pollMicros = pollMicros
-        }
-
-        /// How long an attempt under way keeps a delivery from other processes.
-        public var leaseMicros: Int64 { timeoutMicros + 30_000_000 }
-    }
-
-    private let forwarder: Forwarder
+    public let forwarder: Forwarder
+    public let settings: DeliveryEngine.Settings
     private let ledger: any DeliveryLedger
-    private let settings: Settings
     private let alerts: (any DeliveryAlerts)?
+    private let clock: any DeliveryClock
+    private let logger: Logger
 
     // Guarded by `lock`.
     private let lock = NSLock()
-    private var inFlight = Set<Int64>()
-    private var perTarget: [String: Int] = [:]
-    private var waiting: [String: CircularBuffer<(CapturedRequest, DeliveryAttempt.Kind)>] = [:]
-    private var stopping = false
+    private var engine: DeliveryEngine
     private var poller: Task<Void, Never>?
     private let idle = DispatchGroup()
 
-    public init(forwarder: Forwarder, ledger: any DeliveryLedger, settings: Settings, alerts: (any DeliveryAlerts)? = nil) {
-        self.forwarder = forwarder
-        self.ledger = ledger
+    public init(transport: any HTTPTransport, ledger: any DeliveryLedger, settings: DeliveryEngine.Settings,
+                alerts: (any DeliveryAlerts)? = nil, clock: any DeliveryClock = SystemDeliveryClock(),
+                logger: Logger = Logger(label: "hooktop.delivery")) {
+        forwarder = Forwarder(transport: transport, timeoutMicros: settings.timeoutMicros)
         self.settings = settings
+        self.ledger = ledger
         self.alerts = alerts
+        self.clock = clock
+        self.logger = logger
+        engine = DeliveryEngine(settings: settings)
     }
 
-    /// Starts looking for due retries.
+    /// Starts looking for due retries every `pollMicros`.
     public func start() {
         let task = Task { [weak self] in
             while let self, !self.isStopping {
                 await self.pollOnce()
-                try? await Task.sleep(nanoseconds: UInt64(self.settings.pollMicros) * 1000)
+                await self.clock.sleep(microseconds: self.settings.pollMicros)
             }
         }
         lock.withLock { poller = task }
@@ -60,104 +46,138 @@ public final class Deliverer: @unchecked Sendable {
 
     /// New requests whose delivery is pending and leased to this process.
     public func submit(_ requests: [CapturedRequest]) {
-        for request in requests where request.deliveryState == .pending && request.targetURL != nil {
-            dispatch(request, kind: .forward)
-        }
+        perform(lock.withLock { engine.submitted(requests) })
     }
 
-    /// Stops polling and waits for attempts under way; queued ones stay in the ledger for next time.
+    /// Reads the commits the store reports and submits each batch, until the stream ends.
+    public func follow(_ commits: AsyncStream<[CapturedRequest]>) async {
+        for await batch in commits { submit(batch) }
+    }
+
+    /// Stops polling and waits for attempts under way to be recorded; queued
+    /// ones stay in the ledger for the next start.
     public func stop() {
         let task: Task<Void, Never>? = lock.withLock {
-            stopping = true
-            waiting.removeAll()
+            engine.stop()
             return poller
         }
         task?.cancel()
         idle.wait()
     }
 
-    private var isStopping: Bool { lock.withLock { stopping } }
+    private var isStopping: Bool { lock.withLock { engine.stopping } }
 
+    /// One look at the ledger for due deliveries; each is claimed, then run.
     func pollOnce() async {
-        guard let due = try? await ledger.due(now: .now(), limit: 256) else { return }
-        for request in due {
-            let busy = lock.withLock { inFlight.contains(request.id) || stopping }
-            if busy { continue }
-            let lease = Timestamp.now().adding(microseconds: settings.leaseMicros)
-            guard (try? await ledger.claim(request, leaseUntil: lease)) == true else { continue }
-            dispatch(request, kind: request.scheduledAttempts == 0 ? .forward : .retry)
+        let due: [CapturedRequest]
+        do {
+            due = try await ledger.due(now: clock.now(), limit: 256)
+        } catch {
+            logger.error("cannot read due deliveries", metadata: ["error": "\(error)"])
+            return
         }
-    }
-
-    private func dispatch(_ request: CapturedRequest, kind: DeliveryAttempt.Kind) {
-        guard let url = request.targetURL else { return }
-        let origin = ForwardTarget.splitURL(url).0
-        let start: Bool = lock.withLock {
-            guard !stopping, !inFlight.contains(request.id) else { return false }
-            inFlight.insert(request.id)
-            if perTarget[origin, default: 0] >= settings.concurrency {
-                waiting[origin, default: []].append((request, kind))
-                return false
+        for action in lock.withLock({ engine.found(due: due, now: clock.now()) }) {
+            guard case .claim(let request, let lease) = action else { continue }
+            let granted: Bool
+            do {
+                granted = try await ledger.claim(request, leaseUntil: lease)
+            } catch {
+                logger.error("cannot claim a due delivery", metadata: ["request": "\(request.id)", "error": "\(error)"])
+                continue
             }
-            perTarget[origin, default: 0] += 1
-            return true
+            perform(lock.withLock { engine.claimed(request, granted) })
         }
-        if start { run(request, kind: kind, origin: origin) }
     }
 
-    private func run(_ request: CapturedRequest, kind: DeliveryAttempt.Kind, origin: String) {
-        idle.enter()
-        Task {
-            await attempt(request, kind: kind)
-            let next: (CapturedRequest, DeliveryAttempt.Kind)? = lock.withLock {
-                inFlight.remove(request.id)
-                if !stopping, let item = waiting[origin]?.popFirst() {
-                    return item
+    private func perform(_ actions: [DeliveryEngine.Action]) {
+        for action in actions {
+            guard case .send(let job) = action else { continue }
+            idle.enter()
+            Task {
+                let attempt = await forwarder.send(forwarder.outbound(job.request, to: job.url), kind: job.kind)
+                let next = lock.withLock { engine.finished(job, attempt, now: clock.now()) }
+                do {
+                    try await apply(next.filter { if case .send = $0 { false } else { true } })
+                } catch {
+                    logger.error("cannot record a delivery attempt", metadata: ["request": "\(job.request.id)", "error": "\(error)"])
                 }
-                perTarget[origin, default: 1] -= 1
-                return nil
+                perform(next)
+                idle.leave()
             }
-            if let next { run(next.0, kind: next.1, origin: origin) }
-            idle.leave()
         }
     }
 
-    /// One scheduled attempt: send, decide what follows, record both.
-    func attempt(_ request: CapturedRequest, kind: DeliveryAttempt.Kind) async {
-        guard let url = request.targetURL else { return }
-        let result = await forwarder.send(forwarder.outbound(request, to: url), kind: kind)
-        let outcome = RetrySchedule.outcome(status: result.status, error: result.error)
-        let decision = settings.schedule.next(afterAttempt: request.scheduledAttempts + 1, outcome: outcome, now: .now())
-        let (state, next, note) = Self.apply(decision)
-        try? await ledger.record(request, attempt: result, state: state, next: next, scheduled: true, note: note)
-        if case .failed(let reason) = decision { alerts?.deliveryFailed(request, reason: reason) }
+    /// Records and alerts, in the engine's order.
+    private func apply(_ actions: [DeliveryEngine.Action]) async throws {
+        for action in actions {
+            switch action {
+            case .record(let r):
+                try await ledger.record(r.request, attempt: r.attempt, state: r.state, next: r.next, scheduled: r.scheduled, note: r.note)
+            case .alert(let request, let reason):
+                alerts?.deliveryFailed(request, reason: reason)
+            case .send, .claim:
+                break
+            }
+        }
     }
 
-    static func apply(_ decision: RetrySchedule.Next) -> (DeliveryState, Timestamp?, String?) {
-        switch decision {
-        case .delivered: return (.delivered, nil, nil)
-        case .retry(let at): return (.retrying, at, nil)
-        case .failed(let reason): return (.failed, nil, reason)
+    /// Makes one attempt now and records it as the engine concludes.
+    private func attempt(_ request: CapturedRequest, kind: DeliveryAttempt.Kind, to url: String,
+                         headers: HeaderList? = nil, body: [UInt8]? = nil) async throws(DeliveryError) -> DeliveryAttempt {
+        let attempt = await forwarder.send(forwarder.outbound(request, to: url, headers: headers, body: body), kind: kind)
+        do {
+            try await apply(DeliveryEngine.conclude(request, attempt, schedule: settings.schedule, now: clock.now()))
+        } catch {
+            throw .notRecorded(request.id, "\(error)")
         }
+        return attempt
     }
 }
 
+// MARK: - Attempts people ask for
+
 extension Deliverer {
+    /// Sends the request again (possibly edited or re-signed) and records the
+    /// attempt (kind `replay`). The stored request and its delivery state stay as they were.
+    public func replay(_ request: CapturedRequest, to: String?, headers: HeaderList? = nil,
+                       body: [UInt8]? = nil) async throws(DeliveryError) -> DeliveryAttempt {
+        try await attempt(request, kind: .replay, to: try ReplayURL.resolve(request, to: to), headers: headers, body: body)
+    }
+
+    /// Makes the next scheduled attempt now (kind `retry`); the schedule
+    /// carries on from there if it fails.
+    public func retry(_ request: CapturedRequest) async throws(DeliveryError) -> DeliveryAttempt {
+        guard let url = request.targetURL else { throw .noTarget(request.id) }
+        guard request.deliveryState != .delivered else { throw .alreadyDelivered(request.id) }
+        let claimed: Bool
+        do {
+            claimed = try await ledger.claim(request, leaseUntil: Lease.until(now: clock.now(), timeoutMicros: settings.timeoutMicros))
+        } catch {
+            throw .notRecorded(request.id, "\(error)")
+        }
+        guard claimed else { throw .leasedElsewhere(request.id) }
+        return try await attempt(request, kind: .retry, to: url)
+    }
+
     /// Proxy mode: one attempt now, recorded; its answer is what the sender
     /// gets (502 when the target gave none). No retries: the sender sees the
     /// failure and retries itself.
     public func proxy(_ request: CapturedRequest) async -> RecordedResponse {
-        let answer = await proxyAnswer(request)
-        try? await ledger.recordAnswer(request, answer)
-        return answer
-    }
-
-    private func proxyAnswer(_ request: CapturedRequest) async -> RecordedResponse {
         guard let url = request.targetURL else { return .defaultOK }
         let attempt = await forwarder.send(forwarder.outbound(request, to: url), kind: .forward)
         let delivered = attempt.status.map { (200..<300).contains($0) } ?? false
-        try? await ledger.record(request, attempt: attempt, state: delivered ? .delivered : .failed, next: nil, scheduled: true,
-                                 note: delivered ? nil : "proxy mode: the sender got the target's failure and no retry is scheduled")
+        let answer = Self.proxyAnswer(attempt)
+        do {
+            try await ledger.record(request, attempt: attempt, state: delivered ? .delivered : .failed, next: nil, scheduled: true,
+                                    note: delivered ? nil : "proxy mode: the sender got the target's failure and no retry is scheduled")
+            try await ledger.recordAnswer(request, answer)
+        } catch {
+            logger.error("cannot record a proxied attempt", metadata: ["request": "\(request.id)", "error": "\(error)"])
+        }
+        return answer
+    }
+
+    static func proxyAnswer(_ attempt: DeliveryAttempt) -> RecordedResponse {
         guard let status = attempt.status else {
             return RecordedResponse(status: 502, headers: HeaderList([("Content-Type", "application/json")]),
                                     body: Array(#"{"ok":false,"error":"target unreachable: \#(attempt.error ?? "")"}"#.utf8),

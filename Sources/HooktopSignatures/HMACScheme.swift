@@ -13,17 +13,32 @@ struct HMACScheme: SignatureScheme {
 
     let name: String
     let header: String
-    let algorithm: Config.HMACSpec.Algorithm
-    let encoding: Config.HMACSpec.Encoding
+    let algorithm: HMACSpec.Algorithm
+    let encoding: HMACSpec.Encoding
     /// Human recipe of the signed content, for the doctor.
     let recipe: String
     let defaultTolerance: Int64?
     let detectWith: [String]
     /// Pulls signatures, timestamp and the signed message out of the request;
     /// returns a reason when the headers are malformed.
+    /// How a fresh signature (and its timestamp) is written, for `replay
+    /// --resign`: the headers for `signature` made at `now`. What is signed
+    /// comes from `parse`, so each provider's recipe is written once.
+    var write: (@Sendable (_ headers: HeaderList, _ signature: String, _ now: Int64) -> [(String, String)])? = nil
     let parse: @Sendable (SignedRequest) -> Result<Parsed, SchemeProblem>
 
     var signatureHeader: String? { header }
+    var canResign: Bool { write != nil }
+
+    func resign(_ headers: HeaderList, body: [UInt8], secret: Secret, now: Int64) throws(ResignError) -> HeaderList {
+        guard let write else { throw .notSupported(name) }
+        // Stamp the time with a stand-in signature, read back what that request signs, then sign it.
+        let stamped = headers.replacing(write(headers, encode([0]), now))
+        guard case .success(let parsed) = parse(SignedRequest(method: "POST", target: "/", headers: stamped, body: body, now: now)) else {
+            throw .notSupported(name)
+        }
+        return stamped.replacing(write(stamped, encode(Verdict.hmac(algorithm, key: bytes(secret.value), parsed.message)), now))
+    }
 
     func detect(_ request: SignedRequest) -> Bool {
         (detectWith.isEmpty ? [header] : detectWith).contains { request.headers.contains($0) }

@@ -1,6 +1,24 @@
 import Foundation
 import HooktopCore
 
+/// What a configured source says about handshakes.
+public struct HandshakeSource: Sendable {
+    /// The scheme the source names, if it names one.
+    public var scheme: String?
+    /// `challenge = true`: answer handshakes that need the secret.
+    public var challenge: Bool
+    public var secrets: [Secret]
+    /// Meta's `hub.verify_token`, when it is not the secret.
+    public var verifyToken: Secret?
+
+    public init(scheme: String? = nil, challenge: Bool = false, secrets: [Secret] = [], verifyToken: Secret? = nil) {
+        self.scheme = scheme
+        self.challenge = challenge
+        self.secrets = secrets
+        self.verifyToken = verifyToken
+    }
+}
+
 /// A provider's URL-verification handshake: recognises the request and
 /// builds the answer the provider expects.
 public struct Handshake: Sendable {
@@ -19,7 +37,7 @@ public struct Handshake: Sendable {
     /// - scheme: the source's scheme, or the one detected from the headers.
     /// - signature: the verdict already reached; a handshake whose signature
     ///   failed is refused with 401 rather than answered.
-    public static func respond(to request: SignedRequest, scheme: String?, source: Config.Source?,
+    public static func respond(to request: SignedRequest, scheme: String?, source: HandshakeSource?,
                                signature: SignatureResult) -> RecordedResponse? {
         let candidates = all.filter { h in
             if let named = source?.scheme { return h.scheme == named }

@@ -76,3 +76,21 @@ public struct SchemeRegistry: Sendable {
         return scheme.verify(request, settings)
     }
 }
+
+// MARK: - Re-signing
+
+extension SchemeRegistry {
+    static let shared = SchemeRegistry()
+
+    /// The schemes `resign` can sign, by name.
+    public var resignable: [String] { schemes.filter(\.canResign).map(\.name).sorted() }
+
+    /// The request's headers with its signature (and timestamp) made afresh
+    /// with `secret` at `now`, for `replay --resign`: targets that check
+    /// timestamps reject old requests.
+    public func resign(headers: HeaderList, body: [UInt8], scheme name: String, secret: Secret,
+                       now: Int64) throws(ResignError) -> HeaderList {
+        guard let scheme = scheme(named: name) else { throw .unknownScheme(name) }
+        return try scheme.resign(headers, body: body, secret: secret, now: now)
+    }
+}

@@ -36,9 +36,9 @@ public struct SignedRequest: Sendable {
 public struct SignatureSettings: Sendable {
     public var secrets: [Secret]
     public var toleranceSeconds: Int64?
-    public var hmac: Config.HMACSpec?
+    public var hmac: HMACSpec?
 
-    public init(secrets: [Secret] = [], toleranceSeconds: Int64? = nil, hmac: Config.HMACSpec? = nil) {
+    public init(secrets: [Secret] = [], toleranceSeconds: Int64? = nil, hmac: HMACSpec? = nil) {
         self.secrets = secrets
         self.toleranceSeconds = toleranceSeconds
         self.hmac = hmac
@@ -59,6 +59,11 @@ public protocol SignatureScheme: Sendable {
     /// Whether the request carries this scheme's signature; nil when that
     /// cannot be told without checking (signatures inside the body).
     func carriesSignature(_ request: SignedRequest, _ settings: SignatureSettings) -> Bool?
+    /// Whether `resign` can sign for this scheme (not for keys only the provider holds).
+    var canResign: Bool { get }
+    /// The headers with the signature (and its timestamp) made afresh with
+    /// `secret` at `now` (Unix seconds), for `replay --resign`.
+    func resign(_ headers: HeaderList, body: [UInt8], secret: Secret, now: Int64) throws(ResignError) -> HeaderList
 }
 
 extension SignatureScheme {
@@ -68,5 +73,11 @@ extension SignatureScheme {
 
     public func carriesSignature(_ request: SignedRequest, _ settings: SignatureSettings) -> Bool? {
         (signatureHeader ?? settings.hmac?.header).map { request.headers.contains($0) }
+    }
+
+    public var canResign: Bool { false }
+
+    public func resign(_ headers: HeaderList, body: [UInt8], secret: Secret, now: Int64) throws(ResignError) -> HeaderList {
+        throw .notSupported(name)
     }
 }

@@ -34,7 +34,7 @@ enum Verdict {
         return diff == 0
     }
 
-    static func hmac(_ algorithm: Config.HMACSpec.Algorithm, key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+    static func hmac(_ algorithm: HMACSpec.Algorithm, key: [UInt8], _ message: [UInt8]) -> [UInt8] {
         let key = SymmetricKey(data: key)
         switch algorithm {
         case .sha1: return Array(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: key))

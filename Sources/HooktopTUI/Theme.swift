@@ -1,4 +1,5 @@
 import Foundation
+import HooktopConfig
 import HooktopCore
 
 /// A UI role: what a piece of text is, not how it looks. Themes map roles to colours.

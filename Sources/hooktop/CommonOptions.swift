@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HooktopConfig
 import HooktopCore
 import HooktopSignatures
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import HooktopCapture
+import HooktopConfig
 import HooktopCore
 import HooktopStore
 import NIOCore

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HooktopConfig
 import HooktopCore
 import HooktopStore
 

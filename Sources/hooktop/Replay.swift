@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
-import HooktopCapture
+import HooktopConfig
 import HooktopCore
 import HooktopDelivery
+import HooktopLedger
 import HooktopSignatures
 import HooktopStore
+import Logging
 
 /// What `replay` and `retry` share: the stored request, the delivery actions
 /// wired to this database, and how an outcome is printed.
@@ -12,7 +14,7 @@ struct DeliveryCommandContext {
     let request: CapturedRequest
     let config: Config
     let writer: StoreWriter
-    let actions: DeliveryActions
+    let deliverer: Deliverer
     let transport: AsyncHTTPTransport
 
     init(database: DatabaseOptions, id: Int64) throws {
@@ -21,7 +23,7 @@ struct DeliveryCommandContext {
         request = try cli { () throws(StoreError) in try StoreReader(path: path).request(id: id) }
         writer = try cli { () throws(StoreError) in try StoreWriter(StoreConfiguration(path: path)) }
         transport = AsyncHTTPTransport()
-        actions = DeliveryActions(path: path, config: config, writer: writer, transport: transport)
+        deliverer = Deliverer.forCommands(path: path, config: config, writer: writer, transport: transport)
     }
 
     func close() async {
@@ -42,13 +44,13 @@ struct DeliveryCommandContext {
     }
 }
 
-extension DeliveryActions {
-    /// Replay and retry on this database, with the config's timeout and schedule
-    /// (the CLI commands and the dashboard's r and R).
-    init(path: String, config: Config, writer: StoreWriter, transport: AsyncHTTPTransport) {
-        self.init(forwarder: Forwarder(transport: transport, timeoutMicros: config.delivery.timeoutMicros),
-                  ledger: StoreLedger(writer: writer, path: path),
-                  schedule: RetrySchedule(delaysMicros: config.delivery.scheduleMicros))
+extension Deliverer {
+    /// Replay and retry on this database, with the config's timeout, schedule
+    /// and alert command (the CLI commands and the dashboard's r and R).
+    static func forCommands(path: String, config: Config, writer: StoreWriter, transport: AsyncHTTPTransport) -> Deliverer {
+        let logger = Logger(label: "hooktop")
+        return Deliverer(transport: transport, ledger: StoreLedger(writer: writer, path: path), settings: config.delivery.engineSettings,
+                         alerts: AlertRunner(command: config.server.alertCommand, writer: writer, logger: logger), logger: logger)
     }
 }
 
@@ -91,8 +93,8 @@ struct Replay: ParsableCommand {
         try runAsync {
             let attempt: DeliveryAttempt
             do {
-                attempt = try await context.actions.replay(context.request, to: to, headers: h, body: b)
-            } catch let failure as DeliveryActions.Failure {
+                attempt = try await context.deliverer.replay(context.request, to: to, headers: h, body: b)
+            } catch let failure as DeliveryError {
                 await context.close()
                 throw CLIError(failure.description)
             }
@@ -112,7 +114,7 @@ struct Replay: ParsableCommand {
             throw CLIError("--resign: the scheme of source '\(source.name)' is unknown; set scheme = in the config")
         }
         do {
-            return try ReSigner.resign(headers: headers, body: body, scheme: scheme, secret: secret, now: Timestamp.now().seconds)
+            return try SchemeRegistry().resign(headers: headers, body: body, scheme: scheme, secret: secret, now: Timestamp.now().seconds)
         } catch {
             throw CLIError("--resign: \(error.description)")
         }
@@ -132,8 +134,8 @@ struct Retry: ParsableCommand {
         try runAsync {
             let attempt: DeliveryAttempt
             do {
-                attempt = try await context.actions.retry(context.request)
-            } catch let failure as DeliveryActions.Failure {
+                attempt = try await context.deliverer.retry(context.request)
+            } catch let failure as DeliveryError {
                 await context.close()
                 throw CLIError(failure.description)
             }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import HooktopCapture
+import HooktopConfig
 import HooktopCore
 import HooktopCurses
 import HooktopDelivery
@@ -76,7 +76,7 @@ enum Dashboard {
     }
 
     static func makeActions(path: String, config: Config, writer: StoreWriter) -> TUIActions {
-        let actions = DeliveryActions(path: path, config: config, writer: writer, transport: AsyncHTTPTransport())
+        let deliverer = Deliverer.forCommands(path: path, config: config, writer: writer, transport: AsyncHTTPTransport())
         @Sendable func describe(_ attempt: DeliveryAttempt) -> Result<String, ActionFailure> {
             let ms = String(format: "%.1f ms", Double(attempt.durationMicros) / 1000)
             if let status = attempt.status {
@@ -87,14 +87,14 @@ enum Dashboard {
         @Sendable func load(_ id: Int64) throws -> CapturedRequest { try StoreReader(path: path).request(id: id) }
         return TUIActions(replay: { id, options in
             do {
-                return describe(try await actions.replay(try load(id), to: options.to, headers: options.headers, body: options.body))
-            } catch let failure as DeliveryActions.Failure {
+                return describe(try await deliverer.replay(try load(id), to: options.to, headers: options.headers, body: options.body))
+            } catch let failure as DeliveryError {
                 return .failure(ActionFailure(failure.description))
             } catch {
                 return .failure(ActionFailure("\(error)"))
             }
         }, retry: { id in
-            do { return describe(try await actions.retry(try load(id))) } catch {
+            do { return describe(try await deliverer.retry(try load(id))) } catch {
                 return .failure(ActionFailure("\(error)"))
             }
         }, edit: { request in try? RequestEditor.edit(headers: request.headers, body: request.body) })

@@ -1,3 +1,4 @@
+import HooktopConfig
 import HooktopCore
 import HooktopSignatures
 @testable import HooktopCapture

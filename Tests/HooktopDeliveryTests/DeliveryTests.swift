@@ -112,23 +112,23 @@ final class ForwarderTests: XCTestCase {
 
     func testReplayURL() throws {
         var r = request()
-        XCTAssertThrowsError(try DeliveryActions.replayURL(r, to: nil))
+        XCTAssertThrowsError(try ReplayURL.resolve(r, to: nil))
         r.targetURL = "http://t/base/in?x=1"
-        XCTAssertEqual(try DeliveryActions.replayURL(r, to: nil), "http://t/base/in?x=1")
-        XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://other:9"), "http://other:9/in?x=1")
-        XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://other:9/exact"), "http://other:9/exact?x=1", "--to with a path keeps the request's query")
+        XCTAssertEqual(try ReplayURL.resolve(r, to: nil), "http://t/base/in?x=1")
+        XCTAssertEqual(try ReplayURL.resolve(r, to: "http://other:9"), "http://other:9/in?x=1")
+        XCTAssertEqual(try ReplayURL.resolve(r, to: "http://other:9/exact"), "http://other:9/exact?x=1", "--to with a path keeps the request's query")
     }
 }
 
 final class ReplayURLTests: XCTestCase {
     func testToKeepsTheRequestsTargetOrQuery() throws {
         let r = Fixtures.request(target: "/hooks/a?keep=1")
-        XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://h:1"), "http://h:1/hooks/a?keep=1")
-        XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://h:1/"), "http://h:1/hooks/a?keep=1")
-        XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://h:1/other"), "http://h:1/other?keep=1", "the query is kept")
-        XCTAssertEqual(try DeliveryActions.replayURL(r, to: "http://h:1/other?mine=2"), "http://h:1/other?mine=2")
+        XCTAssertEqual(try ReplayURL.resolve(r, to: "http://h:1"), "http://h:1/hooks/a?keep=1")
+        XCTAssertEqual(try ReplayURL.resolve(r, to: "http://h:1/"), "http://h:1/hooks/a?keep=1")
+        XCTAssertEqual(try ReplayURL.resolve(r, to: "http://h:1/other"), "http://h:1/other?keep=1", "the query is kept")
+        XCTAssertEqual(try ReplayURL.resolve(r, to: "http://h:1/other?mine=2"), "http://h:1/other?mine=2")
         for bad in ["h:1/x", "http://", "mailto:x@y", "http://h:0/x", "http://h:65536/x", "http://h/x#f", ""] {
-            XCTAssertThrowsError(try DeliveryActions.replayURL(r, to: bad), bad)
+            XCTAssertThrowsError(try ReplayURL.resolve(r, to: bad), bad)
         }
     }
 }

@@ -105,9 +105,9 @@ final class HandshakeTests: XCTestCase {
         SignedRequest(method: method, target: target, headers: HeaderList(headers), body: Array(body.utf8), now: 0)
     }
 
-    func source(_ scheme: String, secret: String? = "s3cret", challenge: Bool = true, verifyToken: String? = nil) -> Config.Source {
-        Config.Source(name: scheme, match: Glob("/*"), scheme: scheme, secrets: secret.map { [Secret($0)] } ?? [],
-                      challenge: challenge, verifyToken: verifyToken.map(Secret.init))
+    func source(_ scheme: String, secret: String? = "s3cret", challenge: Bool = true, verifyToken: String? = nil) -> HandshakeSource {
+        HandshakeSource(scheme: scheme, challenge: challenge, secrets: secret.map { [Secret($0)] } ?? [],
+                        verifyToken: verifyToken.map(Secret.init))
     }
 
     func body(_ r: RecordedResponse?) -> String { String(decoding: r?.body ?? [], as: UTF8.self) }

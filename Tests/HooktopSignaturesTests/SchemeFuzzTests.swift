@@ -58,7 +58,7 @@ final class SchemeFuzzTests: XCTestCase {
             let settings = SignatureSettings(
                 secrets: (0..<Int(rng.next() % 3)).map { _ in Secret(rng.pick(secrets)) },
                 toleranceSeconds: rng.pick([nil, 0, -1, 300, .max, .min]),
-                hmac: rng.chance(20) ? Config.HMACSpec(header: "X-Signature") : nil)
+                hmac: rng.chance(20) ? HMACSpec(header: "X-Signature") : nil)
             let name: String? = i % 5 == 0 ? nil : rng.pick(registry.names)
             let result = registry.check(request, scheme: name, settings: settings)
             statuses[result.status, default: 0] += 1
@@ -74,16 +74,40 @@ final class SchemeFuzzTests: XCTestCase {
 
     /// Re-signing takes any clock value.
     func testResignerTakesExtremeClocks() throws {
-        for scheme in ReSigner.schemes {
+        let registry = SchemeRegistry()
+        for scheme in registry.resignable {
             for now: Int64 in [.min, -1, 0, .max] {
-                let headers = try ReSigner.resign(headers: HeaderList(), body: [1, 2], scheme: scheme,
+                let headers = try registry.resign(headers: HeaderList(), body: [1, 2], scheme: scheme,
                                                   secret: Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), now: now)
                 XCTAssertFalse(headers.isEmpty, "\(scheme) at \(now) signed nothing")
             }
         }
         // A timestamped scheme writes the clock it was given, extremes included.
-        let stripe = try ReSigner.resign(headers: HeaderList(), body: [], scheme: "stripe", secret: Secret("k"), now: .min)
+        let stripe = try registry.resign(headers: HeaderList(), body: [], scheme: "stripe", secret: Secret("k"), now: .min)
         XCTAssertTrue(stripe.first("Stripe-Signature")?.hasPrefix("t=-9223372036854775808,v1=") ?? false)
+    }
+
+    /// Signing and checking share each provider's recipe: what resign signs, verify accepts.
+    func testEveryResignedRequestVerifies() throws {
+        let registry = SchemeRegistry()
+        XCTAssertEqual(registry.resignable, ["asana", "calendly", "dropbox", "github", "gitlab", "intercom", "linear", "meta",
+                                             "paddle", "pagerduty", "shopify", "slack", "standard", "stripe", "svix", "twitch",
+                                             "typeform", "x", "zoom"])
+        let secret = Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        let now: Int64 = 1_767_225_600
+        for name in registry.resignable {
+            let old = HeaderList([("Content-Type", "application/json"), ("Stripe-Signature", "t=1,v1=00")])
+            let body = Array(#"{"id":"evt_1"}"#.utf8)
+            let headers = try registry.resign(headers: old, body: body, scheme: name, secret: secret, now: now)
+            let request = SignedRequest(method: "POST", target: "/hook", headers: headers, body: body, now: now + 1)
+            let result = registry.check(request, scheme: name, settings: SignatureSettings(secrets: [secret]))
+            XCTAssertEqual(result.status, .valid, "\(name): \(result.detail ?? "")")
+            XCTAssertEqual(registry.check(SignedRequest(method: "POST", target: "/hook", headers: headers, body: body + [0x20], now: now + 1),
+                                          scheme: name, settings: SignatureSettings(secrets: [secret])).status,
+                           name == "gitlab" ? .valid : .invalid, "\(name) signs the body")
+        }
+        XCTAssertThrowsError(try registry.resign(headers: HeaderList(), body: [], scheme: "discord", secret: secret, now: now))
+        XCTAssertThrowsError(try registry.resign(headers: HeaderList(), body: [], scheme: "standard", secret: Secret("whpk_AAAA"), now: now))
     }
 
     private func randomHeaders(_ rng: inout SeededRandom) -> [(String, String)] {

@@ -73,9 +73,9 @@ final class VectorTests: XCTestCase {
     }
 
     static func settings(_ v: Vector) -> SignatureSettings {
-        var hmac: Config.HMACSpec?
+        var hmac: HMACSpec?
         if let f = v.hmac {
-            var spec = Config.HMACSpec(header: f.header)
+            var spec = HMACSpec(header: f.header)
             spec.algorithm = .init(rawValue: f.algorithm)!
             spec.encoding = .init(rawValue: f.encoding)!
             spec.prefix = f.prefix
@@ -122,7 +122,7 @@ final class VectorTests: XCTestCase {
             guard let expected = v.expected_response else { continue }
             let request = Self.request(v, method: ["meta", "dropbox"].contains(v.scheme) ? "GET" : "POST")
             let secrets = (v.secret.map { [$0] } ?? []).map(Secret.init)
-            let source = Config.Source(name: v.scheme, match: Glob("/*"), scheme: v.scheme, secrets: secrets, challenge: true)
+            let source = HandshakeSource(scheme: v.scheme, challenge: true, secrets: secrets)
             let signature = SchemeRegistry().check(request, scheme: v.scheme, settings: SignatureSettings(secrets: secrets))
             let response = try XCTUnwrap(Handshake.respond(to: request, scheme: v.scheme, source: source, signature: signature), v.id)
             switch expected.status {

@@ -1,7 +1,8 @@
 /// Calendly: `Calendly-Webhook-Signature: t=TS,v1=HEX`, HMAC-SHA256 of `{t}.{body}`; 3 minutes.
 let calendlyScheme = HMACScheme(
     name: "calendly", header: "Calendly-Webhook-Signature", algorithm: .sha256, encoding: .hex,
-    recipe: "{t}.{body}", defaultTolerance: 180, detectWith: []
+    recipe: "{t}.{body}", defaultTolerance: 180, detectWith: [],
+    write: { _, signature, now in [("Calendly-Webhook-Signature", "t=\(now),v1=\(signature)")] }
 ) { request in
     let pairs = HeaderParse.pairs(request.headers.first("Calendly-Webhook-Signature") ?? "")
     guard let t = pairs.first(where: { $0.0 == "t" })?.1, let ts = Int64(t) else {

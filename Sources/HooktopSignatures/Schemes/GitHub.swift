@@ -22,14 +22,22 @@ struct GitHubScheme: SignatureScheme {
         return result
     }
 
+    var canResign: Bool { true }
+
+    /// Signs as GitHub does today (SHA-256); the legacy SHA-1 header is not written.
+    func resign(_ headers: HeaderList, body: [UInt8], secret: Secret, now: Int64) throws(ResignError) -> HeaderList {
+        try Self.sha256.resign(headers, body: body, secret: secret, now: now)
+    }
+
     static let sha256 = prefixed(name: "github", header: "X-Hub-Signature-256", prefix: "sha256=", algorithm: .sha256)
     static let sha1 = prefixed(name: "github", header: "X-Hub-Signature", prefix: "sha1=", algorithm: .sha1)
 
     /// `PREFIX` + hex HMAC of the body, one signature per header.
-    static func prefixed(name: String, header: String, prefix: String, algorithm: HooktopCore.Config.HMACSpec.Algorithm,
-                         encoding: HooktopCore.Config.HMACSpec.Encoding = .hex, detectWith: [String] = []) -> HMACScheme {
+    static func prefixed(name: String, header: String, prefix: String, algorithm: HMACSpec.Algorithm,
+                         encoding: HMACSpec.Encoding = .hex, detectWith: [String] = []) -> HMACScheme {
         HMACScheme(name: name, header: header, algorithm: algorithm, encoding: encoding,
-                   recipe: "{body}", defaultTolerance: nil, detectWith: detectWith) { request in
+                   recipe: "{body}", defaultTolerance: nil, detectWith: detectWith,
+                   write: { _, signature, _ in [(header, prefix + signature)] }) { request in
             HeaderParse.stripping(prefix, from: request.headers.first(header) ?? "", header: header).map {
                 .init(signatures: [$0], timestamp: nil, message: request.body)
             }

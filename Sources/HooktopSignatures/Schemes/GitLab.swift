@@ -6,6 +6,13 @@ struct GitLabScheme: SignatureScheme {
     let name = "gitlab"
     let signatureHeader: String? = "X-Gitlab-Token"
 
+    var canResign: Bool { true }
+
+    /// The token is the secret itself.
+    func resign(_ headers: HeaderList, body: [UInt8], secret: Secret, now: Int64) throws(ResignError) -> HeaderList {
+        headers.replacing([("X-Gitlab-Token", secret.value)])
+    }
+
     func verify(_ request: SignedRequest, _ settings: SignatureSettings) -> SignatureResult {
         guard let token = request.headers.first("X-Gitlab-Token") else { return Verdict.missing(name, "X-Gitlab-Token") }
         let keys = settings.secrets.map { Array($0.value.utf8) }

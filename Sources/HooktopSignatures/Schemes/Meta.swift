@@ -20,6 +20,12 @@ struct MetaScheme: SignatureScheme {
         request.headers.contains("X-Hub-Signature-256") || Handshake.query(request)["hub.verify_token"] != nil
     }
 
+    var canResign: Bool { true }
+
+    func resign(_ headers: HeaderList, body: [UInt8], secret: Secret, now: Int64) throws(ResignError) -> HeaderList {
+        try inner.resign(headers, body: body, secret: secret, now: now)
+    }
+
     func verify(_ request: SignedRequest, _ settings: SignatureSettings) -> SignatureResult {
         let query = Handshake.query(request)
         if query["hub.mode"] == "subscribe", let token = query["hub.verify_token"] {

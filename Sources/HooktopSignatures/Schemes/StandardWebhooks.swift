@@ -10,6 +10,22 @@ struct StandardWebhooksScheme: SignatureScheme {
     var signatureHeader: String? { "\(prefix)-signature" }
     let defaultTolerance: Int64 = 300
 
+    /// What is signed: `{id}.{timestamp}.{body}`.
+    static func signed(id: String, timestamp: Int64, body: [UInt8]) -> [UInt8] { bytes("\(id).\(timestamp).") + body }
+
+    var canResign: Bool { true }
+
+    /// Signs `v1` with the `whsec_` secret; a `whpk_` public key cannot sign.
+    func resign(_ headers: HeaderList, body: [UInt8], secret: Secret, now: Int64) throws(ResignError) -> HeaderList {
+        let v = secret.value
+        guard !v.hasPrefix("whpk_"), let key = Verdict.unbase64(v.hasPrefix("whsec_") ? v.dropFirst(6) : Substring(v)) else {
+            throw .needsSigningSecret(name)
+        }
+        let id = headers.first("\(prefix)-id") ?? "msg_\(now)"
+        let signature = Verdict.base64(Verdict.hmac(.sha256, key: key, Self.signed(id: id, timestamp: now, body: body)))
+        return headers.replacing([("\(prefix)-id", id), ("\(prefix)-timestamp", String(now)), ("\(prefix)-signature", "v1,\(signature)")])
+    }
+
     func verify(_ request: SignedRequest, _ settings: SignatureSettings) -> SignatureResult {
         let h = request.headers
         guard let header = h.first("\(prefix)-signature") else { return Verdict.missing(name, "\(prefix)-signature") }
@@ -25,7 +41,7 @@ struct StandardWebhooksScheme: SignatureScheme {
             return (String(entry[..<comma]), sig)
         }
         guard !entries.isEmpty else { return Verdict.malformed(name, "\(prefix)-signature", "expected 'v1,BASE64' entries") }
-        let message = bytes("\(id).\(ts).") + request.body
+        let message = Self.signed(id: id, timestamp: ts, body: request.body)
         let recipe = "{\(prefix)-id}.{\(prefix)-timestamp}.{body}"
 
         var badSecrets: [String] = []

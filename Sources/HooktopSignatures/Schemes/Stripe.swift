@@ -1,7 +1,8 @@
 /// Stripe: `Stripe-Signature: t=TS,v1=HEX[,v1=HEX]`, HMAC-SHA256 of `{t}.{body}`.
 let stripeScheme = HMACScheme(
     name: "stripe", header: "Stripe-Signature", algorithm: .sha256, encoding: .hex,
-    recipe: "{t}.{body}", defaultTolerance: 300, detectWith: []
+    recipe: "{t}.{body}", defaultTolerance: 300, detectWith: [],
+    write: { _, signature, now in [("Stripe-Signature", "t=\(now),v1=\(signature)")] }
 ) { request in
     let pairs = HeaderParse.pairs(request.headers.first("Stripe-Signature") ?? "")
     guard let t = pairs.first(where: { $0.0 == "t" })?.1 else { return .failure(.malformed("Stripe-Signature", "no t= timestamp")) }

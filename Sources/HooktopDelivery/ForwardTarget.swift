@@ -1,3 +1,5 @@
+import HooktopCore
+
 /// Where a captured request is delivered: the target's path plus the part of
 /// the request path below the source's match, and the request's query.
 /// `--forward-to http://h/base` with no source sends `/x/y` to `/base/x/y`.
@@ -19,14 +21,7 @@ public enum ForwardTarget {
         return origin + joined + (query.isEmpty ? "" : "?" + query)
     }
 
-    /// The configured target for a path: the source's `forward_to`, else `--forward-to`.
-    public static func url(for request: CapturedRequest, source: Config.Source?, fallback: String?) -> String? {
-        if let base = source?.forwardTo { return url(base: base, requestTarget: request.target, match: source?.match) }
-        if let fallback { return url(base: fallback, requestTarget: request.target, match: nil) }
-        return nil
-    }
-
-    static func split(_ target: String) -> (String, String) {
+    public static func split(_ target: String) -> (String, String) {
         guard let q = target.firstIndex(of: "?") else { return (target, "") }
         return (String(target[..<q]), String(target[target.index(after: q)...]))
     }

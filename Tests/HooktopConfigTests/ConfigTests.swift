@@ -1,4 +1,6 @@
+import HooktopConfig
 import HooktopCore
+import HooktopSignatures
 import XCTest
 
 final class TOMLTests: XCTestCase {

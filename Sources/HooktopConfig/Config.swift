@@ -1,3 +1,7 @@
+import HooktopCore
+import HooktopDelivery
+import HooktopSignatures
+
 /// hooktop's configuration (`config.toml`, SPEC "Configuration"), validated.
 public struct Config: Sendable {
     public var server = Server()
@@ -60,21 +64,6 @@ public struct Config: Sendable {
         }
     }
 
-    /// The generic `hmac` scheme: where the signature is and what was signed.
-    public struct HMACSpec: Sendable, Equatable {
-        public enum Algorithm: String, Sendable, CaseIterable { case sha1, sha256, sha512 }
-        public enum Encoding: String, Sendable, CaseIterable { case hex, base64 }
-        public var header: String
-        public var algorithm: Algorithm = .sha256
-        public var encoding: Encoding = .hex
-        public var prefix: String = ""
-        /// Template of the signed content: `{body}`, `{timestamp}`, `{url}`, `{method}`, `{path}`, `{header:Name}`.
-        public var signed: String = "{body}"
-        public var timestampHeader: String?
-
-        public init(header: String) { self.header = header }
-    }
-
     /// A `[[respond]]`: a custom answer for matching paths.
     public struct RespondRule: Sendable {
         public var match: Glob
@@ -93,7 +82,7 @@ public struct Config: Sendable {
 
     public struct Delivery: Sendable {
         /// Entry i is the delay before attempt i+1.
-        public var scheduleMicros: [Int64] = ["0s", "5s", "5m", "30m", "2h", "5h", "10h", "10h"].map { DurationText.parse($0)! }
+        public var scheduleMicros: [Int64] = RetrySchedule.standard.delaysMicros
         public var timeoutMicros: Int64 = 15_000_000
         public var concurrency: Int = 32
         public init() {}
@@ -109,11 +98,30 @@ public struct Config: Sendable {
     }
 }
 
-/// A secret value. Its description never shows it, so it cannot leak into
-/// logs or error messages by accident.
-public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
-    public let value: String
-    public init(_ value: String) { self.value = value }
-    public var description: String { "<secret>" }
-    public var debugDescription: String { "<secret>" }
+extension Config.Source {
+    /// What the signature code needs to know about this source.
+    public var signatureSettings: SignatureSettings {
+        SignatureSettings(secrets: secrets, toleranceSeconds: toleranceSeconds, hmac: hmac)
+    }
+
+    public var handshake: HandshakeSource {
+        HandshakeSource(scheme: scheme, challenge: challenge, secrets: secrets, verifyToken: verifyToken)
+    }
+}
+
+extension Config.Delivery {
+    /// The delivery engine's settings from `[delivery]`.
+    public var engineSettings: DeliveryEngine.Settings {
+        DeliveryEngine.Settings(schedule: RetrySchedule(delaysMicros: scheduleMicros), timeoutMicros: timeoutMicros,
+                                concurrency: concurrency)
+    }
+}
+
+extension Config {
+    /// Where a request is delivered: its source's `forward_to`, else `fallback` (`--forward-to`).
+    public func targetURL(for request: CapturedRequest, source: Source?, fallback: String?) -> String? {
+        if let base = source?.forwardTo { return ForwardTarget.url(base: base, requestTarget: request.target, match: source?.match) }
+        if let fallback { return ForwardTarget.url(base: fallback, requestTarget: request.target, match: nil) }
+        return nil
+    }
 }

@@ -1,3 +1,5 @@
+import HooktopCore
+
 /// The retry schedule as a state machine: given how many scheduled attempts
 /// were made and how the last one went, what happens next. Pure: the caller
 /// supplies the clock.
@@ -8,7 +10,7 @@ public struct RetrySchedule: Sendable, Equatable {
     public init(delaysMicros: [Int64]) { self.delaysMicros = delaysMicros.isEmpty ? [0] : delaysMicros }
 
     /// Svix's schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
-    public static let standard = RetrySchedule(delaysMicros: Config.Delivery().scheduleMicros)
+    public static let standard = RetrySchedule(delaysMicros: [0, 5, 300, 1_800, 7_200, 18_000, 36_000, 36_000].map { $0 * 1_000_000 })
 
     public enum Outcome: Sendable, Equatable {
         case success(status: Int)

@@ -1,3 +1,6 @@
+import HooktopCore
+import HooktopSignatures
+
 /// Reads `config.toml` text into a validated `Config`. Every error names the
 /// file and line and says what is wrong; unknown keys are refused.
 public enum ConfigLoader {
@@ -175,13 +178,13 @@ public enum ConfigLoader {
             source.verifyToken = try string(t, "verify_token", section).map(Secret.init)
             if let tolerance = try duration(t, "tolerance", section) { source.toleranceSeconds = tolerance / 1_000_000 }
             if let header = try string(t, "header", section) {
-                var spec = Config.HMACSpec(header: header)
+                var spec = HMACSpec(header: header)
                 if let a = try string(t, "algorithm", section) {
-                    guard let alg = Config.HMACSpec.Algorithm(rawValue: a) else { throw fail(line(t, "algorithm"), "\(section): algorithm must be sha1, sha256 or sha512") }
+                    guard let alg = HMACSpec.Algorithm(rawValue: a) else { throw fail(line(t, "algorithm"), "\(section): algorithm must be sha1, sha256 or sha512") }
                     spec.algorithm = alg
                 }
                 if let e = try string(t, "encoding", section) {
-                    guard let enc = Config.HMACSpec.Encoding(rawValue: e) else { throw fail(line(t, "encoding"), "\(section): encoding must be hex or base64") }
+                    guard let enc = HMACSpec.Encoding(rawValue: e) else { throw fail(line(t, "encoding"), "\(section): encoding must be hex or base64") }
                     spec.encoding = enc
                 }
                 spec.prefix = try string(t, "prefix", section) ?? ""
