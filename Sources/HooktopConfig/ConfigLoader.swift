@@ -4,9 +4,7 @@ import HooktopSignatures
 /// Reads `config.toml` text into a validated `Config`. Every error names the
 /// file and line and says what is wrong; unknown keys are refused.
 public enum ConfigLoader {
-    public struct Failure: Error, CustomStringConvertible, Equatable {
-        public let description: String
-    }
+    public typealias Failure = ConfigError
 
     /// - knownSchemes: the names `scheme =` may take (the signature registry's).
     /// - environment: where `secret_env` is looked up.
@@ -16,7 +14,7 @@ public enum ConfigLoader {
     public static func load(_ text: String, file: String, knownSchemes: Set<String>,
                             environment: [String: String], secretsRequired: Bool = true) throws(Failure) -> Config {
         let root: TOMLTable
-        do { root = try TOML.parse(text) } catch { throw Failure(description: "\(file):\(error.line): \(error.message)") }
+        do { root = try TOML.parse(text) } catch { throw ConfigError(file: file, line: error.line, message: error.message) }
         var r = Reader(file: file, secretsRequired: secretsRequired)
         return try r.config(root, knownSchemes: knownSchemes, environment: environment)
     }
@@ -25,7 +23,7 @@ public enum ConfigLoader {
         let file: String
         let secretsRequired: Bool
 
-        func fail(_ line: Int, _ message: String) -> Failure { Failure(description: "\(file):\(line): \(message)") }
+        func fail(_ line: Int, _ message: String) -> Failure { ConfigError(file: file, line: line, message: message) }
 
         /// The line of `key` in `table` (the table's own line if it is absent).
         func line(_ table: TOMLTable, _ key: String) -> Int { table[key]?.line ?? table.line }

@@ -10,11 +10,24 @@ public protocol ExportOutput {
     mutating func flush() throws(ExportError)
 }
 
-public struct ExportError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+/// Why an export stopped: the output could not be written.
+public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
+    private enum Kind: Sendable, Equatable {
+        case cannotWrite(path: String)
+        case writeFailed(errno: Int32)
+    }
 
-    static func cannotWrite(_ path: String) -> ExportError { ExportError("cannot write \(path)") }
+    private let kind: Kind
+
+    static func cannotWrite(_ path: String) -> ExportError { ExportError(kind: .cannotWrite(path: path)) }
+    static func writeFailed(errno: Int32) -> ExportError { ExportError(kind: .writeFailed(errno: errno)) }
+
+    public var description: String {
+        switch kind {
+        case .cannotWrite(let path): "cannot write \(path)"
+        case .writeFailed(let code): "write failed: \(String(cString: strerror(code)))"
+        }
+    }
 }
 
 /// Appends to a file descriptor through a 256 KiB buffer.
@@ -45,7 +58,7 @@ public struct FileOutput: ExportOutput {
         while offset < buffer.count {
             let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw ExportError("write failed: \(String(cString: strerror(errno)))") }
+            guard n > 0 else { throw .writeFailed(errno: errno) }
             offset += n
         }
         bytesWritten += buffer.count

@@ -6,11 +6,6 @@ import HooktopCore
 public enum Importer {
     public enum Format: String, Sendable { case har, ndjson }
 
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-        init(_ d: String) { description = d }
-    }
-
     /// HAR when the file is one object with `log`, NDJSON otherwise.
     public static func detect(_ head: [UInt8]) -> Format {
         let text = String(decoding: head.prefix(256), as: UTF8.self).filter { !$0.isWhitespace }
@@ -23,36 +18,40 @@ public enum Importer {
     /// An entry that cannot be read is handed to `skipped` with its place
     /// ("entry 3", "file:7") and the reason, and the rest are still read.
     /// The file's requests are held in memory to be put in order.
-    public static func read(path: String, skipped: (Failure) -> Void = { _ in },
+    public static func read(path: String, skipped: (ImportError) -> Void = { _ in },
                             _ each: (CapturedRequest) throws -> Void) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw Failure("cannot open \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ImportError.cannotOpen(path) }
         defer { try? handle.close() }
         let data = handle.readDataToEndOfFile()
         var requests: [CapturedRequest] = []
         switch detect(Array(data.prefix(256))) {
         case .har:
-            guard let root = try? JSONSerialization.jsonObject(with: JSONRepair.loneSurrogates(data)) as? [String: Any],
-                  let log = root["log"] as? [String: Any], let entries = log["entries"] as? [Any] else {
-                throw Failure("\(path): not a HAR file (no log.entries)")
+            guard let file = try? JSONDecoder().decode(HARFile.self, from: JSONRepair.loneSurrogates(data)) else {
+                throw ImportError.notHAR(path)
             }
-            let writer = ((log["creator"] as? [String: Any])?["name"] as? String)?.lowercased() ?? ""
-            let text: BodyText = writer == "mitmproxy" ? .mitmproxy : .utf8
-            for (i, item) in entries.enumerated() {
+            let text: BodyText = file.log.creator?.name?.lowercased() == "mitmproxy" ? .mitmproxy : .utf8
+            for (i, entry) in file.log.entries.enumerated() {
                 do {
-                    guard let entry = item as? [String: Any] else { throw Failure("not an object") }
-                    requests.append(try harEntry(entry, text: text))
-                } catch let e as Failure {
-                    skipped(Failure("\(path): entry \(i + 1): \(e)"))
+                    requests.append(try request(try entry.result.get(), text: text))
+                } catch {
+                    skipped(.entry(path, "entry \(i + 1)", error.reason))
                 }
             }
         case .ndjson:
             var lineNumber = 0
             var start = data.startIndex
+            let decoder = JSONDecoder()
             while start < data.endIndex {
                 let end = data[start...].firstIndex(of: 0x0A) ?? data.endIndex
                 lineNumber += 1
-                if let r = parseLine(data[start..<end], lineNumber, path, skipped) { requests.append(r) }
+                let line = data[start..<end]
                 start = end < data.endIndex ? end + 1 : end
+                guard line.contains(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0D) }) else { continue }
+                do {
+                    requests.append(try request(try decode(RequestRecord.self, JSONRepair.loneSurrogates(Data(line)), decoder)))
+                } catch {
+                    skipped(.entry(path, String(lineNumber), error.reason))
+                }
             }
         }
         let byID = requests.allSatisfy { $0.id > 0 }
@@ -66,52 +65,37 @@ public enum Importer {
         }
     }
 
-    private static func parseLine(_ line: Data, _ number: Int, _ path: String, _ skipped: (Failure) -> Void) -> CapturedRequest? {
-        guard line.contains(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0D) }) else { return nil }
-        guard let object = try? JSONSerialization.jsonObject(with: JSONRepair.loneSurrogates(Data(line))) as? [String: Any] else {
-            skipped(Failure("\(path):\(number): not a JSON object"))
-            return nil
-        }
-        do { return try ndjsonObject(object) } catch let e as Failure {
-            skipped(Failure("\(path):\(number): \(e)"))
-            return nil
+    private static func decode<T: Decodable>(_ type: T.Type, _ data: Data, _ decoder: JSONDecoder) throws(EntryProblem) -> T {
+        do {
+            return try decoder.decode(type, from: data)
+        } catch let error as DecodingError {
+            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty { throw EntryProblem("not a JSON object") }
+            throw EntryProblem(error)
         } catch {
-            skipped(Failure("\(path):\(number): \(error)"))
-            return nil
+            throw EntryProblem("\(error)")
         }
     }
 
-    /// One SPEC JSON object (as `show --json` prints it).
-    public static func ndjsonObject(_ o: [String: Any]) throws -> CapturedRequest {
-        var r = try ndjsonFields(o)
-        r.id = Int64(Int.exactly(o["id"], in: 1...Int.max) ?? 0)
-        r.error = o["error"] as? String
-        r.trailers = try headerPairs(o["trailers"])
-        if let response = o["response"] as? [String: Any] {
-            r.response.headers = try headerPairs(response["headers"])
-            r.response.body = (response["body_base64"] as? String).flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? []
-        }
+    // MARK: - From the records to requests
+
+    /// One object of the request JSON (as `show --json` prints it).
+    static func request(_ o: RequestRecord) throws(EntryProblem) -> CapturedRequest {
+        guard let at = Timestamp(iso8601: o.received_at) else { throw EntryProblem("received_at '\(o.received_at)' is not an RFC 3339 time") }
+        let body = try base64(o.body_base64, "body_base64")
+        var r = CapturedRequest(
+            receivedAt: at, remote: o.remote ?? "", method: o.method, target: o.target, version: o.version ?? "HTTP/1.1",
+            headers: try pairs(o.headers, "headers"), body: body, bodySize: try bodySize(o.body_size, body),
+            bodyTruncated: o.body_truncated ?? false, source: o.source, signature: signature(o.signature),
+            response: RecordedResponse(status: try status(o.response?.status, "response.status") ?? 200,
+                                       headers: try pairs(o.response?.headers, "response.headers"),
+                                       body: try base64(o.response?.body_base64, "response.body_base64"),
+                                       durationMicros: try milliseconds(o.response?.duration_ms, "response.duration_ms")),
+            deliveries: try attempts(o.deliveries),
+            deliveryState: DeliveryState(rawValue: o.delivery_state ?? "") ?? .none)
+        r.id = try id(o.id)
+        r.error = o.error
+        r.trailers = try pairs(o.trailers, "trailers")
         return r
-    }
-
-    static func ndjsonFields(_ o: [String: Any]) throws -> CapturedRequest {
-        guard let method = o["method"] as? String, let target = o["target"] as? String else {
-            throw Failure("missing method or target")
-        }
-        guard let at = (o["received_at"] as? String).flatMap(Timestamp.init(iso8601:)) else { throw Failure("missing or bad received_at") }
-        let body = (o["body_base64"] as? String).flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? []
-        let sig = o["signature"] as? [String: Any] ?? [:]
-        let response = o["response"] as? [String: Any] ?? [:]
-        return CapturedRequest(
-            receivedAt: at, remote: o["remote"] as? String ?? "", method: method, target: target,
-            version: o["version"] as? String ?? "HTTP/1.1", headers: try headerPairs(o["headers"]), body: body,
-            bodySize: try bodySize(o["body_size"], body), bodyTruncated: o["body_truncated"] as? Bool ?? false,
-            source: o["source"] as? String,
-            signature: signature(sig),
-            response: RecordedResponse(status: try status(response["status"], "response.status") ?? 200, headers: HeaderList(), body: [],
-                                       durationMicros: try milliseconds(response["duration_ms"], "response.duration_ms")),
-            deliveries: try (o["deliveries"] as? [[String: Any]] ?? []).compactMap(attempt),
-            deliveryState: DeliveryState(rawValue: o["delivery_state"] as? String ?? "") ?? .none)
     }
 
     /// How a HAR's request text maps to bytes. mitmproxy writes a body in
@@ -134,42 +118,31 @@ public enum Importer {
         }
     }
 
-    static func harEntry(_ e: [String: Any], text: BodyText = .utf8) throws -> CapturedRequest {
-        var r = try harFields(e, text: text)
-        let extra = e["_hooktop"] as? [String: Any] ?? [:]
-        r.id = Int64(Int.exactly(extra["id"], in: 1...Int.max) ?? 0)
-        r.error = extra["error"] as? String
-        r.trailers = try headerPairs(extra["trailers"])
-        // Exact bytes where HAR's text could not hold them.
-        if let b64 = extra["body_base64"] as? String, let bytes = Data(base64Encoded: b64) { r.body = Array(bytes) }
-        if let b64 = extra["response_body_base64"] as? String, let bytes = Data(base64Encoded: b64) { r.response.body = Array(bytes) }
-        if let us = Int.exactly(extra["response_duration_us"], in: 0...Int(DurationText.maximum)) { r.response.durationMicros = Int64(us) }
+    /// One HAR entry; hooktop's `_hooktop` fields, when present, give back what HAR cannot hold exactly.
+    static func request(_ e: HAREntry, text: BodyText = .utf8) throws(EntryProblem) -> CapturedRequest {
+        let extra = e._hooktop
+        var at = extra?.received_at_us.map(Timestamp.init(microseconds:)).flatMap { Timestamp.representable.contains($0) ? $0 : nil }
+        if at == nil { at = e.startedDateTime.flatMap(Timestamp.init(iso8601:)) }
+        guard let receivedAt = at else { throw EntryProblem("startedDateTime is missing or not an RFC 3339 time") }
+        var body = postData(e.request.postData, text: text)
+        if let exact = extra?.body_base64 { body = try base64(exact, "_hooktop.body_base64") }
+        var responseBody = harBody(e.response?.content)
+        if let exact = extra?.response_body_base64 { responseBody = try base64(exact, "_hooktop.response_body_base64") }
+        var duration = try milliseconds(e.time, "time")
+        if let us = extra?.response_duration_us, (0...DurationText.maximum).contains(us) { duration = us }
+        var r = CapturedRequest(
+            receivedAt: receivedAt, remote: extra?.remote ?? "", method: e.request.method,
+            target: extra?.target ?? targetOf(e.request.url), version: e.request.httpVersion ?? "HTTP/1.1",
+            headers: headers(e.request.headers), body: body, bodySize: try bodySize(extra?.body_size, body),
+            bodyTruncated: extra?.body_truncated ?? false, source: extra?.source, signature: signature(extra?.signature),
+            response: RecordedResponse(status: try status(e.response?.status, "response.status") ?? 200,
+                                       headers: headers(e.response?.headers), body: responseBody, durationMicros: duration),
+            deliveries: try attempts(extra?.deliveries),
+            deliveryState: DeliveryState(rawValue: extra?.delivery_state ?? "") ?? .none)
+        r.id = try id(extra?.id)
+        r.error = extra?.error
+        r.trailers = try pairs(extra?.trailers, "_hooktop.trailers")
         return r
-    }
-
-    static func harFields(_ e: [String: Any], text: BodyText) throws -> CapturedRequest {
-        guard let req = e["request"] as? [String: Any], let method = req["method"] as? String, let url = req["url"] as? String else {
-            throw Failure("missing request.method or request.url")
-        }
-        let extra = e["_hooktop"] as? [String: Any] ?? [:]
-        let target = extra["target"] as? String ?? targetOf(url)
-        var at = Int.exactly(extra["received_at_us"], in: Int.min...Int.max)
-            .map { Timestamp(microseconds: Int64($0)) }.flatMap { Timestamp.representable.contains($0) ? $0 : nil }
-        if at == nil { at = (e["startedDateTime"] as? String).flatMap(Timestamp.init(iso8601:)) }
-        guard let receivedAt = at else { throw Failure("missing or bad startedDateTime") }
-        let body = harPostData(req["postData"] as? [String: Any], text: text)
-        let resp = e["response"] as? [String: Any] ?? [:]
-        let content = resp["content"] as? [String: Any]
-        let sig = extra["signature"] as? [String: Any] ?? [:]
-        return CapturedRequest(
-            receivedAt: receivedAt, remote: extra["remote"] as? String ?? "", method: method, target: target,
-            version: req["httpVersion"] as? String ?? "HTTP/1.1", headers: try harHeaders(req["headers"]), body: body,
-            bodySize: try bodySize(extra["body_size"], body), bodyTruncated: extra["body_truncated"] as? Bool ?? false,
-            source: extra["source"] as? String, signature: signature(sig),
-            response: RecordedResponse(status: try status(resp["status"], "response.status") ?? 200, headers: try harHeaders(resp["headers"]),
-                                       body: harBody(content), durationMicros: try milliseconds(e["time"], "time")),
-            deliveries: try (extra["deliveries"] as? [[String: Any]] ?? []).compactMap(attempt),
-            deliveryState: DeliveryState(rawValue: extra["delivery_state"] as? String ?? "") ?? .none)
     }
 
     /// The request target as the URL writes it: everything after the
@@ -184,84 +157,96 @@ public enum Importer {
 
     /// A HAR text, or base64 with `encoding`; text that carries bytes that
     /// were not UTF-8 (lone surrogates from mitmproxy) gives those bytes back.
-    static func harBody(_ o: [String: Any]?) -> [UInt8] {
-        guard let o, let text = o["text"] as? String else { return [] }
-        if o["encoding"] as? String == "base64" { return Data(base64Encoded: text).map(Array.init) ?? [] }
+    static func harBody(_ content: HARContent?) -> [UInt8] {
+        guard let text = content?.text else { return [] }
+        if content?.encoding == "base64" { return Data(base64Encoded: text).map(Array.init) ?? [] }
         return WireText.bytes(of: text)
     }
 
     /// `postData`: its text, else its `params` as a form (Firefox leaves text out for forms).
-    static func harPostData(_ o: [String: Any]?, text: BodyText) -> [UInt8] {
-        guard let o else { return [] }
-        if let body = o["text"] as? String {
-            return o["encoding"] as? String == "base64" ? harBody(o) : text.bytes(body, mime: o["mimeType"] as? String ?? "")
+    static func postData(_ p: HARPostData?, text: BodyText) -> [UInt8] {
+        guard let p else { return [] }
+        if let body = p.text {
+            return p.encoding == "base64" ? harBody(HARContent(text: body, encoding: "base64")) : text.bytes(body, mime: p.mimeType ?? "")
         }
-        guard let params = o["params"] as? [[String: Any]] else { return [] }
+        guard let params = p.params else { return [] }
         let encode = { (s: String) in s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s }
-        return Array(params.map { p in encode(p["name"] as? String ?? "") + "=" + encode(p["value"] as? String ?? "") }
-            .joined(separator: "&").utf8)
+        return Array(params.map { encode($0.name ?? "") + "=" + encode($0.value ?? "") }.joined(separator: "&").utf8)
     }
 
-    static func headerPairs(_ value: Any?) throws -> HeaderList {
-        guard let pairs = value as? [[String]] else { return HeaderList() }
-        return HeaderList(try pairs.map { pair throws -> (String, String) in
-            guard pair.count == 2 else { throw Failure("a header is not a [name, value] pair") }
-            return (pair[0], pair[1])
+    /// HTTP/2 pseudo-headers (`:authority`…) and names with line breaks are
+    /// not headers of an HTTP/1.1 request; line breaks in values go.
+    static func headers(_ list: [HARHeader]?) -> HeaderList {
+        HeaderList((list ?? []).compactMap { h -> (String, String)? in
+            guard !h.name.isEmpty, !h.name.hasPrefix(":"), !h.name.contains(where: { $0 == "\r" || $0 == "\n" }) else { return nil }
+            return (h.name, h.value.filter { $0 != "\r" && $0 != "\n" })
         })
     }
 
-    /// `[{name, value}]` (browsers, Insomnia) or `[[name, value]]`; HTTP/2
-    /// pseudo-headers (`:authority`…) are not headers of an HTTP/1.1 request.
-    static func harHeaders(_ value: Any?) throws -> HeaderList {
-        guard let list = value as? [Any] else { return HeaderList() }
-        return HeaderList(list.compactMap { item -> (String, String)? in
-            let pair: (String, String)?
-            if let h = item as? [String: Any] { pair = (h["name"] as? String).map { ($0, h["value"] as? String ?? "") } }
-            else if let h = item as? [String], h.count == 2 { pair = (h[0], h[1]) }
-            else { pair = nil }
-            guard let pair, !pair.0.isEmpty, !pair.0.hasPrefix(":"), !pair.0.contains(where: { $0 == "\r" || $0 == "\n" }) else { return nil }
-            return (pair.0, pair.1.filter { $0 != "\r" && $0 != "\n" })
-        })
+    static func pairs(_ list: [[String]]?, _ field: String) throws(EntryProblem) -> HeaderList {
+        var out = HeaderList()
+        for pair in list ?? [] {
+            guard pair.count == 2 else { throw EntryProblem("\(field): a header is not a [name, value] pair") }
+            out.append(pair[0], pair[1])
+        }
+        return out
     }
 
-    static func signature(_ o: [String: Any]) -> SignatureResult {
-        SignatureResult(scheme: o["scheme"] as? String, status: SignatureStatus(rawValue: o["status"] as? String ?? "") ?? .none,
-                        detail: o["detail"] as? String)
+    static func signature(_ s: SignatureRecord?) -> SignatureResult {
+        SignatureResult(scheme: s?.scheme, status: SignatureStatus(rawValue: s?.status ?? "") ?? .none, detail: s?.detail)
     }
 
-    static func attempt(_ o: [String: Any]) throws -> DeliveryAttempt? {
-        guard let n = Int.exactly(o["attempt"], in: 1...1_000_000), let url = o["url"] as? String,
-              let started = (o["started_at"] as? String).flatMap(Timestamp.init(iso8601:)) else { return nil }
-        return DeliveryAttempt(attempt: n, kind: DeliveryAttempt.Kind(rawValue: o["kind"] as? String ?? "") ?? .forward, url: url,
-                               startedAt: started, durationMicros: try milliseconds(o["duration_ms"], "deliveries.duration_ms"),
-                               status: try status(o["status"], "deliveries.status"), error: o["error"] as? String)
+    /// Attempts without their number, URL or start are left out, as the format allows.
+    static func attempts(_ list: [AttemptRecord]?) throws(EntryProblem) -> [DeliveryAttempt] {
+        var out: [DeliveryAttempt] = []
+        for a in list ?? [] {
+            guard let n = a.attempt, (1...1_000_000).contains(n), let url = a.url,
+                  let started = a.started_at.flatMap(Timestamp.init(iso8601:)) else { continue }
+            out.append(DeliveryAttempt(attempt: n, kind: DeliveryAttempt.Kind(rawValue: a.kind ?? "") ?? .forward, url: url,
+                                       startedAt: started, durationMicros: try milliseconds(a.duration_ms, "deliveries.duration_ms"),
+                                       status: try status(a.status, "deliveries.status"), error: a.error))
+        }
+        return out
     }
 
     // Numbers from a file are checked, never trusted: a bad one is the entry's error.
 
-    static func bodySize(_ value: Any?, _ body: [UInt8]) throws -> Int {
-        guard let value, !(value is NSNull) else { return body.count }
-        guard let n = Int.exactly(value, in: body.count...Int.max) else {
-            throw Failure("body_size \(value) is not a whole number of bytes of at least \(body.count)")
-        }
-        return n
+    static func id(_ value: Int64?) throws(EntryProblem) -> Int64 {
+        guard let value else { return 0 }
+        guard value >= 0 else { throw EntryProblem("id \(value) is not a request id") }
+        return value
     }
 
-    static func status(_ value: Any?, _ field: String) throws -> Int? {
-        guard let value, !(value is NSNull) else { return nil }
+    static func base64(_ text: String?, _ field: String) throws(EntryProblem) -> [UInt8] {
+        guard let text else { return [] }
+        guard let data = Data(base64Encoded: text) else { throw EntryProblem("\(field) is not base64") }
+        return Array(data)
+    }
+
+    static func bodySize(_ value: Int?, _ body: [UInt8]) throws(EntryProblem) -> Int {
+        guard let value else { return body.count }
+        guard value >= body.count else { throw EntryProblem("body_size \(value) is not a whole number of bytes of at least \(body.count)") }
+        return value
+    }
+
+    static func status(_ value: Int?, _ field: String) throws(EntryProblem) -> Int? {
         // HAR writes 0 for "no response"; keep it as the absence it means.
-        if Int.exactly(value, in: 0...0) != nil { return nil }
-        guard let n = Int.exactly(value, in: 100...999) else { throw Failure("\(field) \(value) is not an HTTP status") }
-        return n
+        guard let value, value != 0 else { return nil }
+        guard (100...999).contains(value) else { throw EntryProblem("\(field) \(value) is not an HTTP status") }
+        return value
     }
 
-    static func milliseconds(_ value: Any?, _ field: String) throws -> Int64 {
-        guard let value, !(value is NSNull) else { return 0 }
+    static func milliseconds(_ value: Double?, _ field: String) throws(EntryProblem) -> Int64 {
         // HAR uses -1 for "not applicable".
-        if let ms = value as? Double, ms == -1 { return 0 }
-        guard let ms = value as? Double, let micros = Int64.microseconds(fromMilliseconds: ms) else {
-            throw Failure("\(field) \(value) is not a duration in milliseconds (0 to 100 years)")
+        guard let ms = value, ms != -1 else { return 0 }
+        guard let micros = Int64.microseconds(fromMilliseconds: ms) else {
+            throw EntryProblem("\(field) \(ms) is not a duration in milliseconds (0 to 100 years)")
         }
         return micros
     }
+}
+
+extension Error {
+    /// The reason an entry was skipped, in words.
+    fileprivate var reason: String { (self as? EntryProblem)?.reason ?? "\(self)" }
 }

@@ -57,16 +57,16 @@ public struct Handshake: Sendable {
 
     /// Slack Events API: `{"type":"url_verification","challenge":...}` -> the challenge.
     static let slack = Handshake(scheme: "slack", needsSecret: false, recognisableAlone: false, matches: { r in
-        jsonBody(r)?["type"] as? String == "url_verification"
+        body(r)?.type?.text == "url_verification"
     }, answer: { r, _, _ in
-        json(200, [("challenge", .string(jsonBody(r)?["challenge"] as? String ?? ""))])
+        json(200, [("challenge", .string(body(r)?.challenge ?? ""))])
     })
 
     /// Zoom: `endpoint.url_validation` -> plainToken and its HMAC with the secret token.
     static let zoom = Handshake(scheme: "zoom", needsSecret: true, recognisableAlone: false, matches: { r in
-        jsonBody(r)?["event"] as? String == "endpoint.url_validation"
+        body(r)?.event == "endpoint.url_validation"
     }, answer: { r, secrets, _ in
-        let plain = (jsonBody(r)?["payload"] as? [String: Any])?["plainToken"] as? String ?? ""
+        let plain = body(r)?.payload?.plainToken ?? ""
         let encrypted = Verdict.hex(Verdict.hmac(.sha256, key: bytes(secrets[0].value), bytes(plain)))
         return json(200, [("plainToken", .string(plain)), ("encryptedToken", .string(encrypted))])
     })
@@ -113,7 +113,7 @@ public struct Handshake: Sendable {
     static let twitch = Handshake(scheme: "twitch", needsSecret: false, recognisableAlone: true, matches: { r in
         r.headers.first("Twitch-Eventsub-Message-Type") == "webhook_callback_verification"
     }, answer: { r, _, _ in
-        text(200, jsonBody(r)?["challenge"] as? String ?? "")
+        text(200, body(r)?.challenge ?? "")
     })
 
     /// Asana: `X-Hook-Secret` -> 200 with the same header back.
@@ -127,16 +127,49 @@ public struct Handshake: Sendable {
 
     /// Discord interactions: PING (`"type":1`) -> PONG `{"type":1}`.
     static let discord = Handshake(scheme: "discord", needsSecret: false, recognisableAlone: true, matches: { r in
-        r.headers.contains("X-Signature-Ed25519") && (jsonBody(r)?["type"] as? Int) == 1
+        r.headers.contains("X-Signature-Ed25519") && body(r)?.type?.number == 1
     }, answer: { _, _, _ in
         json(200, [("type", .int(1))])
     })
 
     // MARK: - Helpers
 
-    static func jsonBody(_ r: SignedRequest) -> [String: Any]? {
-        guard r.body.first == UInt8(ascii: "{") else { return nil }
-        return try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any]
+    /// The fields of a handshake body that the handshakes read (Slack,
+    /// Zoom, Asana, Discord); nil when the body is not a JSON object.
+    struct Body: Decodable {
+        /// Slack's `"url_verification"`, Discord's `1`.
+        enum Kind: Decodable {
+            case text(String), number(Int), other
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.singleValueContainer()
+                if let s = try? c.decode(String.self) { self = .text(s) } else if let n = try? c.decode(Int.self) { self = .number(n) } else { self = .other }
+            }
+            var text: String? { if case .text(let s) = self { s } else { nil } }
+            var number: Int? { if case .number(let n) = self { n } else { nil } }
+        }
+        struct Payload: Decodable { var plainToken: String? }
+        var type: Kind?
+        var challenge: String?
+        var event: String?
+        var payload: Payload?
+
+        private enum Key: String, CodingKey { case type, challenge, event, payload }
+
+        /// Each field on its own: a provider's body that uses one of these
+        /// names for something else (Slack's `event` object) is no handshake,
+        /// but its other fields still read.
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Key.self)
+            type = try? c.decodeIfPresent(Kind.self, forKey: .type)
+            challenge = try? c.decodeIfPresent(String.self, forKey: .challenge)
+            event = try? c.decodeIfPresent(String.self, forKey: .event)
+            payload = try? c.decodeIfPresent(Payload.self, forKey: .payload)
+        }
+    }
+
+    static func body(_ r: SignedRequest) -> Body? {
+        guard r.body.first(where: { !$0.isJSONSpace }) == UInt8(ascii: "{") else { return nil }
+        return try? JSONDecoder().decode(Body.self, from: Data(r.body))
     }
 
     static func query(_ r: SignedRequest) -> [String: String] {
@@ -158,4 +191,8 @@ enum MicrosoftGraphHandshake {
     static func token(_ r: SignedRequest) -> String? {
         Handshake.query(r)["validationToken"]
     }
+}
+
+extension UInt8 {
+    var isJSONSpace: Bool { self == 0x20 || self == 0x09 || self == 0x0A || self == 0x0D }
 }

@@ -45,9 +45,8 @@ public struct Theme: Sendable {
 
     public func style(_ role: Role) -> Style { styles[role] ?? styles[.normal] ?? Style() }
 
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-    }
+    /// A theme file's error is a config file's: `file:line: what`.
+    public typealias Failure = ConfigError
 
     static let basicNames = ["black": 0, "red": 1, "green": 2, "yellow": 3, "blue": 4, "magenta": 5, "cyan": 6, "white": 7,
                              "bright-black": 8, "gray": 8, "grey": 8, "bright-red": 9, "bright-green": 10, "bright-yellow": 11,
@@ -56,8 +55,8 @@ public struct Theme: Sendable {
     /// Loads `[palette]` (name = colour) and `[roles]` (role = { fg, bg, bold, underline, reverse, fg8, bg8 }).
     public static func load(_ text: String, name: String, file: String) throws(Failure) -> Theme {
         let root: TOMLTable
-        do { root = try TOML.parse(text) } catch { throw Failure(description: "\(file):\(error.line): \(error.message)") }
-        func fail(_ line: Int, _ m: String) -> Failure { Failure(description: "\(file):\(line): \(m)") }
+        do { root = try TOML.parse(text) } catch { throw ConfigError(file: file, line: error.line, message: error.message) }
+        func fail(_ line: Int, _ m: String) -> Failure { ConfigError(file: file, line: line, message: m) }
         var palette: [String: Int] = [:]
         if let p = root["palette"] {
             guard case .table(let t) = p.kind else { throw fail(p.line, "[palette] must be a table") }

@@ -27,6 +27,29 @@ final class ImportFuzzTests: XCTestCase {
         XCTAssertTrue(result.skipped[0].contains(":2: response.duration_ms"), result.skipped[0])
     }
 
+    /// A field of the wrong type is that entry's error, named by its path, never a silent default.
+    func testAFieldOfTheWrongTypeIsNamedNotDefaulted() throws {
+        let lines = [
+            #"{"method":"POST","target":"/x","received_at":"2026-11-28T23:12:07.473Z","remote":5}"#,
+            #"{"method":"POST","target":"/x","received_at":"2026-11-28T23:12:07.473Z","signature":{"status":["valid"]}}"#,
+            #"{"method":"POST","target":"/x","received_at":"2026-11-28T23:12:07.473Z","body_truncated":"yes"}"#,
+            #"{"method":"POST","received_at":"2026-11-28T23:12:07.473Z"}"#,
+            #"{"method":"POST","target":"/x","received_at":"2026-11-28T23:12:07.473Z","body_base64":"***"}"#,
+            "[1, 2]",
+            good,
+        ]
+        let result = try read(lines.joined(separator: "\n"))
+        XCTAssertEqual(result.requests.count, 1)
+        XCTAssertEqual(result.skipped.map { $0.replacingOccurrences(of: #"^.*in\.ndjson:"#, with: "", options: .regularExpression) }, [
+            "1: remote: expected a string",
+            "2: signature.status: expected a string",
+            "3: body_truncated: expected true or false",
+            "4: target is missing",
+            "5: body_base64 is not base64",
+            "6: expected an object",
+        ])
+    }
+
     func testHARWithHostileNumbersSkipsThatEntryByIndex() throws {
         let entry = { (time: String, status: String) in
             #"{"startedDateTime":"2026-11-28T23:12:07.473Z","time":\#(time),"request":{"method":"GET","url":"http://h/a","httpVersion":"HTTP/1.1","headers":[]},"response":{"status":\#(status),"headers":[],"content":{"size":0,"text":""}}}"#

@@ -30,13 +30,31 @@ struct MailgunScheme: SignatureScheme {
     }
 
     static func fields(_ request: SignedRequest) -> (timestamp: String, token: String, signature: String)? {
-        if let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any],
-           let sig = object["signature"] as? [String: Any],
-           let ts = sig["timestamp"].map({ "\($0)" }), let token = sig["token"] as? String, let s = sig["signature"] as? String {
-            return (ts, token, s)
+        if let sig = try? JSONDecoder().decode(Signed.self, from: Data(request.body)).signature {
+            return (sig.timestamp.text, sig.token, sig.signature)
         }
         let form = Dictionary(FormDecoding.pairs(request.body), uniquingKeysWith: { a, _ in a })
         if let ts = form["timestamp"], let token = form["token"], let s = form["signature"] { return (ts, token, s) }
         return nil
     }
+}
+
+/// Mailgun's JSON webhooks: `{"signature": {"timestamp": "…", "token": "…", "signature": "…"}}`.
+private struct Signed: Decodable {
+    struct Fields: Decodable {
+        var timestamp: Stamp
+        var token: String
+        var signature: String
+    }
+
+    /// Mailgun writes the timestamp as a string; some senders write a number. Either is signed as its text.
+    struct Stamp: Decodable {
+        var text: String
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let s = try? c.decode(String.self) { text = s } else { text = String(try c.decode(Int64.self)) }
+        }
+    }
+
+    var signature: Fields
 }

@@ -14,13 +14,12 @@ struct MicrosoftGraphScheme: SignatureScheme {
         if MicrosoftGraphHandshake.token(request) != nil {
             return SignatureResult(scheme: name, status: .none, detail: "validation request (validationToken); nothing to verify")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any],
-              let items = object["value"] as? [[String: Any]], !items.isEmpty else {
+        guard let items = try? JSONDecoder().decode(Notifications.self, from: Data(request.body)).value, !items.isEmpty else {
             return SignatureResult(scheme: name, status: .missing, detail: "expected a JSON body with value[].clientState, none came")
         }
         let keys = settings.secrets.map { Array($0.value.utf8) }
         for (i, item) in items.enumerated() {
-            guard let state = item["clientState"] as? String else {
+            guard let state = item.clientState else {
                 return SignatureResult(scheme: name, status: .missing, detail: "notification \(i + 1) has no clientState")
             }
             if Verdict.firstMatch(received: [bytes(state)], keys: keys, compute: { $0 }) == nil {
@@ -29,4 +28,10 @@ struct MicrosoftGraphScheme: SignatureScheme {
         }
         return Verdict.valid(name, "clientState matches on \(items.count) notification\(items.count == 1 ? "" : "s")")
     }
+}
+
+/// `{"value": [{"clientState": "…"}, …]}`: what Graph's change notifications carry.
+private struct Notifications: Decodable {
+    struct Item: Decodable { var clientState: String? }
+    var value: [Item]
 }
