@@ -5,11 +5,7 @@ import HooktopCore
 /// (`instr` on the BLOB); header tests use `hooktop_header`, a function
 /// registered on every connection (`SQLFunctions`).
 struct FilterSQL {
-    enum Binding {
-        case int(Int64)
-        case text(String)
-        case blob([UInt8])
-    }
+    typealias Binding = SQLValue
 
     private(set) var bindings: [Binding] = []
     let now: Timestamp
@@ -62,13 +58,6 @@ struct FilterSQL {
     }
 
     func apply(to statement: Statement, startingAt offset: Int32 = 0) {
-        for (i, b) in bindings.enumerated() {
-            let index = Int32(i + 1) + offset
-            switch b {
-            case .int(let v): statement.bind(index, v)
-            case .text(let v): statement.bind(index, v)
-            case .blob(let v): statement.bind(index, blob: v)
-            }
-        }
+        for (i, b) in bindings.enumerated() { statement.bind(at: Int32(i + 1) + offset, b) }
     }
 }

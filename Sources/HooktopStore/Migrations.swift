@@ -88,9 +88,11 @@ enum Migrations {
                 // Another process may have applied it while we waited for the lock.
                 if try !appliedNames(db).contains(step.name) {
                     try db.execute(step.sql, context: "migration \(step.name)")
-                    let insert = try db.prepare("INSERT INTO hooktop_migrations(name, applied_at) VALUES (?, strftime('%s','now'))")
-                    insert.bind(1, step.name)
-                    try insert.step()
+                    try db.with("INSERT INTO hooktop_migrations(name, applied_at) VALUES (:name, strftime('%s','now'))") {
+                        insert throws(StoreError) in
+                        insert.bind(":name", step.name)
+                        try insert.step()
+                    }
                 }
                 try db.execute("COMMIT")
             } catch {
@@ -101,9 +103,10 @@ enum Migrations {
     }
 
     private static func appliedNames(_ db: SQLiteConnection) throws(StoreError) -> Set<String> {
-        let stmt = try db.prepare("SELECT name FROM hooktop_migrations")
-        var names = Set<String>()
-        while try stmt.step() { if let n = stmt.text(0) { names.insert(n) } }
-        return names
+        try db.with("SELECT name FROM hooktop_migrations") { stmt throws(StoreError) in
+            var names = Set<String>()
+            while try stmt.step() { if let n = stmt.text(Only.value) { names.insert(n) } }
+            return names
+        }
     }
 }

@@ -25,6 +25,7 @@ final class SQLiteConnection {
     deinit { close() }
 
     func close() {
+        statements.removeAll()
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
     }
@@ -41,6 +42,30 @@ final class SQLiteConnection {
         }
     }
 
+    /// Statements this connection has prepared, by their SQL: the one cache
+    /// every query and change goes through. Handed out reset.
+    private var statements: [String: Statement] = [:]
+
+    func statement(_ sql: String) throws(StoreError) -> Statement {
+        if let cached = statements[sql] {
+            cached.reset()
+            return cached
+        }
+        // Filters make new SQL; a long session's many filters must not grow the cache without bound.
+        if statements.count >= 64 { statements.removeAll() }
+        let prepared = try prepare(sql)
+        statements[sql] = prepared
+        return prepared
+    }
+
+    /// Runs `body` on the cached statement for `sql` and resets it after, so
+    /// no statement holds a read snapshot open between uses.
+    func with<T>(_ sql: String, _ body: (Statement) throws(StoreError) -> T) throws(StoreError) -> T {
+        let stmt = try statement(sql)
+        defer { stmt.reset() }
+        return try body(stmt)
+    }
+
     func prepare(_ sql: String) throws(StoreError) -> Statement {
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
@@ -53,8 +78,7 @@ final class SQLiteConnection {
 
     /// Rows of a one-column integer query.
     func scalarInt(_ sql: String) throws(StoreError) -> Int64? {
-        let stmt = try prepare(sql)
-        return try stmt.step() ? stmt.int(0) : nil
+        try with(sql) { stmt throws(StoreError) in try stmt.step() ? stmt.int(Only.value) : nil }
     }
 }
 
@@ -84,38 +108,56 @@ final class Statement {
         if rc != SQLITE_OK && bindFailure == SQLITE_OK { bindFailure = rc }
     }
 
-    func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(stmt, index, value) }
-    func bind(_ index: Int32, _ value: Int) { sqlite3_bind_int64(stmt, index, Int64(value)) }
-    func bind(_ index: Int32, _ value: Bool) { sqlite3_bind_int(stmt, index, value ? 1 : 0) }
-    func bindNull(_ index: Int32) { sqlite3_bind_null(stmt, index) }
-
-    func bind(_ index: Int32, _ value: String?) {
-        guard let value else { return bindNull(index) }
-        guard !value.isEmpty else {
-            sqlite3_bind_text(stmt, index, "", 0, csqlite_transient())
-            return
+    // Parameters are bound by name (`:received_at` in the SQL); SQLite
+    // finds the slot. A name the statement does not have fails its `step`.
+    private func slot(_ name: StaticString) -> Int32 {
+        let index = name.withUTF8Buffer { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { sqlite3_bind_parameter_index(stmt, $0.baseAddress) }
         }
-        var copy = value
-        let rc = copy.withUTF8 { utf8 in
-            utf8.withMemoryRebound(to: CChar.self) { chars in
-                sqlite3_bind_text64(stmt, index, chars.baseAddress, UInt64(chars.count), csqlite_transient(), UInt8(SQLITE_UTF8))
-            }
-        }
-        check(rc)
+        if index == 0 { check(SQLITE_RANGE) }
+        return index
     }
 
-    func bind(_ index: Int32, blob: [UInt8]) {
-        let rc = blob.withUnsafeBytes { raw in
-            // A zero-length blob must still be a blob, not NULL.
-            sqlite3_bind_blob64(stmt, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), UInt64(raw.count), csqlite_transient())
+    func bind(_ name: StaticString, _ value: Int64) { bind(at: slot(name), .int(value)) }
+    func bind(_ name: StaticString, _ value: Int) { bind(at: slot(name), .int(Int64(value))) }
+    func bind(_ name: StaticString, _ value: Bool) { bind(at: slot(name), .int(value ? 1 : 0)) }
+    func bind(_ name: StaticString, _ value: Int64?) { bind(at: slot(name), value.map(SQLValue.int) ?? .null) }
+    func bind(_ name: StaticString, _ value: String?) { bind(at: slot(name), value.map(SQLValue.text) ?? .null) }
+    func bind(_ name: StaticString, blob: [UInt8]) { bind(at: slot(name), .blob(blob)) }
+
+    /// Binds the parameter numbered `index` (`?3`): only for SQL whose
+    /// parameters are generated with their values (`FilterSQL`).
+    func bind(at index: Int32, _ value: SQLValue) {
+        switch value {
+        case .null:
+            sqlite3_bind_null(stmt, index)
+        case .int(let v):
+            sqlite3_bind_int64(stmt, index, v)
+        case .text(let v) where v.isEmpty:
+            sqlite3_bind_text(stmt, index, "", 0, csqlite_transient())
+        case .text(let v):
+            var copy = v
+            let rc = copy.withUTF8 { utf8 in
+                utf8.withMemoryRebound(to: CChar.self) { chars in
+                    sqlite3_bind_text64(stmt, index, chars.baseAddress, UInt64(chars.count), csqlite_transient(), UInt8(SQLITE_UTF8))
+                }
+            }
+            check(rc)
+        case .blob(let v):
+            let rc = v.withUnsafeBytes { raw in
+                // A zero-length blob must still be a blob, not NULL.
+                sqlite3_bind_blob64(stmt, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), UInt64(raw.count), csqlite_transient())
+            }
+            check(rc)
         }
-        check(rc)
     }
 
     /// Steps once: true while rows come, false when done.
     @discardableResult
     func step() throws(StoreError) -> Bool {
-        guard bindFailure == SQLITE_OK else { throw .sqlite(bindFailure, "a value is larger than SQLite keeps", "bind") }
+        guard bindFailure == SQLITE_OK else {
+            throw .sqlite(bindFailure, bindFailure == SQLITE_RANGE ? "no such parameter" : "a value is larger than SQLite keeps", "bind")
+        }
         let rc = sqlite3_step(stmt)
         switch rc {
         case SQLITE_ROW: return true
@@ -124,18 +166,37 @@ final class Statement {
         }
     }
 
-    func isNull(_ col: Int32) -> Bool { sqlite3_column_type(stmt, col) == SQLITE_NULL }
-    func int(_ col: Int32) -> Int64 { sqlite3_column_int64(stmt, col) }
+    // Columns are read by a field of the query's own column list (see
+    // `RequestField`), or by 0 for one-column queries.
+    func isNull(_ col: some ResultColumn) -> Bool { sqlite3_column_type(stmt, col.rawValue) == SQLITE_NULL }
+    func int(_ col: some ResultColumn) -> Int64 { sqlite3_column_int64(stmt, col.rawValue) }
+    func optionalInt(_ col: some ResultColumn) -> Int64? { isNull(col) ? nil : int(col) }
 
-    func text(_ col: Int32) -> String? {
-        guard let ptr = sqlite3_column_text(stmt, col) else { return nil }
-        let count = Int(sqlite3_column_bytes(stmt, col))
+    func text(_ col: some ResultColumn) -> String? {
+        guard let ptr = sqlite3_column_text(stmt, col.rawValue) else { return nil }
+        let count = Int(sqlite3_column_bytes(stmt, col.rawValue))
         return String(decoding: UnsafeBufferPointer(start: ptr, count: count), as: UTF8.self)
     }
 
-    func blob(_ col: Int32) -> [UInt8] {
-        let count = Int(sqlite3_column_bytes(stmt, col))
-        guard count > 0, let ptr = sqlite3_column_blob(stmt, col) else { return [] }
+    func blob(_ col: some ResultColumn) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(stmt, col.rawValue))
+        guard count > 0, let ptr = sqlite3_column_blob(stmt, col.rawValue) else { return [] }
         return Array(UnsafeRawBufferPointer(start: ptr, count: count))
     }
 }
+
+/// A value to bind.
+enum SQLValue {
+    case null
+    case int(Int64)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// A column of a query's result, named by the query's own list of fields.
+protocol ResultColumn {
+    var rawValue: Int32 { get }
+}
+
+/// The only column of a one-column query (`count(*)`, `max(id)`).
+enum Only: Int32, ResultColumn { case value = 0 }

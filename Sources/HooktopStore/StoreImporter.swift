@@ -4,33 +4,28 @@ import HooktopCore
 /// path, for `hooktop import`: one transaction per thousand rows.
 public final class StoreImporter {
     private let db: SQLiteConnection
-    private let insert: Statement
-    private let insertAttempt: Statement
-    private let sameRequest: Statement
     private var inTransaction = 0
     public private(set) var imported = 0
 
     public init(_ config: StoreConfiguration) throws(StoreError) {
         db = try Store.openForWriting(config)
-        insert = try db.prepare(RequestRows.insertSQL)
-        insertAttempt = try db.prepare(RequestRows.insertAttemptSQL)
-        sameRequest = try db.prepare("""
-            SELECT count(*) FROM requests WHERE received_at = ? AND method = ? AND target = ? AND headers = ? AND body = ?
-            """)
     }
 
     /// Whether this very request (same time to the microsecond, method,
     /// target, headers and body) is stored already: importing a file twice
     /// adds nothing the second time.
     public func contains(_ r: CapturedRequest) throws(StoreError) -> Bool {
-        sameRequest.reset()
-        sameRequest.bind(1, r.receivedAt.microseconds)
-        sameRequest.bind(2, r.method)
-        sameRequest.bind(3, r.target)
-        sameRequest.bind(4, r.headers.wireEncoded)
-        sameRequest.bind(5, blob: r.body)
-        defer { sameRequest.reset() }
-        return try sameRequest.step() && sameRequest.int(0) > 0
+        try db.with("""
+            SELECT count(*) FROM requests
+            WHERE received_at = :received_at AND method = :method AND target = :target AND headers = :headers AND body = :body
+            """) { s throws(StoreError) in
+            s.bind(":received_at", r.receivedAt.microseconds)
+            s.bind(":method", r.method)
+            s.bind(":target", r.target)
+            s.bind(":headers", r.headers.wireEncoded)
+            s.bind(":body", blob: r.body)
+            return try s.step() && s.int(Only.value) > 0
+        }
     }
 
     /// Adds one request; returns its new id. A duplicate delivery id is
@@ -40,14 +35,16 @@ public final class StoreImporter {
         if inTransaction == 0 { try db.execute("BEGIN IMMEDIATE") }
         var r = request
         r.deliveryID = r.deliveryID ?? DeliveryID.extract(headers: r.headers, body: r.body)
-        insert.reset()
-        RequestRows.bindInsert(insert, r)
-        try insert.step()
-        let id = db.lastInsertRowID
+        let id = try db.with(RequestRows.insertSQL) { s throws(StoreError) in
+            RequestRows.bindInsert(s, r)
+            try s.step()
+            return db.lastInsertRowID
+        }
         for attempt in r.deliveries {
-            insertAttempt.reset()
-            RequestRows.bindAttempt(insertAttempt, attempt, requestID: id)
-            try insertAttempt.step()
+            try db.with(RequestRows.insertAttemptSQL) { s throws(StoreError) in
+                RequestRows.bindAttempt(s, attempt, requestID: id, numbered: true)
+                try s.step()
+            }
         }
         inTransaction += 1
         imported += 1
@@ -62,8 +59,6 @@ public final class StoreImporter {
     }
 
     private func commit() throws(StoreError) {
-        insert.reset()
-        insertAttempt.reset()
         try db.execute("COMMIT")
         inTransaction = 0
     }

@@ -22,97 +22,84 @@ public enum StoreMutation: Sendable {
     case releaseLeases(deadPIDs: [Int32], now: Timestamp)
 }
 
-/// Runs mutations on the writer's connection, with statements prepared once.
-final class MutationRunner {
-    private let db: SQLiteConnection
-    private var statements: [String: Statement] = [:]
+/// Runs mutations on the writer's connection, through its statement cache.
+struct MutationRunner {
+    let db: SQLiteConnection
 
     init(_ db: SQLiteConnection) { self.db = db }
 
-    private func statement(_ sql: String) throws(StoreError) -> Statement {
-        if let s = statements[sql] { s.reset(); return s }
-        let s = try db.prepare(sql)
-        statements[sql] = s
-        return s
+    /// Runs one statement with its bindings; returns how many rows changed.
+    private func run(_ sql: String, _ bind: (Statement) -> Void) throws(StoreError) -> Int {
+        try db.with(sql) { stmt throws(StoreError) in
+            bind(stmt)
+            try stmt.step()
+            return db.changes
+        }
     }
 
     /// Returns how many rows changed.
     func run(_ m: StoreMutation) throws(StoreError) -> Int {
         switch m {
         case .recordAttempt(let id, let attempt, let state, let next, let scheduled, let note):
-            let insert = try statement(RequestRows.appendAttemptSQL)
-            RequestRows.bindAttempt(insert, attempt, requestID: id)
-            try insert.step()
-            insert.reset()
-            let update = try statement("""
-                UPDATE requests SET delivery_state = ?2, next_attempt_at = ?3, leased_by = NULL,
-                    scheduled_attempts = scheduled_attempts + ?4, delivery_note = ?5 WHERE id = ?1
-                """)
-            update.bind(1, id)
-            update.bind(2, state.rawValue)
-            if let next { update.bind(3, next.microseconds) } else { update.bindNull(3) }
-            update.bind(4, scheduled ? 1 : 0)
-            update.bind(5, note)
-            try update.step()
-            update.reset()
-            return db.changes
+            _ = try run(RequestRows.appendAttemptSQL) { RequestRows.bindAttempt($0, attempt, requestID: id, numbered: false) }
+            return try run("""
+                UPDATE requests SET delivery_state = :state, next_attempt_at = :next, leased_by = NULL,
+                    scheduled_attempts = scheduled_attempts + :counted, delivery_note = :note WHERE id = :id
+                """) { s in
+                s.bind(":id", id)
+                s.bind(":state", state.rawValue)
+                s.bind(":next", next?.microseconds)
+                s.bind(":counted", scheduled ? 1 : 0)
+                s.bind(":note", note)
+            }
         case .claim(let id, let expected, let lease, let pid):
-            let s = try statement("""
-                UPDATE requests SET next_attempt_at = ?2, leased_by = ?3,
+            return try run("""
+                UPDATE requests SET next_attempt_at = :lease, leased_by = :pid,
                     delivery_state = CASE delivery_state WHEN 'failed' THEN 'retrying' ELSE delivery_state END
-                WHERE id = ?1 AND delivery_state IN ('pending', 'retrying', 'failed') AND next_attempt_at IS ?4
-                """)
-            s.bind(1, id)
-            s.bind(2, lease.microseconds)
-            s.bind(3, Int64(pid))
-            if let expected { s.bind(4, expected.microseconds) } else { s.bindNull(4) }
-            try s.step()
-            s.reset()
-            return db.changes
+                WHERE id = :id AND delivery_state IN ('pending', 'retrying', 'failed') AND next_attempt_at IS :expected
+                """) { s in
+                s.bind(":id", id)
+                s.bind(":lease", lease.microseconds)
+                s.bind(":pid", Int64(pid))
+                s.bind(":expected", expected?.microseconds)
+            }
         case .reschedule(let id, let at):
-            let s = try statement("""
-                UPDATE requests SET next_attempt_at = ?2, delivery_state = 'retrying', leased_by = NULL, delivery_note = NULL
-                WHERE id = ?1 AND target_url IS NOT NULL AND delivery_state IN ('retrying', 'failed', 'pending')
-                """)
-            s.bind(1, id)
-            s.bind(2, at.microseconds)
-            try s.step()
-            s.reset()
-            return db.changes
+            return try run("""
+                UPDATE requests SET next_attempt_at = :at, delivery_state = 'retrying', leased_by = NULL, delivery_note = NULL
+                WHERE id = :id AND target_url IS NOT NULL AND delivery_state IN ('retrying', 'failed', 'pending')
+                """) { s in
+                s.bind(":id", id)
+                s.bind(":at", at.microseconds)
+            }
         case .setResponse(let id, let response):
-            let s = try statement("""
-                UPDATE requests SET response_status = ?2, response_headers = ?3, response_body = ?4, response_duration_us = ?5 WHERE id = ?1
-                """)
-            s.bind(1, id)
-            s.bind(2, response.status)
-            s.bind(3, response.headers.wireEncoded)
-            s.bind(4, blob: response.body)
-            s.bind(5, response.durationMicros)
-            try s.step()
-            s.reset()
-            return db.changes
+            return try run("""
+                UPDATE requests SET response_status = :status, response_headers = :headers, response_body = :body,
+                    response_duration_us = :duration WHERE id = :id
+                """) { s in
+                s.bind(":id", id)
+                s.bind(":status", response.status)
+                s.bind(":headers", response.headers.wireEncoded)
+                s.bind(":body", blob: response.body)
+                s.bind(":duration", response.durationMicros)
+            }
         case .alert(let kind, let requestID, let source, let message, let at):
-            let s = try statement("INSERT INTO alerts (at, kind, request_id, source, message) VALUES (?, ?, ?, ?, ?)")
-            s.bind(1, at.microseconds)
-            s.bind(2, kind)
-            if let requestID { s.bind(3, requestID) } else { s.bindNull(3) }
-            s.bind(4, source)
-            s.bind(5, message)
-            try s.step()
-            s.reset()
-            return db.changes
+            return try run("INSERT INTO alerts (at, kind, request_id, source, message) VALUES (:at, :kind, :request_id, :source, :message)") { s in
+                s.bind(":at", at.microseconds)
+                s.bind(":kind", kind)
+                s.bind(":request_id", requestID)
+                s.bind(":source", source)
+                s.bind(":message", message)
+            }
         case .releaseLeases(let pids, let now):
             var changed = 0
             for pid in pids {
-                let s = try statement("""
-                    UPDATE requests SET next_attempt_at = ?2, leased_by = NULL
-                    WHERE leased_by = ?1 AND delivery_state IN ('pending', 'retrying')
-                    """)
-                s.bind(1, Int64(pid))
-                s.bind(2, now.microseconds)
-                try s.step()
-                s.reset()
-                changed += db.changes
+                changed += try run("""
+                    UPDATE requests SET next_attempt_at = :now, leased_by = NULL
+                    WHERE leased_by = :pid AND delivery_state IN ('pending', 'retrying')
+                    """) { s in
+                    s.bind(":pid", Int64(pid))
+                    s.bind(":now", now.microseconds)
+                }
             }
             return changed
         }

@@ -57,12 +57,13 @@ public final class StoreReader {
         if !conditions.isEmpty { text += " WHERE " + conditions.joined(separator: " AND ") }
         text += " ORDER BY id \(query.newestFirst ? "DESC" : "ASC")"
         if query.limit > 0 { text += " LIMIT \(query.limit)" }
-        let stmt = try db.prepare(text)
-        sql.apply(to: stmt)
-        while try stmt.step() {
-            var request = RequestRows.decode(stmt)
-            if query.includeDeliveries { request.deliveries = try deliveries(of: request.id) }
-            do { try body(request) } catch { throw StoreError.aborted("\(error)") }
+        try db.with(text) { stmt throws(StoreError) in
+            sql.apply(to: stmt)
+            while try stmt.step() {
+                var request = RequestRows.decode(stmt)
+                if query.includeDeliveries { request.deliveries = try deliveries(of: request.id) }
+                do { try body(request) } catch { throw StoreError.aborted("\(error)") }
+            }
         }
     }
 
@@ -70,33 +71,30 @@ public final class StoreReader {
     public func count(filter: Filter?, now: Timestamp = .now()) throws(StoreError) -> Int {
         var sql = FilterSQL(now: now)
         let condition = filter.map { " WHERE " + sql.condition($0) } ?? ""
-        let stmt = try db.prepare("SELECT count(*) FROM requests" + condition)
-        sql.apply(to: stmt)
-        return try stmt.step() ? Int(stmt.int(0)) : 0
+        return try db.with("SELECT count(*) FROM requests" + condition) { stmt throws(StoreError) in
+            sql.apply(to: stmt)
+            return try stmt.step() ? Int(stmt.int(Only.value)) : 0
+        }
     }
 
     /// One request with its body and delivery attempts.
     public func request(id: Int64) throws(StoreError) -> CapturedRequest {
-        let stmt = try db.prepare(RequestRows.selectSQL(withBody: true) + " WHERE id = ?")
-        stmt.bind(1, id)
-        guard try stmt.step() else { throw .noSuchRequest(id) }
-        var request = RequestRows.decode(stmt)
+        var request = try db.with(RequestRows.selectSQL(withBody: true) + " WHERE id = :id") { stmt throws(StoreError) in
+            stmt.bind(":id", id)
+            guard try stmt.step() else { throw .noSuchRequest(id) }
+            return RequestRows.decode(stmt)
+        }
         request.deliveries = try deliveries(of: id)
         return request
     }
 
-    private var deliveriesStatement: Statement?
-
     public func deliveries(of id: Int64) throws(StoreError) -> [DeliveryAttempt] {
-        let stmt: Statement
-        if let cached = deliveriesStatement { stmt = cached } else { stmt = try db.prepare(RequestRows.deliveriesSQL) }
-        deliveriesStatement = stmt
-        stmt.reset()
-        defer { stmt.reset() }
-        stmt.bind(1, id)
-        var attempts: [DeliveryAttempt] = []
-        while try stmt.step() { attempts.append(RequestRows.decodeAttempt(stmt)) }
-        return attempts
+        try db.with(RequestRows.deliveriesSQL) { stmt throws(StoreError) in
+            stmt.bind(":request_id", id)
+            var attempts: [DeliveryAttempt] = []
+            while try stmt.step() { attempts.append(RequestRows.decodeAttempt(stmt)) }
+            return attempts
+        }
     }
 
     public func count() throws(StoreError) -> Int {
@@ -115,49 +113,53 @@ public enum StorePruner {
     /// Deletes requests received before `cutoff`. Returns how many went.
     public static func prune(path: String, receivedBefore cutoff: Timestamp) throws(StoreError) -> Int {
         let db = try Store.openExisting(path)
-        let stmt = try db.prepare("DELETE FROM requests WHERE received_at < ?")
-        stmt.bind(1, cutoff.microseconds)
-        try stmt.step()
-        return db.changes
+        return try db.with("DELETE FROM requests WHERE received_at < :cutoff") { stmt throws(StoreError) in
+            stmt.bind(":cutoff", cutoff.microseconds)
+            try stmt.step()
+            return db.changes
+        }
     }
 
     /// Keeps the newest `keep` requests, deletes the rest.
     public static func prune(path: String, keep: Int) throws(StoreError) -> Int {
         let db = try Store.openExisting(path)
-        let stmt = try db.prepare("DELETE FROM requests WHERE id <= (SELECT id FROM requests ORDER BY id DESC LIMIT 1 OFFSET ?)")
-        stmt.bind(1, Int64(max(keep, 0)))
-        try stmt.step()
-        return db.changes
+        return try db.with("DELETE FROM requests WHERE id <= (SELECT id FROM requests ORDER BY id DESC LIMIT 1 OFFSET :keep)") { stmt throws(StoreError) in
+            stmt.bind(":keep", max(keep, 0))
+            try stmt.step()
+            return db.changes
+        }
     }
 }
 
 extension StoreReader {
     /// Deliveries due by `now` (pending or retrying, not leased beyond now), soonest first.
     public func dueDeliveries(now: Timestamp, limit: Int) throws(StoreError) -> [CapturedRequest] {
-        let stmt = try db.prepare(RequestRows.selectSQL(withBody: true) + """
-             WHERE delivery_state IN ('pending', 'retrying') AND next_attempt_at <= ?1 AND target_url IS NOT NULL
-             ORDER BY next_attempt_at LIMIT ?2
-            """)
-        stmt.bind(1, now.microseconds)
-        stmt.bind(2, Int64(limit))
-        var rows: [CapturedRequest] = []
-        while try stmt.step() { rows.append(RequestRows.decode(stmt)) }
-        return rows
+        try db.with(RequestRows.selectSQL(withBody: true) + """
+             WHERE delivery_state IN ('pending', 'retrying') AND next_attempt_at <= :now AND target_url IS NOT NULL
+             ORDER BY next_attempt_at LIMIT :limit
+            """) { stmt throws(StoreError) in
+            stmt.bind(":now", now.microseconds)
+            stmt.bind(":limit", limit)
+            var rows: [CapturedRequest] = []
+            while try stmt.step() { rows.append(RequestRows.decode(stmt)) }
+            return rows
+        }
     }
 
     /// The soonest due time of any pending or retrying delivery.
     public func nextDueTime() throws(StoreError) -> Timestamp? {
-        let stmt = try db.prepare("SELECT min(next_attempt_at) FROM requests WHERE delivery_state IN ('pending', 'retrying') AND target_url IS NOT NULL")
-        guard try stmt.step(), !stmt.isNull(0) else { return nil }
-        return Timestamp(microseconds: stmt.int(0))
+        try db.scalarInt("SELECT min(next_attempt_at) FROM requests WHERE delivery_state IN ('pending', 'retrying') AND target_url IS NOT NULL")
+            .map(Timestamp.init(microseconds:))
     }
 
     /// Processes that hold delivery leases.
     public func leaseHolders() throws(StoreError) -> [Int32] {
-        let stmt = try db.prepare("SELECT DISTINCT leased_by FROM requests WHERE leased_by IS NOT NULL AND delivery_state IN ('pending', 'retrying')")
-        var pids: [Int32] = []
-        while try stmt.step() { if let pid = Int32(exactly: stmt.int(0)) { pids.append(pid) } }
-        return pids
+        try db.with("SELECT DISTINCT leased_by FROM requests WHERE leased_by IS NOT NULL AND delivery_state IN ('pending', 'retrying')") {
+            stmt throws(StoreError) in
+            var pids: [Int32] = []
+            while try stmt.step() { if let pid = Int32(exactly: stmt.int(Only.value)) { pids.append(pid) } }
+            return pids
+        }
     }
 
     /// The newest alerts, newest first.
@@ -165,36 +167,44 @@ extension StoreReader {
     /// good and is still failed (a retry that worked clears it), or another
     /// kind raised in the last `recentMicros`.
     public func activeAlert(now: Timestamp, recentMicros: Int64) throws(StoreError) -> (at: Timestamp, kind: String, message: String)? {
-        let stmt = try db.prepare("""
+        try db.with("""
             SELECT a.at, a.kind, a.message FROM alerts a
             WHERE (a.kind = 'delivery_failed' AND EXISTS (SELECT 1 FROM requests r WHERE r.id = a.request_id AND r.delivery_state = 'failed'))
-               OR (a.kind <> 'delivery_failed' AND a.at >= ?)
+               OR (a.kind <> 'delivery_failed' AND a.at >= :since)
             ORDER BY a.id DESC LIMIT 1
-            """)
-        stmt.bind(1, now.microseconds.saturatingSubtracting(recentMicros))
-        guard try stmt.step() else { return nil }
-        return (Timestamp(microseconds: stmt.int(0)), stmt.text(1) ?? "", stmt.text(2) ?? "")
+            """) { stmt throws(StoreError) in
+            stmt.bind(":since", now.microseconds.saturatingSubtracting(recentMicros))
+            return try stmt.step() ? Self.alert(stmt) : nil
+        }
     }
 
     /// What the dashboard shows of a request's delivery, cheaply: changes
     /// whenever an attempt is recorded or its state moves.
     public func deliveryStamp(id: Int64) throws(StoreError) -> String {
-        let stmt = try db.prepare("""
-            SELECT delivery_state, scheduled_attempts, coalesce(next_attempt_at, 0),
-                   (SELECT count(*) FROM deliveries d WHERE d.request_id = requests.id)
-            FROM requests WHERE id = ?
-            """)
-        stmt.bind(1, id)
-        guard try stmt.step() else { return "gone" }
-        return "\(stmt.text(0) ?? "")/\(stmt.int(1))/\(stmt.int(2))/\(stmt.int(3))"
+        try db.with("""
+            SELECT delivery_state || '/' || scheduled_attempts || '/' || coalesce(next_attempt_at, 0) || '/'
+                   || (SELECT count(*) FROM deliveries d WHERE d.request_id = requests.id)
+            FROM requests WHERE id = :id
+            """) { stmt throws(StoreError) in
+            stmt.bind(":id", id)
+            return try stmt.step() ? stmt.text(Only.value) ?? "" : "gone"
+        }
     }
 
     public func alerts(limit: Int) throws(StoreError) -> [(at: Timestamp, kind: String, message: String)] {
-        let stmt = try db.prepare("SELECT at, kind, message FROM alerts ORDER BY id DESC LIMIT ?")
-        stmt.bind(1, Int64(limit))
-        var out: [(Timestamp, String, String)] = []
-        while try stmt.step() { out.append((Timestamp(microseconds: stmt.int(0)), stmt.text(1) ?? "", stmt.text(2) ?? "")) }
-        return out
+        try db.with("SELECT at, kind, message FROM alerts ORDER BY id DESC LIMIT :limit") { stmt throws(StoreError) in
+            stmt.bind(":limit", limit)
+            var out: [(Timestamp, String, String)] = []
+            while try stmt.step() { out.append(Self.alert(stmt)) }
+            return out
+        }
+    }
+
+    /// The fields of an alerts query, in its order.
+    private enum AlertField: Int32, ResultColumn { case at, kind, message }
+
+    private static func alert(_ stmt: Statement) -> (at: Timestamp, kind: String, message: String) {
+        (Timestamp(microseconds: stmt.int(AlertField.at)), stmt.text(AlertField.kind) ?? "", stmt.text(AlertField.message) ?? "")
     }
 }
 
@@ -204,15 +214,20 @@ extension StoreReader {
         try db.scalarInt("PRAGMA data_version") ?? 0
     }
 
+    private enum SecondField: Int32, ResultColumn { case second, count }
+
     /// The TUI header's numbers; each is answered by an index.
     public func headerCounts(since: Timestamp) throws(StoreError) -> (total: Int, signatureFailures: Int, failingDeliveries: Int, perSecond: [(Int64, Int)]) {
         let total = Int(try db.scalarInt("SELECT count(*) FROM requests") ?? 0)
         let bad = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE sig_status IN ('invalid', 'expired')") ?? 0)
         let failing = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE delivery_state IN ('failed', 'retrying')") ?? 0)
-        let stmt = try db.prepare("SELECT received_at / 1000000, count(*) FROM requests WHERE received_at >= ? GROUP BY 1")
-        stmt.bind(1, since.microseconds)
-        var perSecond: [(Int64, Int)] = []
-        while try stmt.step() { perSecond.append((stmt.int(0), Int(stmt.int(1)))) }
+        let perSecond = try db.with("SELECT received_at / 1000000, count(*) FROM requests WHERE received_at >= :since GROUP BY 1") {
+            stmt throws(StoreError) in
+            stmt.bind(":since", since.microseconds)
+            var perSecond: [(Int64, Int)] = []
+            while try stmt.step() { perSecond.append((stmt.int(SecondField.second), Int(stmt.int(SecondField.count)))) }
+            return perSecond
+        }
         return (total, bad, failing, perSecond)
     }
 }

@@ -58,7 +58,6 @@ public final class StoreWriter: @unchecked Sendable {
     // Owned by the writer thread once it runs.
     private let config: StoreConfiguration
     private var db: SQLiteConnection
-    private var insert: Statement
     private var mutations: MutationRunner
     private var fileIdentity: FileIdentity?
     private var failedBatches = 0
@@ -80,7 +79,6 @@ public final class StoreWriter: @unchecked Sendable {
         self.config = config
         self.limits = limits
         db = try Store.openForWriting(config)
-        insert = try db.prepare(RequestRows.insertSQL)
         mutations = MutationRunner(db)
         fileIdentity = FileIdentity(path: config.path)
         self.onCommit = onCommit
@@ -190,7 +188,6 @@ public final class StoreWriter: @unchecked Sendable {
         let replaced = fileIdentity != FileIdentity(path: config.path)
         db.close()
         db = try Store.openForWriting(config)
-        insert = try db.prepare(RequestRows.insertSQL)
         mutations = MutationRunner(db)
         fileIdentity = FileIdentity(path: config.path)
         needsReopen = false
@@ -211,19 +208,18 @@ public final class StoreWriter: @unchecked Sendable {
                 for item in batch {
                     switch item {
                     case .insert(let request, _):
-                        insert.reset()
                         // A pending delivery is leased to this daemon, which makes the first attempt itself.
-                        RequestRows.bindInsert(insert, request, leasedBy: request.deliveryState == .pending ? pid : nil)
-                        try insert.step()
-                        results.append(db.lastInsertRowID)
+                        results.append(try db.with(RequestRows.insertSQL) { s throws(StoreError) in
+                            RequestRows.bindInsert(s, request, leasedBy: request.deliveryState == .pending ? pid : nil)
+                            try s.step()
+                            return db.lastInsertRowID
+                        })
                     case .mutate(let mutation, _):
                         results.append(Int64(try mutations.run(mutation)))
                     }
                 }
-                insert.reset()
                 try db.execute("COMMIT")
             } catch {
-                insert.reset()
                 try? db.execute("ROLLBACK")
                 throw error
             }

@@ -31,7 +31,32 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name IN ('requests','deliveries')"), 2)
         let mode = try db.prepare("PRAGMA journal_mode")
         XCTAssertTrue(try mode.step())
-        XCTAssertEqual(mode.text(0), "wal")
+        XCTAssertEqual(mode.text(Only.value), "wal")
+    }
+
+    /// The statement cache hands out each statement reset, and a statement
+    /// never holds a read snapshot between uses: a reader sees the next commit.
+    func testCachedStatementsSeeEachCommit() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        defer { writer.close() }
+        let reader = try StoreReader(path: path)
+        XCTAssertEqual(try reader.count(filter: nil), 0)
+        for n in 1...3 {
+            let done = expectation(description: "stored")
+            writer.submit(Fixtures.request()) { _ in done.fulfill() }
+            wait(for: [done], timeout: 5)
+            XCTAssertEqual(try reader.count(filter: nil), n)
+            XCTAssertEqual(try reader.list(limit: 1).first?.id, Int64(n))
+            XCTAssertEqual(try reader.request(id: Int64(n)).target, "/hooks/test?x=1")
+        }
+    }
+
+    func testANameTheStatementDoesNotHaveFailsItsStep() throws {
+        try StoreWriter(StoreConfiguration(path: path)).close()
+        let db = try SQLiteConnection(path: path, readOnly: true)
+        let s = try db.statement("SELECT count(*) FROM requests WHERE id > :id")
+        s.bind(":idd", 1)
+        XCTAssertThrowsError(try s.step()) { XCTAssertTrue("\($0)".contains("no such parameter"), "\($0)") }
     }
 
     func testReopeningAppliesNothingTwice() throws {
