@@ -93,6 +93,12 @@ public struct Config: Sendable {
         sources.first { $0.match.matches(path) }
     }
 
+    /// The source a stored request was captured under (by its recorded
+    /// name), else the one its path matches now.
+    public func source(of request: CapturedRequest) -> Source? {
+        request.source.flatMap { name in sources.first { $0.name == name } } ?? source(forPath: request.path)
+    }
+
     public func respondRule(forPath path: String) -> RespondRule? {
         respond.first { $0.match.matches(path) }
     }

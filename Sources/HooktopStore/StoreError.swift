@@ -41,7 +41,7 @@ public struct StoreError: Error, CustomStringConvertible, Equatable {
     }
 
     static func cannotOpen(_ path: String, _ reason: String) -> StoreError { .init(kind: .cannotOpen(path: path, reason: reason)) }
-    static func notFound(_ path: String) -> StoreError { .init(kind: .notFound(path: path)) }
+    public static func notFound(_ path: String) -> StoreError { .init(kind: .notFound(path: path)) }
     static func sqlite(_ code: Int32, _ message: String, _ context: String) -> StoreError {
         .init(kind: .sqlite(code: code, message: message, context: context))
     }

@@ -1,4 +1,5 @@
 import HooktopCore
+import HooktopExport
 
 /// Everything the TUI shows, as a value. `update` changes it; views draw it.
 public struct Model: Sendable {
@@ -61,7 +62,11 @@ public struct Model: Sendable {
 
     public var themeNames: [String] = ["default"]
     public var themeIndex = 0
-    public var message: String?
+    /// The status line's message: what just happened, or what went wrong.
+    public var notice: Notice?
+    /// `hooktop tui --read-only`: commands that change something outside the
+    /// TUI (the key table's `acts`) are refused and not offered.
+    public var readOnly = false
     public var banner: String?
     public var stats = Stats()
 
@@ -85,17 +90,44 @@ public struct Model: Sendable {
     }
 }
 
+/// A line for the status bar, with what kind of news it is: the kind, not
+/// the words, picks its colour.
+public struct Notice: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// A mode or setting changed ("follow off").
+        case info
+        /// Something slow was started ("replaying #3…").
+        case progress
+        case success
+        case error
+    }
+
+    public var kind: Kind
+    public var text: String
+
+    public init(_ kind: Kind, _ text: String) {
+        self.kind = kind
+        self.text = text
+    }
+
+    public static func info(_ text: String) -> Notice { Notice(.info, text) }
+    public static func progress(_ text: String) -> Notice { Notice(.progress, text) }
+    public static func success(_ text: String) -> Notice { Notice(.success, text) }
+    public static func error(_ text: String) -> Notice { Notice(.error, text) }
+}
+
 /// What happened: a key, a result from the runtime, a tick of the clock.
 public enum Message: Sendable {
     case key(Key)
     case resized(width: Int, height: Int)
     case pageLoaded([CapturedRequest], atNewest: Bool, select: Int)
-    case newRequests([CapturedRequest])
+    /// Requests committed since the newest seen, and the time they were read at.
+    case newRequests([CapturedRequest], now: Timestamp)
     case counted(Int)
     case statsLoaded(Model.Stats)
     case detailLoaded(CapturedRequest)
-    case finished(String)
-    case failed(String)
+    /// A slow effect ended (a replay, an export): what to tell the user.
+    case finished(Notice)
     /// The banner's text; nil clears it (its cause is gone).
     case alert(String?)
     /// Something was committed (by this process or another): what is on screen may be stale.
@@ -123,7 +155,7 @@ public enum Effect: Sendable, Equatable {
     /// Hands the terminal to $EDITOR on a copy of the request, then replays what was saved.
     case editAndReplay(Int64)
     case retry(Int64)
-    case export(format: String, path: String)
+    case export(ExportFormat, path: String)
     /// Copies the request as a curl command (OSC 52).
     case copyCurl(Int64)
     case quit

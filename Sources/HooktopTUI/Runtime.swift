@@ -121,7 +121,7 @@ public final class Runtime {
         let first = lastVersion == -1
         lastVersion = version
         if let rows = try? data.newer(than: model.newestID), !rows.isEmpty {
-            perform(update(&model, .newRequests(rows)))
+            perform(update(&model, .newRequests(rows, now: .now())))
         }
         if !first { perform(update(&model, .storeChanged)) }
         if let open = model.detail, model.context == .detail,
@@ -153,7 +153,7 @@ public final class Runtime {
                     if model.newestID == 0 { model.newestID = (try? data.newestID()) ?? 0 }
                     perform(update(&model, .pageLoaded(rows, atNewest: atNewest, select: select)))
                 } catch {
-                    perform(update(&model, .failed("\(error)")))
+                    perform(update(&model, .finished(.error("\(error)"))))
                 }
             case .refresh:
                 // A filtered page and count can cost a table scan: at most every 2 s (the last one still comes).
@@ -180,7 +180,7 @@ public final class Runtime {
                 terminal.suspend { edited = actions.edit(request) }
                 previous = nil  // the editor drew over the screen: draw it all again
                 guard let (headers, body) = edited else {
-                    perform(update(&model, .finished("edit abandoned; nothing sent")))
+                    perform(update(&model, .finished(.info("edit abandoned; nothing sent"))))
                     continue
                 }
                 perform([.replay(id, ReplayOptions(headers: headers, body: body))])
@@ -192,16 +192,20 @@ public final class Runtime {
                 Task {
                     let result = if let options { await actions.replay(id, options) } else { await actions.retry(id) }
                     switch result {
-                    case .success(let text): inbox.post(.finished("#\(id): \(text)"))
-                    case .failure(let failure): inbox.post(.failed("#\(id): \(failure.text)"))
+                    case .success(let text): inbox.post(.finished(.success("#\(id): \(text)")))
+                    case .failure(let failure): inbox.post(.finished(.error("#\(id): \(failure.text)")))
                     }
                 }
             case .export(let format, let path):
-                perform(update(&model, export(format: format, path: path)))
+                // Off the loop: a large export must not freeze the screen. It reads with its own connection.
+                let (filter, destination, databasePath, inbox) = (model.filter, curlDestination, model.databasePath, self.inbox)
+                Thread {
+                    inbox.post(.finished(Self.export(format, to: path, filter: filter, from: databasePath, curl: destination)))
+                }.start()
             case .copyCurl(let id):
                 guard let request = try? data.request(id: id) else { continue }
                 let how = terminal.copyToClipboard(CurlWriter(destination: curlDestination).command(request))
-                perform(update(&model, .finished("copied #\(id) as curl: \(how)")))
+                perform(update(&model, .finished(.success("copied #\(id) as curl: \(how)"))))
             }
         }
     }
@@ -211,22 +215,23 @@ public final class Runtime {
         CurlWriter.Destination(daemon: "http://" + (model.listening ?? ListenAddress.default.description))
     }
 
-    private func export(format: String, path: String) -> Message {
-        guard let format = ExportFormat(rawValue: format) else { return .failed("unknown format \(format)") }
+    private static func export(_ format: ExportFormat, to path: String, filter: Filter?, from database: String,
+                               curl: CurlWriter.Destination) -> Notice {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return .failed("cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { return .error("cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var out = FileOutput(fd: fd)
         let count: Int
         do {
-            let query = StoreReader.Query(filter: model.filter, includeBodies: true, includeDeliveries: format.needsDeliveries)
-            count = try format.export(to: &out, curl: curlDestination, bodyFiles: .beside(script: path)) { emit in
-                try data.reader.forEach(query, emit)
+            let reader = try StoreReader(path: database, mmap: true)
+            let query = StoreReader.Query(filter: filter, includeBodies: true, includeDeliveries: format.needsDeliveries)
+            count = try format.export(to: &out, curl: curl, bodyFiles: .beside(script: path)) { emit in
+                try reader.forEach(query, emit)
             }
         } catch {
-            return .failed("export: \(error)")
+            return .error("export: \(error)")
         }
-        return .finished("exported \(count) request\(count == 1 ? "" : "s") to \(path)")
+        return .success("exported \(count) request\(count == 1 ? "" : "s") to \(path)")
     }
 }
 

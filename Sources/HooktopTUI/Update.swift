@@ -16,11 +16,10 @@ public func update(_ model: inout Model, _ message: Message) -> [Effect] {
         if let first = rows.first, atNewest { model.newestID = max(model.newestID, first.id) }
         return []
 
-    case .newRequests(let rows):
+    case .newRequests(let rows, let now):
         guard !rows.isEmpty else { return [] }
         model.newestID = max(model.newestID, rows.map(\.id).max() ?? 0)
-        let now = Timestamp.now().seconds
-        for r in rows { recordRate(&model.stats, second: r.receivedAt.seconds, now: now) }
+        for r in rows { recordRate(&model.stats, second: r.receivedAt.seconds, now: now.seconds) }
         model.stats.total = model.stats.total.map { $0 + rows.count }
         model.stats.signatureFailures = model.stats.signatureFailures.map {
             $0 + rows.filter { $0.signature.status == .invalid || $0.signature.status == .expired }.count
@@ -47,13 +46,9 @@ public func update(_ model: inout Model, _ message: Message) -> [Effect] {
         model.detail = request
         return []
 
-    case .finished(let text):
-        model.message = text
-        return model.mode == .detail ? model.detail.map { [.loadDetail($0.id)] } ?? [] : []
-
-    case .failed(let text):
-        model.message = "error: " + text
-        return []
+    case .finished(let notice):
+        model.notice = notice
+        return notice.kind != .error && model.mode == .detail ? model.detail.map { [.loadDetail($0.id)] } ?? [] : []
 
     case .alert(let text):
         model.banner = text
@@ -92,9 +87,13 @@ private func handleKey(_ model: inout Model, _ key: Key) -> [Effect] {
         if model.page.indices.contains(row) { model.selected = row }
         return []
     }
-    guard let command = KeyBinding.command(for: key, in: model.context) else { return [] }
-    model.message = nil
-    return run(command, &model)
+    guard let binding = KeyBinding.binding(for: key, in: model.context) else { return [] }
+    model.notice = nil
+    if model.readOnly && binding.acts {
+        model.notice = .error("read-only: \(binding.help) is not available")
+        return []
+    }
+    return run(binding.command, &model)
 }
 
 private func run(_ command: Command, _ model: inout Model) -> [Effect] {
@@ -151,7 +150,7 @@ private func run(_ command: Command, _ model: inout Model) -> [Effect] {
         model.detailColumn = max(0, model.detailColumn - 8)
         return []
     case .scrollRight:
-        if model.wrap { model.message = "lines wrap; w to scroll them instead" } else { model.detailColumn += 8 }
+        if model.wrap { model.notice = .info("lines wrap; w to scroll them instead") } else { model.detailColumn += 8 }
         return []
     case .nextTab, .prevTab:
         let tabs = Model.Tab.allCases
@@ -172,14 +171,14 @@ private func run(_ command: Command, _ model: inout Model) -> [Effect] {
         model.bodyView = views[((views.firstIndex(of: model.bodyView) ?? 0) + 1) % views.count]
         model.tab = .body
         model.detailScroll = 0
-        model.message = "body view: \(model.bodyView.rawValue)"
+        model.notice = .info("body view: \(model.bodyView.rawValue)")
         return []
     case .nextRequest, .previousRequest:
         // The neighbour in the list, without going back to it; the list follows.
         guard let current = model.detail, let i = model.page.firstIndex(where: { $0.id == current.id }) else { return [] }
         let j = i + (command == .nextRequest ? 1 : -1)
         guard model.page.indices.contains(j) else {
-            model.message = command == .nextRequest ? "no older request on this page" : "no newer request on this page"
+            model.notice = .info(command == .nextRequest ? "no older request on this page" : "no newer request on this page")
             return []
         }
         model.selected = j
@@ -189,15 +188,15 @@ private func run(_ command: Command, _ model: inout Model) -> [Effect] {
         return [.loadDetail(model.page[j].id)]
     case .follow:
         model.follow.toggle()
-        model.message = model.follow ? "following new requests" : "follow off"
+        model.notice = .info(model.follow ? "following new requests" : "follow off")
         return model.follow ? [.loadPage(.newest, select: 0)] : []
     case .replay, .retry:
         guard let id = inDetail ? model.detail?.id : model.selectedRequest?.id else { return [] }
-        model.message = "\(command == .replay ? "replaying" : "retrying") #\(id)…"
+        model.notice = .progress("\(command == .replay ? "replaying" : "retrying") #\(id)…")
         return [command == .replay ? .replay(id, ReplayOptions()) : .retry(id)]
     case .editReplay:
         guard let id = inDetail ? model.detail?.id : model.selectedRequest?.id else { return [] }
-        model.message = "editing #\(id)…"
+        model.notice = .progress("editing #\(id)…")
         return [.editAndReplay(id)]
     case .replayTo:
         guard let id = inDetail ? model.detail?.id : model.selectedRequest?.id else { return [] }
@@ -211,12 +210,12 @@ private func run(_ command: Command, _ model: inout Model) -> [Effect] {
         return [.copyCurl(id)]
     case .nextTheme:
         model.themeIndex = (model.themeIndex + 1) % max(1, model.themeNames.count)
-        model.message = "theme: \(model.themeNames[model.themeIndex])"
+        model.notice = .info("theme: \(model.themeNames[model.themeIndex])")
         return []
     case .wrap:
         model.wrap.toggle()
         model.detailColumn = 0
-        model.message = model.wrap ? "wrapping long lines" : "long lines scroll: ← →"
+        model.notice = .info(model.wrap ? "wrapping long lines" : "long lines scroll: ← →")
         return []
     }
 }
@@ -225,17 +224,17 @@ private func run(_ command: Command, _ model: inout Model) -> [Effect] {
 /// search text, wrapping around; says which match of how many.
 private func showMatch(_ model: inout Model, step: Int) -> [Effect] {
     guard let search = model.search, !search.isEmpty, let r = model.detail else {
-        model.message = "search with / first"
+        model.notice = .error("search with / first")
         return []
     }
     let hits = DetailView.lines(model, r).enumerated().filter { DetailView.matches($0.element, search) }.map(\.offset)
     guard !hits.isEmpty else {
-        model.message = "no match for \(TerminalText.inline(search)) in \(model.tab.rawValue)"
+        model.notice = .error("no match for \(TerminalText.inline(search)) in \(model.tab.rawValue)")
         return []
     }
     model.searchHit = ((model.searchHit + step) % hits.count + hits.count) % hits.count
     model.detailScroll = max(0, hits[model.searchHit] - 2)
-    model.message = "match \(model.searchHit + 1)/\(hits.count) for \(TerminalText.inline(search))"
+    model.notice = .info("match \(model.searchHit + 1)/\(hits.count) for \(TerminalText.inline(search))")
     return []
 }
 
@@ -265,26 +264,26 @@ private func handleInput(_ model: inout Model, _ key: Key, input: Model.Input, t
                     model.filterText = trimmed
                 } catch {
                     model.mode = .input(.filter, text: text, returnTo: returnTo)
-                    model.message = "filter: \(error.message) at column \(error.column)"
+                    model.notice = .error("filter: \(error.message) at column \(error.column)")
                     return []
                 }
             }
-            model.message = nil
+            model.notice = nil
             model.matching = nil
             model.mode = .list
             return [.loadPage(.newest, select: 0), .count]
         case .export:
             let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-            guard parts.count == 2, ExportFormat(rawValue: parts[0]) != nil, !parts[1].isEmpty else {
+            guard parts.count == 2, let format = ExportFormat(rawValue: parts[0]), !parts[1].isEmpty else {
                 model.mode = .input(.export, text: text, returnTo: returnTo)
-                model.message = "export: write FORMAT:FILE, FORMAT one of har, ndjson, curl, raw"
+                model.notice = .error("export: write FORMAT:FILE, FORMAT one of har, ndjson, curl, raw")
                 return []
             }
-            model.message = "exporting…"
-            return [.export(format: parts[0], path: parts[1])]
+            model.notice = .progress("exporting to \(TerminalText.inline(parts[1]))…")
+            return [.export(format, path: parts[1])]
         case .replayTo(let id):
             guard !text.isEmpty, text != "http://" else { return [] }
-            model.message = "replaying #\(id) to \(TerminalText.inline(text))…"
+            model.notice = .progress("replaying #\(id) to \(TerminalText.inline(text))…")
             return [.replay(id, ReplayOptions(to: text))]
         case .search:
             model.search = text.isEmpty ? nil : text

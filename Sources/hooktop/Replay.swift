@@ -105,8 +105,7 @@ struct Replay: ParsableCommand {
 
     private func resigned(_ headers: HeaderList, body: [UInt8], context: DeliveryCommandContext) throws -> HeaderList {
         let request = context.request
-        let source = request.source.flatMap { name in context.config.sources.first { $0.name == name } }
-            ?? context.config.source(forPath: request.path)
+        let source = context.config.source(of: request)
         guard let source, let secret = source.secrets.first else {
             throw CLIError("--resign needs the source's secret: no [[source]] with a secret matches \(TerminalText.inline(request.path))")
         }

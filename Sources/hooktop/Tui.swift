@@ -19,13 +19,18 @@ struct Tui: ParsableCommand {
     @Option(help: ArgumentHelp("Theme name (a file in themes/ or $XDG_CONFIG_HOME/hooktop/themes/).", valueName: "name"))
     var theme: String?
 
+    @Flag(help: "Look without touching: replay, retry and export are not offered, and the database is never written.")
+    var readOnly = false
+
     func run() throws {
-        guard isatty(0) != 0 && isatty(1) != 0 else { throw Dashboard.needsTerminal }
         let config = try database.loadConfig(secretsNeeded: false)
         let path = database.path(config)
-        let writer = try cli { () throws(StoreError) in try StoreWriter(StoreConfiguration(path: path)) }
-        defer { writer.close() }
-        try Dashboard.run(path: path, listening: nil, config: config, writer: writer, theme: theme)
+        // Attaching to a database that is not there is a mistake, not a request to make one.
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIError(StoreError.notFound(path).description) }
+        guard isatty(0) != 0 && isatty(1) != 0 else { throw Dashboard.needsTerminal }
+        let writer = try readOnly ? nil : cli { () throws(StoreError) in try StoreWriter(StoreConfiguration(path: path)) }
+        defer { writer?.close() }
+        try Dashboard.run(path: path, listening: nil, config: config, writer: writer, theme: theme, readOnly: readOnly)
     }
 }
 
@@ -33,7 +38,9 @@ struct Tui: ParsableCommand {
 enum Dashboard {
     static let needsTerminal = CLIError("the dashboard needs a terminal; use `hooktop serve` and `hooktop list` from scripts")
 
-    static func run(path: String, listening: String?, config: Config, writer: StoreWriter, theme: String?) throws {
+    /// - writer: where replay and retry record their attempts; nil in read-only mode.
+    static func run(path: String, listening: String?, config: Config, writer: StoreWriter?, theme: String?,
+                    readOnly: Bool = false) throws {
         guard isatty(0) != 0 && isatty(1) != 0 else { throw needsTerminal }
         do { try CursesTerminal.check(environment: ProcessInfo.processInfo.environment) } catch { throw CLIError(error.description) }
         let data = try cli { () throws(StoreError) in try TUIData(path: path) }
@@ -47,8 +54,9 @@ enum Dashboard {
         }
         let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         var model = Model(width: 80, height: 24, listening: listening, databasePath: path)
-        model.message = errors.first.map { "theme error: \($0)" }
-        let actions = makeActions(path: path, config: config, writer: writer)
+        model.notice = errors.first.map { .error("theme error: \($0)") }
+        model.readOnly = readOnly || writer == nil
+        let actions = writer.map { makeActions(path: path, config: config, writer: $0) } ?? .none
 
         let stop = StopFlag()
         let sources = SignalWatch.on([SIGTERM, SIGHUP]) { stop.set() }

@@ -31,15 +31,20 @@ final class KeyScriptTests: XCTestCase {
         var retried: [Int64] = []
     }
 
-    func run(_ keys: [Key?], width: Int = 80, height: Int = 24, calls: Calls = Calls()) throws -> ScriptedTerminal {
+    /// - pauseMillis: how long each key waits, for effects that run off the loop (an export).
+    func run(_ keys: [Key?], width: Int = 80, height: Int = 24, calls: Calls = Calls(), readOnly: Bool = false,
+             pauseMillis: Int = 0) throws -> ScriptedTerminal {
         let terminal = ScriptedTerminal(width: width, height: height, keys: keys)
+        if pauseMillis > 0 { terminal.beforeKey = { _ in usleep(UInt32(pauseMillis * 1000)) } }
         let actions = TUIActions(replay: { id, options in
                                      calls.lock.withLock { calls.replayed.append(id); calls.options.append(options) }
                                      return .success("200 in 1.0 ms")
                                  },
                                  retry: { id in calls.lock.withLock { calls.retried.append(id) }; return .failure(ActionFailure("HTTP 503")) },
                                  edit: { r in (HeaderList([("X-Edited", "yes")]), Array("edited \(r.id)".utf8)) })
-        let runtime = Runtime(model: Model(width: width, height: height, listening: nil, databasePath: path),
+        var model = Model(width: width, height: height, listening: nil, databasePath: path)
+        model.readOnly = readOnly
+        let runtime = Runtime(model: model,
                               data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: actions)
         runtime.run()
         return terminal
@@ -202,8 +207,12 @@ final class KeyScriptTests: XCTestCase {
 
     func testExportKeyWritesTheFilteredRequests() throws {
         let out = dir.file("e.ndjson")
-        let t = try run([.char("/")] + ScriptedTerminal.keys("~sig invalid\r") + [.char("e")]
-                        + Array(repeating: Key.backspace, count: 40) + ScriptedTerminal.keys("ndjson:\(out)\r"))
+        // The export runs off the loop: the screen says so at once, and the result when it is done.
+        let keys: [Key?] = [.char("/")] + ScriptedTerminal.keys("~sig invalid\r") + [.char("e")]
+            + Array(repeating: Key.backspace, count: 40) + ScriptedTerminal.keys("ndjson:\(out)\r")
+        let started = try run(keys)
+        XCTAssertTrue(started.screen!.text.contains("exporting to"), started.screen!.text)
+        let t = try run(keys + Array(repeating: nil, count: 20), pauseMillis: 20)
         XCTAssertTrue(t.screen!.text.contains("exported 6 requests"), t.screen!.text)
         XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").count, 6)
     }
@@ -301,5 +310,70 @@ extension KeyScriptTests {
         XCTAssertTrue(row(screens[typed + 3], 60).contains("delivered"), row(screens[typed + 3], 60))
         XCTAssertFalse(row(screens[typed + 5], 50).contains("failed"), "held back within 2 s: \(row(screens[typed + 5], 50))")
         XCTAssertTrue(row(terminal.screen?.text, 50).contains("failed"), "the held refresh came: \(row(terminal.screen?.text, 50))")
+    }
+}
+
+extension KeyScriptTests {
+    /// `hooktop tui --read-only`: what the key table marks as acting is neither offered nor done.
+    func testReadOnlyOffersAndDoesNothingThatActs() throws {
+        let calls = Calls()
+        let t = try run(ScriptedTerminal.keys("jrR"), calls: calls, readOnly: true)
+        usleep(100_000)
+        XCTAssertEqual(calls.lock.withLock { calls.replayed + calls.retried }, [])
+        XCTAssertTrue(t.screen!.text.contains("read-only: retry delivery now is not available"), t.screen!.text)
+        XCTAssertFalse(t.screen!.text.contains("replay"), "the status line offers no replay: \(t.screen!.text)")
+        let help = try run([.char("?")], readOnly: true).screen!.text
+        XCTAssertFalse(help.contains("replay to its target") || help.contains("export filtered"), help)
+        XCTAssertTrue(help.contains("copy as curl (clipboard)"), "what only reads is still offered")
+        let normal = try run([.char("?")]).screen!.text
+        XCTAssertTrue(normal.contains("replay to its target") && normal.contains("export filtered"), normal)
+    }
+}
+
+/// `update` alone: messages in, model and effects out, time passed in.
+final class UpdateTests: XCTestCase {
+    func testTheClockComesWithTheMessage() {
+        var model = Model(width: 80, height: 24, listening: nil, databasePath: "")
+        model.stats.total = 0
+        let now = Timestamp(seconds: 1_000)
+        let rows = [0, 0, 1, 5, 40].map { age -> CapturedRequest in
+            var r = Fixtures.request(receivedAt: Timestamp(seconds: 1_000 - Int64(age)))
+            r.id = Int64(100 - age)
+            return r
+        }
+        _ = update(&model, .newRequests(rows, now: now))
+        XCTAssertEqual(model.stats.lastSecond, 1_000)
+        XCTAssertEqual(Array(model.stats.perSecond.suffix(6)), [1, 0, 0, 0, 1, 2], "per second over the last 30 s, by the given clock")
+        XCTAssertEqual(model.stats.total, 5)
+        XCTAssertEqual(model.newestID, 100)
+    }
+
+    func testNoticesCarryTheirKind() {
+        var model = Model(width: 80, height: 24, listening: nil, databasePath: "")
+        model.mode = .detail
+        model.detail = Fixtures.request()
+        XCTAssertEqual(update(&model, .finished(.error("#1: HTTP 503"))), [], "a failure reloads nothing")
+        XCTAssertEqual(model.notice, .error("#1: HTTP 503"))
+        XCTAssertEqual(update(&model, .finished(.success("#1: 200 in 1.0 ms"))), [.loadDetail(0)], "a success shows the new attempt")
+        XCTAssertEqual(StatusBar.role(.error("x")), .error)
+        XCTAssertEqual(StatusBar.role(.success("x")), .statusBar)
+    }
+
+    func testTheExportEffectIsTyped() {
+        var model = Model(width: 80, height: 24, listening: nil, databasePath: "")
+        _ = update(&model, .key(.char("e")))
+        for _ in 0..<40 { _ = update(&model, .key(.backspace)) }
+        for c in "har:/tmp/x.har" { _ = update(&model, .key(.char(c))) }
+        XCTAssertEqual(update(&model, .key(.enter)), [.export(.har, path: "/tmp/x.har")])
+        _ = update(&model, .key(.char("e")))
+        for _ in 0..<40 { _ = update(&model, .key(.backspace)) }
+        for c in "zip:/tmp/x" { _ = update(&model, .key(.char(c))) }
+        XCTAssertEqual(update(&model, .key(.enter)), [])
+        XCTAssertEqual(model.notice?.kind, .error)
+    }
+
+    func testStatusLineWordsComeFromTheKeyTable() {
+        let shown = KeyBinding.table.compactMap(\.short)
+        XCTAssertEqual(shown, ["open", "back", "tab", "filter", "search", "follow", "replay", "retry", "help", "quit"])
     }
 }

@@ -191,6 +191,13 @@ final class CLITests: XCTestCase {
         try Data("{\"log\": 1}".utf8).write(to: URL(fileURLWithPath: garbage))
         XCTAssertNotEqual(try HooktopBinary.run(["import", "--db", never, garbage]).status, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: never), "a failed import created a database")
+        let nowhere = dir.file("nowhere/tui.sqlite")
+        for flags in [[], ["--read-only"]] {
+            let tui = try HooktopBinary.run(["tui", "--db", nowhere] + flags)
+            XCTAssertNotEqual(tui.status, 0)
+            XCTAssertTrue(tui.stderr.contains("no database at \(nowhere)"), tui.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("nowhere")), "tui on a path that does not exist created its folder")
+        }
 
         let config = dir.file("proxy.toml")
         try Data("[server]\nmode = \"proxy\"\n[[respond]]\nmatch = \"/flaky/*\"\nstatus = 503\n".utf8).write(to: URL(fileURLWithPath: config))

@@ -3,7 +3,7 @@ import HooktopCore
 /// The key table as an overlay, in one or two columns.
 enum HelpView {
     static func draw(_ model: Model, into screen: inout Screen) {
-        let rows = KeyBinding.table
+        let rows = KeyBinding.offered(readOnly: model.readOnly)
         guard screen.width >= 30, screen.height >= 8 else {
             screen.put("keys: see `hooktop --help` (window too small)", x: 0, y: 0, role: .banner)
             return

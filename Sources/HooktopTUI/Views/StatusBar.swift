@@ -14,43 +14,31 @@ enum StatusBar {
             }
             let used = screen.put(prompt, x: 0, y: y, role: .statusKey)
             screen.put(TerminalText.inline(text) + "▏", x: used, y: y, role: .statusBar)
-            if let message = model.message {
-                let w = CharWidth.of(message)
-                screen.put(message, x: max(used + CharWidth.of(text) + 2, screen.width - w), y: y, role: .error)
+            if let notice = model.notice {
+                let w = CharWidth.of(notice.text)
+                screen.put(notice.text, x: max(used + CharWidth.of(text) + 2, screen.width - w), y: y, role: role(notice))
             }
             return
         }
         var right = ""
-        if let message = model.message { right = message }
+        if let notice = model.notice { right = notice.text }
         else if !model.filterText.isEmpty { right = "filter: " + TerminalText.inline(model.filterText) + (model.matching.map { " (\(Layout.thousands($0)))" } ?? "") }
         let rightWidth = min(CharWidth.of(right), screen.width)
         // Key hints fill what the message leaves free.
         var x = 0
-        for binding in KeyBinding.table where binding.inStatusLine && binding.contexts.contains(model.context) {
-            let hint: Line = [Span(" \(binding.label) ", .statusKey), Span(shortHelp(binding.command) + " ", .statusBar)]
+        for binding in KeyBinding.offered(readOnly: model.readOnly) where binding.contexts.contains(model.context) {
+            guard let short = binding.short else { continue }
+            let hint: Line = [Span(" \(binding.label) ", .statusKey), Span(short + " ", .statusBar)]
             let w = hint.reduce(0) { $0 + CharWidth.of($1.text) }
             if x + w > screen.width - rightWidth - 1 { break }
             x += screen.draw(hint, x: x, y: y)
         }
         if !right.isEmpty {
-            screen.put(right, x: max(x + 1, screen.width - rightWidth), y: y,
-                       role: model.message?.hasPrefix("error") == true || model.message?.hasPrefix("filter:") == true ? .error : .statusBar)
+            screen.put(right, x: max(x + 1, screen.width - rightWidth), y: y, role: model.notice.map(role) ?? .statusBar)
         }
     }
 
-    static func shortHelp(_ c: Command) -> String {
-        switch c {
-        case .open: "open"
-        case .back: "back"
-        case .nextTab: "tab"
-        case .filter: "filter"
-        case .search: "search"
-        case .follow: "follow"
-        case .replay: "replay"
-        case .retry: "retry"
-        case .help: "help"
-        case .quit: "quit"
-        default: c.rawValue
-        }
+    static func role(_ notice: Notice) -> Role {
+        notice.kind == .error ? .error : .statusBar
     }
 }
