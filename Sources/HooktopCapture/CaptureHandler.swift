@@ -34,12 +34,16 @@ final class CaptureHandler: ChannelInboundHandler {
     private let logger: Logger
     private var remote = "unknown"
     private let proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)?
+    /// Where the store's answers come back to this loop, a batch at a time.
+    private let mailbox: LoopMailbox?
 
     /// What the decoder read of a head it refused.
     private let broken: BrokenHeadBox
 
     init(policy: ResponsePolicy, sink: any CaptureSink, logger: Logger, limits: CaptureConfiguration.Limits = .init(),
-         broken: BrokenHeadBox = BrokenHeadBox(), proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil) {
+         broken: BrokenHeadBox = BrokenHeadBox(), proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil,
+         mailbox: LoopMailbox? = nil) {
+        self.mailbox = mailbox
         self.policy = policy
         self.broken = broken
         self.limits = limits
@@ -205,8 +209,10 @@ final class CaptureHandler: ChannelInboundHandler {
         let version = r.head.version
         let isHead = r.head.method == .HEAD
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let mailbox = self.mailbox
+        let answered = response
         sink.store(request) { result in
-            bound.eventLoop.execute {
+            let answer: @Sendable () -> Void = {
                 let (handler, context) = bound.value
                 switch result {
                 case .success(let id) where proxy != nil:
@@ -222,15 +228,16 @@ final class CaptureHandler: ChannelInboundHandler {
                     }
                 case .success where delay > 0:
                     context.eventLoop.scheduleTask(in: .microseconds(delay)) {
-                        handler.write(response, version: version, keepAlive: keepAlive, head: isHead, context: context)
+                        handler.write(answered, version: version, keepAlive: keepAlive, head: isHead, context: context)
                     }
                 case .success:
-                    handler.write(response, version: version, keepAlive: keepAlive, head: isHead, context: context)
+                    handler.write(answered, version: version, keepAlive: keepAlive, head: isHead, context: context)
                 case .failure(let error):
                     handler.logger.debug("request not stored, answered 503", metadata: ["error": "\(error)"])
                     handler.write(ResponsePolicy.notStored, version: version, keepAlive: keepAlive, head: isHead, context: context)
                 }
             }
+            if let mailbox { mailbox.post(answer) } else { bound.eventLoop.execute(answer) }
         }
     }
 

@@ -28,6 +28,7 @@ public final class CaptureServer: Sendable {
         self.quiesce = NIOLockedValueBox(quiesce)
         let connections = ConnectionCount(limit: configuration.limits.maxConnections)
         let limits = configuration.limits
+        let mailboxes = LoopMailboxes()
         let policy = ResponsePolicy(maxBody: configuration.maxBody, config: configuration.config, registry: configuration.registry,
                                     forwardTo: configuration.forwardTo, proxy: configuration.mode == .proxy && proxy != nil)
         let bootstrap = ServerBootstrap(group: group)
@@ -43,7 +44,8 @@ public final class CaptureServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try CaptureServer.configure(channel.pipeline.syncOperations, policy: policy, sink: sink, logger: logger,
-                                                limits: limits, connections: connections, proxy: proxy)
+                                                limits: limits, connections: connections, proxy: proxy,
+                                                mailbox: mailboxes.mailbox(for: channel.eventLoop))
                 }
             }
         do {
@@ -58,14 +60,15 @@ public final class CaptureServer: Sendable {
     /// pipelining and 400-on-parse-error handlers, then the capture handler.
     static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, policy: ResponsePolicy, sink: any CaptureSink,
                           logger: Logger, limits: CaptureConfiguration.Limits, connections: ConnectionCount?,
-                          proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)?) throws {
+                          proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)?, mailbox: LoopMailbox? = nil) throws {
         let broken = BrokenHeadBox()
         if let connections { try pipeline.addHandler(ConnectionGuard(count: connections, logger: logger)) }
         try pipeline.addHandler(HTTPResponseEncoder())
         try pipeline.addHandler(ByteToMessageHandler(RequestDecoder(broken: broken)))
         try pipeline.addHandler(HTTPServerPipelineHandler())
         try pipeline.addHandler(HTTPServerProtocolErrorHandler())
-        try pipeline.addHandler(CaptureHandler(policy: policy, sink: sink, logger: logger, limits: limits, broken: broken, proxy: proxy))
+        try pipeline.addHandler(CaptureHandler(policy: policy, sink: sink, logger: logger, limits: limits, broken: broken, proxy: proxy,
+                                               mailbox: mailbox))
     }
 
     /// The address actually bound (the port is real when 0 was asked for).

@@ -110,11 +110,17 @@ final class Statement {
 
     // Parameters are bound by name (`:received_at` in the SQL); SQLite
     // finds the slot. A name the statement does not have fails its `step`.
+    /// Slots found so far, by the address of the name's literal: the insert
+    /// runs for every captured request, and SQLite finds a name by comparing strings.
+    private var slots: [UnsafeRawPointer: Int32] = [:]
+
     private func slot(_ name: StaticString) -> Int32 {
+        let key = UnsafeRawPointer(name.utf8Start)
+        if let index = slots[key] { return index }
         let index = name.withUTF8Buffer { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { sqlite3_bind_parameter_index(stmt, $0.baseAddress) }
         }
-        if index == 0 { check(SQLITE_RANGE) }
+        if index == 0 { check(SQLITE_RANGE) } else { slots[key] = index }
         return index
     }
 
