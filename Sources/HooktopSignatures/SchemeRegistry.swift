@@ -7,8 +7,8 @@ public struct SchemeRegistry: Sendable {
 
     public init() {
         schemes = [
-            StandardWebhooksScheme(name: "standard", prefix: "webhook"),
-            StandardWebhooksScheme(name: "svix", prefix: "svix"),
+            StandardWebhooksScheme(name: "standard", brandedPrefix: "webhook"),
+            StandardWebhooksScheme(name: "svix", brandedPrefix: "svix", alsoPrefix: "webhook"),
             stripeScheme,
             MetaScheme(),
             GitHubScheme(),
@@ -21,7 +21,7 @@ public struct SchemeRegistry: Sendable {
             DiscordScheme(),
             GitLabScheme(),
             twitchScheme,
-            linearScheme,
+            LinearScheme(),
             intercomScheme,
             typeformScheme,
             calendlyScheme,

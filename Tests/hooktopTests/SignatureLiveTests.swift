@@ -187,4 +187,73 @@ final class SignatureLiveTests: XCTestCase {
         daemon.stop()
         XCTAssertTrue(FileManager.default.fileExists(atPath: db))
     }
+
+    /// As the providers' SDKs behave: Svix also reads unbranded webhook-* headers,
+    /// Twilio signs with HMAC-SHA256 when its settings header says so, and
+    /// Linear's body timestamp (milliseconds, 60 s) makes an old request expired.
+    func testSignatureFidelityAsTheProvidersSDKsBehave() throws {
+        let svixKey = Array("svix-test-key-0123456789".utf8)
+        let config = try writeConfig("""
+        [[source]]
+        name = "svix"
+        match = "/svix/*"
+        scheme = "svix"
+        secret = "whsec_\(Data(svixKey).base64EncodedString())"
+
+        [[source]]
+        name = "twilio"
+        match = "/twilio/*"
+        scheme = "twilio"
+        secret = "twilio-auth-token"
+        public_url = "https://hooks.example.com/twilio/sms"
+
+        [[source]]
+        name = "linear"
+        match = "/linear/*"
+        scheme = "linear"
+        secret = "linear-secret"
+        """)
+        let daemon = try serve(config)
+        func mac<H: HashFunction>(_ h: H.Type, _ key: [UInt8], _ text: String) -> Data {
+            Data(HMAC<H>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: key)))
+        }
+        let now = Int(Date().timeIntervalSince1970)
+
+        // Svix: the unbranded names, signed as the Svix SDK signs.
+        let body = #"{"type":"invoice.paid"}"#
+        let sig = mac(SHA256.self, svixKey, "msg_1.\(now).\(body)").base64EncodedString()
+        _ = try send(daemon.port, "/svix/in", headers: [("webhook-id", "msg_1"), ("webhook-timestamp", "\(now)"),
+                                                        ("webhook-signature", "v1,\(sig)")], body: body)
+        _ = try send(daemon.port, "/svix/in", headers: [("webhook-id", "msg_1"), ("webhook-timestamp", "\(now)"),
+                                                        ("webhook-signature", "v1,\(sig)")], body: body + " ")
+
+        // Twilio: a form post signed with HMAC-SHA256 of URL + sorted parameters.
+        let form = "To=%2B15550001&From=%2B15550002&Body=hi"
+        let content = "https://hooks.example.com/twilio/smsBodyhiFrom+15550002To+15550001"
+        let sha256 = mac(SHA256.self, Array("twilio-auth-token".utf8), content).base64EncodedString()
+        let sha1 = mac(Insecure.SHA1.self, Array("twilio-auth-token".utf8), content).base64EncodedString()
+        let formType = ("Content-Type", "application/x-www-form-urlencoded")
+        _ = try send(daemon.port, "/twilio/sms", headers: [formType, ("X-Twilio-Signature", sha256),
+                                                           ("X-Twilio-Webhooks-Signature-Settings", "algorithm=HMAC_SHA256")], body: form)
+        _ = try send(daemon.port, "/twilio/sms", headers: [formType, ("X-Twilio-Signature", sha1)], body: form)
+        _ = try send(daemon.port, "/twilio/sms", headers: [formType, ("X-Twilio-Signature", sha1),
+                                                           ("X-Twilio-Webhooks-Signature-Settings", "algorithm=HMAC_SHA256")], body: form)
+
+        // Linear: fresh, and two minutes old.
+        for age in [0, 120] {
+            let linear = #"{"action":"create","webhookTimestamp":\#((now - age) * 1000)}"#
+            let hex = mac(SHA256.self, Array("linear-secret".utf8), linear).map { String(format: "%02x", $0) }.joined()
+            _ = try send(daemon.port, "/linear/in", headers: [("Linear-Signature", hex)], body: linear)
+        }
+        daemon.stop()
+        XCTAssertEqual(try signature(1).0, "valid", "svix with webhook-* headers")
+        XCTAssertEqual(try signature(2).0, "invalid", "svix checks the body")
+        XCTAssertEqual(try signature(3).0, "valid", "twilio HMAC-SHA256")
+        XCTAssertEqual(try signature(4).0, "valid", "twilio HMAC-SHA1 without the settings header")
+        XCTAssertEqual(try signature(5).0, "invalid", "a SHA-1 signature when the settings say SHA-256")
+        XCTAssertEqual(try signature(6).0, "valid", "linear, fresh")
+        XCTAssertEqual(try signature(7).0, "expired", "linear, webhookTimestamp two minutes old")
+        let detail = (try stored(7)["signature"] as? [String: Any])?["detail"] as? String ?? ""
+        XCTAssertTrue(detail.contains("webhookTimestamp") && detail.contains("tolerance is 60s"), detail)
+    }
 }

@@ -1,7 +1,5 @@
 // Providers that sign the raw body with one HMAC in one header.
 
-/// Linear: `Linear-Signature: HEX` HMAC-SHA256 of the body.
-let linearScheme = GitHubScheme.prefixed(name: "linear", header: "Linear-Signature", prefix: "", algorithm: .sha256)
 
 /// Intercom: `X-Hub-Signature: sha1=HEX` of the body with the client secret.
 /// GitHub's legacy header has the same name; GitHub is detected first by its

@@ -4,11 +4,24 @@ import HooktopCore
 /// Standard Webhooks (and Svix, the same under `svix-*`): `{prefix}-signature`
 /// holds space-separated `v1,BASE64` (HMAC-SHA256 with a `whsec_` secret) and
 /// `v1a,BASE64` (Ed25519 with a `whpk_` public key) over `{id}.{timestamp}.{body}`.
+/// Svix's SDK also reads the unbranded `webhook-*` names, so `svix` does too.
 struct StandardWebhooksScheme: SignatureScheme {
     let name: String
-    let prefix: String
-    var signatureHeader: String? { "\(prefix)-signature" }
+    let brandedPrefix: String
+    /// Header names also read when the branded ones are absent.
+    var alsoPrefix: String? = nil
+    var signatureHeader: String? { "\(brandedPrefix)-signature" }
     let defaultTolerance: Int64 = 300
+
+    /// The prefix of the headers this request carries: the branded one, else the unbranded one this scheme also reads.
+    func prefix(of headers: HeaderList) -> String {
+        if let also = alsoPrefix, !headers.contains("\(brandedPrefix)-signature"), headers.contains("\(also)-signature") { return also }
+        return brandedPrefix
+    }
+
+    func carriesSignature(_ request: SignedRequest, _ settings: SignatureSettings) -> Bool? {
+        request.headers.contains("\(prefix(of: request.headers))-signature")
+    }
 
     /// What is signed: `{id}.{timestamp}.{body}`.
     static func signed(id: String, timestamp: Int64, body: [UInt8]) -> [UInt8] { bytes("\(id).\(timestamp).") + body }
@@ -17,6 +30,7 @@ struct StandardWebhooksScheme: SignatureScheme {
 
     /// Signs `v1` with the `whsec_` secret; a `whpk_` public key cannot sign.
     func resign(_ headers: HeaderList, body: [UInt8], secret: Secret, now: Int64) throws(ResignError) -> HeaderList {
+        let prefix = self.prefix(of: headers)
         let v = secret.value
         guard !v.hasPrefix("whpk_"), let key = Verdict.unbase64(v.hasPrefix("whsec_") ? v.dropFirst(6) : Substring(v)) else {
             throw .needsSigningSecret(name)
@@ -28,6 +42,7 @@ struct StandardWebhooksScheme: SignatureScheme {
 
     func verify(_ request: SignedRequest, _ settings: SignatureSettings) -> SignatureResult {
         let h = request.headers
+        let prefix = self.prefix(of: h)
         guard let header = h.first("\(prefix)-signature") else { return Verdict.missing(name, "\(prefix)-signature") }
         guard let id = h.first("\(prefix)-id") else { return Verdict.malformed(name, "\(prefix)-id", "missing") }
         let ts: Int64
