@@ -17,6 +17,7 @@ public final class CaptureDaemon: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let committed: AsyncStream<[CapturedRequest]>.Continuation
+    private let watcher: Task<Void, Never>
 
     public init(capture: CaptureConfiguration, store: StoreConfiguration, logger: Logger,
                 threads: Int = System.coreCount,
@@ -73,6 +74,17 @@ public final class CaptureDaemon: Sendable {
                 alerts.observe(batch)
             }
         }
+        // Expected callbacks that did not come by their deadline alert, once each.
+        watcher = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                do {
+                    try await storeLedger.raiseOverdueExpectations(now: .now(), alerts: alerts)
+                } catch {
+                    logger.error("cannot check expected callbacks", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         // A daemon killed mid-attempt left leases behind: those deliveries are due now.
         Task {
             do {
@@ -89,6 +101,7 @@ public final class CaptureDaemon: Sendable {
     /// under way finish and be recorded, commit, close.
     public func stop() {
         server.shutdown()
+        watcher.cancel()
         deliverer.stop()
         writer.close()
         committed.finish()

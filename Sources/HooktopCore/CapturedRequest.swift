@@ -41,6 +41,11 @@ public struct CapturedRequest: Sendable, Equatable {
     public var error: String?
     /// Chunked trailer fields, in order, when the sender sent any.
     public var trailers: HeaderList = HeaderList()
+    /// The `hooktop expect` label of the URL it came to, if any. Set by the store.
+    public var label: String?
+    /// Whether it came by its expectation's deadline (`done`) or after it
+    /// (`overdue`); nil when it was not expected. Set by the store.
+    public var arrival: Expectation.State?
 
     public init(
         id: Int64 = 0, receivedAt: Timestamp, remote: String, method: String, target: String,

@@ -14,6 +14,11 @@ public indirect enum Filter: Sendable, Equatable {
     /// Older than (`>`) or younger than (`<`) this many microseconds.
     case age(olderThan: Bool, micros: Int64)
     case duplicate
+    /// Came to an expected-callback URL with this label.
+    case label(String)
+    /// Came to an expected-callback URL, by its deadline (`done`) or after
+    /// it (`overdue`); no request matches `waiting`.
+    case expect(Expectation.State)
     case word(String)
     case not(Filter)
     case and(Filter, Filter)
@@ -213,10 +218,17 @@ private struct FilterParser {
                 throw FilterError(column: valueColumn, message: "~t takes an age like >10m or <2h; got '\(v)'")
             }
             return .age(olderThan: older, micros: micros)
-        case "~label", "~expect":
-            throw FilterError(column: column, message: "\(op) is not available yet")
+        case "~label":
+            return .label(try value(after: op, column: column))
+        case "~expect":
+            let valueColumn = current.column
+            let v = try value(after: op, column: column)
+            guard let state = Expectation.State(rawValue: v) else {
+                throw FilterError(column: valueColumn, message: "~expect takes \(Expectation.State.allCases.map(\.rawValue).joined(separator: ", ")); got '\(v)'")
+            }
+            return .expect(state)
         default:
-            throw FilterError(column: column, message: "unknown filter \(op) (known: ~m ~p ~h ~b ~src ~sig ~d ~c ~t ~dup)")
+            throw FilterError(column: column, message: "unknown filter \(op) (known: ~m ~p ~h ~b ~src ~sig ~d ~c ~t ~dup ~label ~expect)")
         }
     }
 }

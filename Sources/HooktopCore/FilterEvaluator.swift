@@ -29,6 +29,8 @@ public struct FilterEvaluator: Sendable {
             let cutoff = now.microseconds.saturatingSubtracting(micros)
             return older ? r.receivedAt.microseconds < cutoff : r.receivedAt.microseconds >= cutoff
         case .duplicate: return isDuplicate(r)
+        case .label(let l): return r.label == l
+        case .expect(let state): return r.arrival == state
         case .word(let w):
             return Self.containsIgnoringCase(r.target, w)
                 || r.headers.contains { Self.containsIgnoringCase($0.name + ": " + $0.value, w) }

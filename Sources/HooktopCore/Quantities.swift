@@ -54,6 +54,15 @@ public enum ByteSize {
 
 /// Parses durations such as `7d`, `5m`, `250ms`, `1h30m`, `0s`, into microseconds.
 public enum DurationText {
+    /// A span for people, in its two largest units: `12s`, `4m 10s`, `2h 5m`, `3d 1h`.
+    public static func short(seconds: Int64) -> String {
+        let s = max(seconds, 0)
+        if s < 60 { return "\(s)s" }
+        if s < 3_600 { return "\(s / 60)m \(s % 60)s" }
+        if s < 86_400 { return "\(s / 3_600)h \(s % 3_600 / 60)m" }
+        return "\(s / 86_400)d \(s % 86_400 / 3_600)h"
+    }
+
     /// The longest duration hooktop takes anywhere (100 years). Well inside
     /// NIO's `TimeAmount` (nanoseconds in an Int64, about 292 years) and any
     /// timestamp plus it, so no caller has to check again.

@@ -36,6 +36,10 @@ extension CapturedRequest {
         if !trailers.isEmpty {
             members.append(("trailers", .array(trailers.map { .array([.string($0.name), .string($0.value)]) })))
         }
+        if let label {
+            members.append(("label", .string(label)))
+            members.append(("arrival", JSON(arrival?.rawValue)))
+        }
         members.append(("error", JSON(error)))
         return .object(members)
     }

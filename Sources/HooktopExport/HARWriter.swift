@@ -64,6 +64,7 @@ public struct HARWriter: ExportWriter {
             ("trailers", .array(r.trailers.map { .array([.string($0.name), .string($0.value)]) })),
             ("error", JSON(r.error)),
         ]
+        if let label = r.label { extra += [("label", .string(label)), ("arrival", JSON(r.arrival?.rawValue))] }
         // HAR's text fields hold text: bytes that are not, exactly, ride here.
         if !isText(r.body) { extra.append(("body_base64", .string(Data(r.body).base64EncodedString()))) }
         if !isText(r.response.body) { extra.append(("response_body_base64", .string(Data(r.response.body).base64EncodedString()))) }

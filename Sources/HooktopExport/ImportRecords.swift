@@ -23,6 +23,8 @@ struct RequestRecord: Decodable {
     var delivery_state: String?
     var error: String?
     var trailers: [[String]]?
+    var label: String?
+    var arrival: String?
 }
 
 struct SignatureRecord: Decodable {
@@ -137,6 +139,8 @@ struct HooktopExtra: Decodable {
     var delivery_state: String?
     var error: String?
     var trailers: [[String]]?
+    var label: String?
+    var arrival: String?
 }
 
 /// A value that may fail to decode without failing what holds it.

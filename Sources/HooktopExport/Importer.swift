@@ -95,6 +95,8 @@ public enum Importer {
         r.id = try id(o.id)
         r.error = o.error
         r.trailers = try pairs(o.trailers, "trailers")
+        r.label = o.label
+        r.arrival = o.arrival.flatMap(Expectation.State.init(rawValue:))
         return r
     }
 
@@ -142,6 +144,8 @@ public enum Importer {
         r.id = try id(extra?.id)
         r.error = extra?.error
         r.trailers = try pairs(extra?.trailers, "_hooktop.trailers")
+        r.label = extra?.label
+        r.arrival = extra?.arrival.flatMap(Expectation.State.init(rawValue:))
         return r
     }
 

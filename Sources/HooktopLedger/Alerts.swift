@@ -27,6 +27,13 @@ public final class AlertRunner: DeliveryAlerts, @unchecked Sendable {
               message: "delivery of #\(request.id) \(request.method) \(TerminalText.inline(request.path)) failed for good: \(reason)")
     }
 
+    /// An expected callback did not come by its deadline.
+    public func expectationOverdue(_ e: Expectation, now: Timestamp) {
+        let late = e.deadline.map { DurationText.short(seconds: now.elapsedMicroseconds(since: $0) / 1_000_000) } ?? "?"
+        raise(kind: "expect_overdue", requestID: nil, source: nil, target: e.url,
+              message: "no callback for \(TerminalText.inline(e.label)) yet: its deadline passed \(late) ago (\(e.url))")
+    }
+
     /// Watches committed requests for runs of invalid signatures per source.
     public func observe(_ batch: [CapturedRequest]) {
         for request in batch {
@@ -45,15 +52,19 @@ public final class AlertRunner: DeliveryAlerts, @unchecked Sendable {
     }
 
     private func raise(kind: String, request: CapturedRequest, message: String) {
+        raise(kind: kind, requestID: request.id, source: request.source, target: request.targetURL ?? "", message: message)
+    }
+
+    private func raise(kind: String, requestID: Int64?, source: String?, target: String, message: String) {
         logger.warning("\(message)")
-        writer.apply(.alert(kind: kind, requestID: request.id, source: request.source, message: message, at: .now())) { _ in }
+        writer.apply(.alert(kind: kind, requestID: requestID, source: source, message: message, at: .now())) { _ in }
         guard let command, let program = command.first else { return }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program.contains("/") ? program : "/usr/bin/env")
         process.arguments = (program.contains("/") ? [] : [program]) + Array(command.dropFirst()) + [message]
         process.environment = ProcessInfo.processInfo.environment.merging([
-            "HOOKTOP_ALERT": kind, "HOOKTOP_MESSAGE": message, "HOOKTOP_REQUEST_ID": String(request.id),
-            "HOOKTOP_SOURCE": request.source ?? "", "HOOKTOP_TARGET_URL": request.targetURL ?? "",
+            "HOOKTOP_ALERT": kind, "HOOKTOP_MESSAGE": message, "HOOKTOP_REQUEST_ID": requestID.map { String($0) } ?? "",
+            "HOOKTOP_SOURCE": source ?? "", "HOOKTOP_TARGET_URL": target,
         ]) { $1 }
         process.standardInput = FileHandle.nullDevice
         do {

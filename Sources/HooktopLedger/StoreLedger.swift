@@ -44,6 +44,15 @@ public final class StoreLedger: DeliveryLedger, @unchecked Sendable {
         try await writer.apply(.setResponse(requestID: request.id, response: response))
     }
 
+    /// Raises the overdue alert, once, for each expected callback whose
+    /// deadline passed with none: the daemon calls this every second.
+    public func raiseOverdueExpectations(now: Timestamp, alerts: AlertRunner) async throws {
+        for e in try withReader({ try $0.overdueUnalerted(now: now) }) {
+            try await writer.apply(.expectationAlerted(token: e.token))
+            alerts.expectationOverdue(e, now: now)
+        }
+    }
+
     /// Deliveries leased by daemons that are gone become due now: a daemon
     /// killed mid-attempt loses nothing.
     public func releaseDeadLeases() async throws -> Int {

@@ -38,6 +38,10 @@ struct FilterSQL {
         case .age(let older, let micros):
             let cutoff = bind(.int(now.microseconds.saturatingSubtracting(micros)))
             return older ? "received_at < \(cutoff)" : "received_at >= \(cutoff)"
+        case .label(let l):
+            return "label = \(bind(.text(l)))"
+        case .expect(let state):
+            return "expect_arrival = \(bind(.text(state.rawValue)))"
         case .duplicate:
             return "(delivery_id IS NOT NULL AND EXISTS (SELECT 1 FROM requests o WHERE o.delivery_id = requests.delivery_id AND o.id < requests.id))"
         case .word(let w):

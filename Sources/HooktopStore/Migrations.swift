@@ -69,6 +69,20 @@ enum Migrations {
         ALTER TABLE requests ADD COLUMN error TEXT;
         ALTER TABLE requests ADD COLUMN trailers TEXT;
         """),
+        ("0006_expected_callbacks", """
+        CREATE TABLE expectations (
+            id INTEGER PRIMARY KEY,
+            token TEXT NOT NULL UNIQUE,            -- the /cb/<token> of the callback URL
+            label TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            deadline INTEGER,                      -- microseconds; NULL: no deadline
+            url TEXT NOT NULL,
+            overdue_alerted INTEGER NOT NULL DEFAULT 0
+        );
+        ALTER TABLE requests ADD COLUMN label TEXT;
+        ALTER TABLE requests ADD COLUMN expect_arrival TEXT;   -- 'done' (by the deadline) or 'overdue'
+        CREATE INDEX requests_label ON requests(label) WHERE label IS NOT NULL;
+        """),
     ]
 
     /// Applies the steps this database has not seen, each in its own transaction.

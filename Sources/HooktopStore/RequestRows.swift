@@ -6,11 +6,15 @@ enum RequestRows {
         INSERT INTO requests (received_at, remote, method, target, version, headers, body,
             body_size, body_truncated, source, sig_scheme, sig_status, sig_detail,
             response_status, response_headers, response_body, response_duration_us, delivery_state, delivery_id,
-            target_url, next_attempt_at, leased_by, scheduled_attempts, delivery_note, error, trailers)
+            target_url, next_attempt_at, leased_by, scheduled_attempts, delivery_note, error, trailers,
+            label, expect_arrival)
         VALUES (:received_at, :remote, :method, :target, :version, :headers, :body,
             :body_size, :body_truncated, :source, :sig_scheme, :sig_status, :sig_detail,
             :response_status, :response_headers, :response_body, :response_duration_us, :delivery_state, :delivery_id,
-            :target_url, :next_attempt_at, :leased_by, :scheduled_attempts, :delivery_note, :error, :trailers)
+            :target_url, :next_attempt_at, :leased_by, :scheduled_attempts, :delivery_note, :error, :trailers,
+            coalesce(:label, (SELECT label FROM expectations WHERE token = :cb_token)),
+            coalesce(:arrival, (SELECT CASE WHEN deadline IS NULL OR :received_at <= deadline THEN 'done' ELSE 'overdue' END
+                                FROM expectations WHERE token = :cb_token)))
         """
 
     /// - leasedBy: the pid that will make the first attempt itself (the
@@ -42,6 +46,10 @@ enum RequestRows {
         s.bind(":delivery_note", r.deliveryNote)
         s.bind(":error", r.error)
         s.bind(":trailers", r.trailers.isEmpty ? nil : r.trailers.wireEncoded)
+        // A request to an expected callback's URL takes its label (the store knows the expectations).
+        s.bind(":label", r.label)
+        s.bind(":arrival", r.arrival?.rawValue)
+        s.bind(":cb_token", Expectation.token(inTarget: r.target))
     }
 
     /// What a request query selects: each field's SQL, in the order the
@@ -50,7 +58,8 @@ enum RequestRows {
     enum Field: Int32, CaseIterable, ResultColumn {
         case id, receivedAt, remote, method, target, version, headers, body, bodySize, bodyTruncated, source,
              sigScheme, sigStatus, sigDetail, responseStatus, responseHeaders, responseBody, responseDurationUs,
-             deliveryState, deliveryID, duplicateOf, targetURL, nextAttemptAt, scheduledAttempts, deliveryNote, error, trailers
+             deliveryState, deliveryID, duplicateOf, targetURL, nextAttemptAt, scheduledAttempts, deliveryNote, error, trailers,
+             label, expectArrival
 
         func sql(withBody: Bool) -> String {
             switch self {
@@ -99,6 +108,8 @@ enum RequestRows {
             deliveryNote: s.text(Field.deliveryNote))
         r.error = s.text(Field.error)
         r.trailers = HeaderList(wireEncoded: s.text(Field.trailers) ?? "")
+        r.label = s.text(Field.label)
+        r.arrival = s.text(Field.expectArrival).flatMap(Expectation.State.init(rawValue:))
         return r
     }
 

@@ -18,6 +18,10 @@ public enum StoreMutation: Sendable {
     /// What the sender was finally answered (proxy mode).
     case setResponse(requestID: Int64, response: RecordedResponse)
     case alert(kind: String, requestID: Int64?, source: String?, message: String, at: Timestamp)
+    /// Records a callback to expect (`hooktop expect`).
+    case expect(Expectation)
+    /// The overdue alert for this expectation was raised: raise it once.
+    case expectationAlerted(token: String)
     /// Makes deliveries leased by processes that died due now.
     case releaseLeases(deadPIDs: [Int32], now: Timestamp)
 }
@@ -90,6 +94,18 @@ struct MutationRunner {
                 s.bind(":source", source)
                 s.bind(":message", message)
             }
+        case .expect(let e):
+            return try run("""
+                INSERT INTO expectations (token, label, created_at, deadline, url) VALUES (:token, :label, :created_at, :deadline, :url)
+                """) { s in
+                s.bind(":token", e.token)
+                s.bind(":label", e.label)
+                s.bind(":created_at", e.createdAt.microseconds)
+                s.bind(":deadline", e.deadline?.microseconds)
+                s.bind(":url", e.url)
+            }
+        case .expectationAlerted(let token):
+            return try run("UPDATE expectations SET overdue_alerted = 1 WHERE token = :token") { $0.bind(":token", token) }
         case .releaseLeases(let pids, let now):
             var changed = 0
             for pid in pids {

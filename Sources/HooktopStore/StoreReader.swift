@@ -231,3 +231,46 @@ extension StoreReader {
         return (total, bad, failing, perSecond)
     }
 }
+
+extension StoreReader {
+    /// The fields of an expectations query, in its order.
+    private enum ExpectationField: Int32, ResultColumn { case token, label, createdAt, deadline, url, callbacks, firstCallbackAt }
+
+    private static let expectationsSQL = """
+        SELECT e.token, e.label, e.created_at, e.deadline, e.url,
+               (SELECT group_concat(r.id) FROM requests r WHERE r.label = e.label AND substr(r.target, 1, 36) = '/cb/' || e.token),
+               (SELECT min(r.received_at) FROM requests r WHERE r.label = e.label AND substr(r.target, 1, 36) = '/cb/' || e.token)
+        FROM expectations e
+        """
+
+    /// Every expected callback, newest first, with the requests that came to it.
+    public func expectations() throws(StoreError) -> [Expectation] {
+        try db.with(Self.expectationsSQL + " ORDER BY e.id DESC") { stmt throws(StoreError) in
+            var out: [Expectation] = []
+            while try stmt.step() { out.append(Self.expectation(stmt)) }
+            return out
+        }
+    }
+
+    /// Expectations past their deadline with no callback by then, whose alert was not raised yet.
+    public func overdueUnalerted(now: Timestamp) throws(StoreError) -> [Expectation] {
+        try db.with(Self.expectationsSQL + " WHERE e.overdue_alerted = 0 AND e.deadline < :now") { stmt throws(StoreError) in
+            stmt.bind(":now", now.microseconds)
+            var out: [Expectation] = []
+            while try stmt.step() {
+                let e = Self.expectation(stmt)
+                if e.state(now: now) == .overdue && e.callbacks.isEmpty { out.append(e) }
+            }
+            return out
+        }
+    }
+
+    private static func expectation(_ stmt: Statement) -> Expectation {
+        Expectation(token: stmt.text(ExpectationField.token) ?? "", label: stmt.text(ExpectationField.label) ?? "",
+                    createdAt: Timestamp(microseconds: stmt.int(ExpectationField.createdAt)),
+                    deadline: stmt.optionalInt(ExpectationField.deadline).map(Timestamp.init(microseconds:)),
+                    url: stmt.text(ExpectationField.url) ?? "",
+                    callbacks: (stmt.text(ExpectationField.callbacks) ?? "").split(separator: ",").compactMap { Int64($0) }.sorted(),
+                    firstCallbackAt: stmt.optionalInt(ExpectationField.firstCallbackAt).map(Timestamp.init(microseconds:)))
+    }
+}

@@ -8,7 +8,7 @@ struct Hooktop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hooktop",
         abstract: "A terminal dashboard for HTTP callback (webhook) traffic.",
-        subcommands: [Run.self, Serve.self, Tui.self, List.self, Show.self, Replay.self, Retry.self, Export.self, Import.self, Verify.self, Prune.self],
+        subcommands: [Run.self, Serve.self, Tui.self, List.self, Show.self, Replay.self, Retry.self, Export.self, Import.self, Verify.self, Prune.self, Expect.self],
         defaultSubcommand: Run.self)
 
     /// Parses and runs; any error is one line on stderr and a non-zero exit.
