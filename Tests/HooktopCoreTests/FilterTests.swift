@@ -32,7 +32,8 @@ final class FilterParserTests: XCTestCase {
             ("", 1, "empty filter"),
             ("a & | b", 5, "expected a filter expression before '|'"),
             ("~b \"open", 4, "unterminated quote"),
-            ("~label x", 1, "~label is not available yet"),
+            ("~expect soon", 9, "~expect takes waiting, overdue, done"),
+            ("~label", 7, "expected a value after ~label"),
             ("a &", 4, "expected a filter expression"),
         ]
         for (text, column, message) in cases {

@@ -86,7 +86,7 @@ final class ExportCLITests: XCTestCase {
         XCTAssertEqual(bad.status, 2)
         XCTAssertEqual(bad.stderr, "hooktop: --filter: expected a value after ~m at column 3: ~m\n")
         let unknown = try HooktopBinary.run(["export", "--db", db, "--format", "har", "--filter", "~src stripe & ~zz 1"])
-        XCTAssertTrue(unknown.stderr.contains("unknown filter ~zz (known: ~m ~p ~h ~b ~src ~sig ~d ~c ~t ~dup) at column 15"), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("unknown filter ~zz (known: ~m ~p ~h ~b ~src ~sig ~d ~c ~t ~dup ~label ~expect) at column 15"), unknown.stderr)
         XCTAssertEqual(try HooktopBinary.run(["list", "--db", db, "--filter", "~b it's", "--json"]).stdout.split(separator: "\n").count, 1)
     }
 }
