@@ -22,6 +22,10 @@ final class FilterSQLTests: XCTestCase {
                 signature: SignatureResult(scheme: nil, status: SignatureStatus.allCases[i % 6], detail: nil),
                 deliveryState: DeliveryState.allCases[i % 5])
             r.response.status = [200, 404, 503][i % 3]
+            if i % 3 == 1 {
+                r.label = i % 2 == 0 ? "job-42" : "clip 7"
+                r.arrival = i % 5 == 0 ? .overdue : .done
+            }
             if i % 7 == 0 {
                 r.deliveries = [DeliveryAttempt(attempt: 1, kind: .forward, url: "u", startedAt: now, durationMicros: 1, status: 502, error: nil)]
             }
@@ -37,7 +41,8 @@ final class FilterSQLTests: XCTestCase {
         let filters = ["~m post", "~p /stripe/*", "~p /a[b]/*", "~p *", "~h x-github-event:PUSH", "~h webhook-id", "~h nope",
                        "~b Hello", "~b hello", "~src stripe", "~sig no_secret", "~d retrying", "~c 5xx", "~c 502", "~c 404",
                        "~t >10m", "~t <10m", "~dup", "!~dup", "hello", "GITHUB", "ping", "~m GET | ~c 503 & !~src stripe",
-                       "(~m GET | ~m PUT) ~b body"]
+                       "(~m GET | ~m PUT) ~b body", "~label job-42", "~label \"clip 7\"", "~label nope", "~expect done",
+                       "~expect overdue", "~expect waiting", "!~expect done & ~label job-42"]
         for text in filters {
             let filter = try Filter.parse(text)
             let viaSQL = Set(try reader.list(limit: 0, filter: filter).map(\.id))
@@ -46,6 +51,9 @@ final class FilterSQLTests: XCTestCase {
             XCTAssertEqual(try reader.count(filter: filter, now: now), inMemory.count, text)
         }
         XCTAssertEqual(try reader.list(limit: 0, filter: try Filter.parse("~dup")).count, 48 - 5)
+        XCTAssertEqual(try reader.count(filter: try Filter.parse("~label job-42")), 8)
+        XCTAssertEqual(try reader.count(filter: try Filter.parse("~label \"clip 7\"")), 8)
+        XCTAssertEqual(try reader.count(filter: try Filter.parse("~expect overdue")), 3)
     }
 
     func testKeysetPaging() throws {
