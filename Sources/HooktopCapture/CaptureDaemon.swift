@@ -2,6 +2,7 @@ import HooktopCore
 import HooktopConfig
 import HooktopDelivery
 import HooktopLedger
+import HooktopSignatures
 import HooktopStore
 import Logging
 import NIOCore
@@ -68,10 +69,13 @@ public final class CaptureDaemon: Sendable {
         }
         let deliverer = self.deliverer
         let delivers = capture.mode != .proxy
+        let ipn = IPNPostback(transport: transport, writer: writer, config: capture.config,
+                              timeoutMicros: capture.config.delivery.timeoutMicros, logger: logger)
         Task {
             for await batch in commits {
                 if delivers { deliverer.submit(batch) }
                 alerts.observe(batch)
+                ipn.verify(batch)
             }
         }
         // Expected callbacks that did not come by their deadline alert, once each.

@@ -33,6 +33,7 @@ public struct SchemeRegistry: Sendable {
             xScheme,
             SendGridScheme(),
             MicrosoftGraphScheme(),
+            PayPalIPNScheme(),
             GenericHMACScheme(),
         ]
     }
@@ -68,7 +69,7 @@ public struct SchemeRegistry: Sendable {
             if name == nil && settings.secrets.isEmpty { return .none }
             return Verdict.missing(scheme.name, header ?? "signature")
         }
-        if settings.secrets.isEmpty {
+        if settings.secrets.isEmpty && scheme.needsSecret {
             let whereTo = sourceName.map { "source '\($0)'" } ?? "a [[source]] matching this path"
             return SignatureResult(scheme: scheme.name, status: .noSecret,
                                    detail: "\(header ?? "a signature") came, but no secret is configured; set secret or secret_env in \(whereTo)")

@@ -59,6 +59,8 @@ public protocol SignatureScheme: Sendable {
     /// Whether the request carries this scheme's signature; nil when that
     /// cannot be told without checking (signatures inside the body).
     func carriesSignature(_ request: SignedRequest, _ settings: SignatureSettings) -> Bool?
+    /// False for schemes checked without a secret of ours (PayPal IPN's postback).
+    var needsSecret: Bool { get }
     /// Whether `resign` can sign for this scheme (not for keys only the provider holds).
     var canResign: Bool { get }
     /// The headers with the signature (and its timestamp) made afresh with
@@ -76,6 +78,7 @@ extension SignatureScheme {
     }
 
     public var canResign: Bool { false }
+    public var needsSecret: Bool { true }
 
     public func resign(_ headers: HeaderList, body: [UInt8], secret: Secret, now: Int64) throws(ResignError) -> HeaderList {
         throw .notSupported(name)

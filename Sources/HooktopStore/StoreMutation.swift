@@ -18,6 +18,8 @@ public enum StoreMutation: Sendable {
     /// What the sender was finally answered (proxy mode).
     case setResponse(requestID: Int64, response: RecordedResponse)
     case alert(kind: String, requestID: Int64?, source: String?, message: String, at: Timestamp)
+    /// A verdict reached after the request was stored (PayPal IPN's postback).
+    case setSignature(requestID: Int64, SignatureResult)
     /// Records a callback to expect (`hooktop expect`).
     case expect(Expectation)
     /// The overdue alert for this expectation was raised: raise it once.
@@ -93,6 +95,13 @@ struct MutationRunner {
                 s.bind(":request_id", requestID)
                 s.bind(":source", source)
                 s.bind(":message", message)
+            }
+        case .setSignature(let id, let result):
+            return try run("UPDATE requests SET sig_scheme = :scheme, sig_status = :status, sig_detail = :detail WHERE id = :id") { s in
+                s.bind(":id", id)
+                s.bind(":scheme", result.scheme)
+                s.bind(":status", result.status.rawValue)
+                s.bind(":detail", result.detail)
             }
         case .expect(let e):
             return try run("""

@@ -88,7 +88,7 @@ final class DoctorTests: XCTestCase {
     func testEveryRegisteredNameIsUniqueAndMatchesSpec() {
         let spec = ["standard", "svix", "stripe", "github", "slack", "shopify", "twilio", "paddle", "square", "zoom", "discord",
                     "gitlab", "twitch", "meta", "linear", "intercom", "typeform", "calendly", "pagerduty", "box", "dropbox",
-                    "asana", "mailgun", "x", "sendgrid", "msgraph", "hmac"]
+                    "asana", "mailgun", "x", "sendgrid", "paypal-ipn", "msgraph", "hmac"]
         XCTAssertEqual(Set(registry.names), Set(spec))
         XCTAssertEqual(registry.names.count, spec.count)
     }
@@ -164,5 +164,22 @@ final class HandshakeTests: XCTestCase {
     func testOrdinaryRequestsAreNoHandshake() {
         XCTAssertNil(Handshake.respond(to: request("POST", "/x", body: #"{"type":"event_callback"}"#), scheme: "slack", source: nil, signature: .none))
         XCTAssertNil(Handshake.respond(to: request("GET", "/"), scheme: nil, source: nil, signature: .none))
+    }
+
+    /// IPN is detected from its form (verify_sign), needs no secret of ours, and waits for its postback.
+    func testPayPalIPNIsDetectedAndWaitsForItsPostback() {
+        let ipn = request("POST", "/ipn", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                          body: "txn_type=cart&verify_sign=abc")
+        let registry = SchemeRegistry()
+        let result = registry.check(ipn, scheme: nil, settings: SignatureSettings())
+        XCTAssertEqual(result.scheme, "paypal-ipn")
+        XCTAssertTrue(PayPalIPN.isPending(result))
+        XCTAssertEqual(String(decoding: PayPalIPN.postback(Array("a=1&b=%E9".utf8)), as: UTF8.self), "cmd=_notify-validate&a=1&b=%E9")
+        XCTAssertEqual(PayPalIPN.verdict(status: 200, body: Array("VERIFIED".utf8), error: nil, url: "u").status, .valid)
+        XCTAssertEqual(PayPalIPN.verdict(status: 200, body: Array("INVALID\n".utf8), error: nil, url: "u").status, .invalid)
+        XCTAssertEqual(PayPalIPN.verdict(status: 503, body: [], error: nil, url: "u").status, .none)
+        XCTAssertEqual(PayPalIPN.verdict(status: nil, body: [], error: "connection refused", url: "u").detail, "could not verify: connection refused from u")
+        let plainForm = request("POST", "/f", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: "a=1")
+        XCTAssertEqual(registry.check(plainForm, scheme: nil, settings: SignatureSettings()).status, .none)
     }
 }

@@ -256,4 +256,42 @@ final class SignatureLiveTests: XCTestCase {
         let detail = (try stored(7)["signature"] as? [String: Any])?["detail"] as? String ?? ""
         XCTAssertTrue(detail.contains("webhookTimestamp") && detail.contains("tolerance is 60s"), detail)
     }
+
+    /// PayPal IPN: answered 200 at once, then posted back byte for byte to
+    /// the verify URL (a local stand-in for PayPal here), whose VERIFIED or
+    /// INVALID becomes the stored verdict.
+    func testPayPalIPNIsVerifiedByPostingItBack() throws {
+        let paypal = try TestTarget { _, received in
+            let body = String(decoding: received.body, as: UTF8.self)
+            // PayPal's rule: the message must come back exactly as it was sent, after cmd=_notify-validate.
+            let genuine = "cmd=_notify-validate&mc_gross=19.95&payer_email=buyer%40example.com&custom=caf%E9&verify_sign=AtkOfCXbDm2hu0ZELryHFjY-Vb7PAUvS6nMXgysbElEn9v-1XcmSoGtf"
+            return .respond(status: 200, body: body == genuine ? "VERIFIED" : "INVALID")
+        }
+        defer { paypal.stop() }
+        let config = try writeConfig("""
+        [[source]]
+        name = "paypal"
+        match = "/paypal/*"
+        scheme = "paypal-ipn"
+        verify_url = "http://127.0.0.1:\(paypal.port)/cgi-bin/webscr"
+        """)
+        let daemon = try serve(config)
+        let form = ("Content-Type", "application/x-www-form-urlencoded; charset=windows-1252")
+        let genuine = "mc_gross=19.95&payer_email=buyer%40example.com&custom=caf%E9&verify_sign=AtkOfCXbDm2hu0ZELryHFjY-Vb7PAUvS6nMXgysbElEn9v-1XcmSoGtf"
+        XCTAssertEqual(try send(daemon.port, "/paypal/ipn", headers: [form], body: genuine).status, 200)
+        XCTAssertEqual(try send(daemon.port, "/paypal/ipn", headers: [form], body: genuine.replacingOccurrences(of: "19.95", with: "0.01")).status, 200)
+        XCTAssertTrue(paypal.waitFor(2))
+        var verdicts: [String] = []
+        for _ in 0..<100 {
+            verdicts = try (1...2).map { try signature($0).0 }
+            if !verdicts.contains("none") { break }
+            usleep(50_000)
+        }
+        XCTAssertEqual(verdicts, ["valid", "invalid"])
+        XCTAssertEqual(try signature(1).1, "paypal-ipn")
+        let detail = (try stored(2)["signature"] as? [String: Any])?["detail"] as? String ?? ""
+        XCTAssertTrue(detail.contains("INVALID"), detail)
+        XCTAssertEqual(paypal.received.first?.header("Content-Type"), "application/x-www-form-urlencoded")
+        _ = daemon.stop()
+    }
 }
