@@ -42,11 +42,35 @@ struct ResponsePolicy: Sendable {
         if proxy && request.targetURL != nil {
             return Decision(response: .defaultOK, waitForTarget: true)
         }
+        if source?.oauthPage == true, let oauth = OAuthRedirect(request) {
+            return Decision(response: Self.oauthPage(oauth))
+        }
         if let rule = classifier.config.respondRule(forPath: request.path) {
             return Decision(response: RecordedResponse(status: rule.status, headers: rule.headers, body: rule.body),
                             delayMicros: rule.delayMicros)
         }
         return Decision(response: .defaultOK)
+    }
+
+    /// The page a browser lands on after an OAuth redirect: what came, and that the tab can go.
+    static func oauthPage(_ oauth: OAuthRedirect) -> RecordedResponse {
+        let message = oauth.succeeded
+            ? "Signed in. hooktop has the authorization code; you can close this tab."
+            : "The provider refused: " + html(oauth.error ?? "") + (oauth.errorDescription.map { " (" + html($0) + ")" } ?? "")
+                + ". hooktop recorded it; you can close this tab."
+        let page = """
+            <!doctype html><html><head><meta charset="utf-8"><title>hooktop</title></head>
+            <body style="font-family: sans-serif; margin: 3em"><p>\(message)</p></body></html>
+
+            """
+        return RecordedResponse(status: 200, headers: HeaderList([("Content-Type", "text/html; charset=utf-8"),
+                                                                  ("Cache-Control", "no-store")]), body: Array(page.utf8))
+    }
+
+    /// Text from a request, safe inside HTML.
+    static func html(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
     /// What a sender gets when its request could not be stored.

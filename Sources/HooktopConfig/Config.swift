@@ -39,6 +39,8 @@ public struct Config: Sendable {
         public var verifyURL: String?
         public var forwardTo: String?
         public var challenge: Bool
+        /// `oauth_page = true`: answer OAuth redirects with a page that says the browser tab can be closed.
+        public var oauthPage = false
         public var verifyToken: Secret?
         /// Overrides the scheme's default timestamp tolerance.
         public var toleranceSeconds: Int64?

@@ -146,7 +146,7 @@ public enum ConfigLoader {
 
         func source(_ t: TOMLTable, knownSchemes: Set<String>, environment: [String: String]) throws(Failure) -> Config.Source {
             try checkKeys(t, "[[source]]", ["name", "match", "scheme", "secret", "secrets", "secret_env", "public_url",
-                                              "verify_url", "forward_to", "challenge", "verify_token", "tolerance",
+                                              "verify_url", "forward_to", "challenge", "verify_token", "tolerance", "oauth_page",
                                               "header", "algorithm", "encoding", "prefix", "signed", "timestamp_header"])
             guard let name = try string(t, "name", "source") else { throw fail(t.line, "a [[source]] needs a name") }
             let section = "source '\(name)'"
@@ -173,6 +173,7 @@ public enum ConfigLoader {
             source.verifyURL = try url(t, "verify_url", section)
             source.forwardTo = try url(t, "forward_to", section)
             source.challenge = try bool(t, "challenge", section) ?? false
+            source.oauthPage = try bool(t, "oauth_page", section) ?? false
             source.verifyToken = try string(t, "verify_token", section).map(Secret.init)
             if let tolerance = try duration(t, "tolerance", section) { source.toleranceSeconds = tolerance / 1_000_000 }
             if let header = try string(t, "header", section) {

@@ -10,7 +10,8 @@ enum RequestFormat {
     static func tableRow(_ r: CapturedRequest) -> String {
         pad(String(r.id), 7) + "  " + pad(r.receivedAt.iso8601, 23) + "  " + pad(TerminalText.inline(r.method), 7) + "  "
             + pad(String(r.response.status), 6) + "  " + pad(r.signature.status.rawValue, 9) + "  "
-            + pad(r.deliveryState == .none ? "-" : r.deliveryState.rawValue, 9) + "  " + pad(size(r), 9) + "  " + (r.error != nil ? "ERR  " : r.duplicateOf != nil ? "dup  " : "     ") + TerminalText.inline(r.target)
+            + pad(r.deliveryState == .none ? "-" : r.deliveryState.rawValue, 9) + "  " + pad(size(r), 9) + "  " + (r.error != nil ? "ERR  " : r.duplicateOf != nil ? "dup  " : "     ")
+            + (r.tag.map { "[\(TerminalText.inline($0))] " } ?? "") + TerminalText.inline(r.target)
     }
 
     static let liveHeader = "hooktop: capturing; one line per request (Ctrl-C stops)"

@@ -377,3 +377,22 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(shown, ["open", "back", "tab", "filter", "search", "follow", "replay", "retry", "help", "quit"])
     }
 }
+
+/// Callback workflows as the dashboard shows them.
+final class CallbackViewTests: XCTestCase {
+    func testOverviewAndListSayWhatARequestIs() {
+        var oauth = Fixtures.request(target: "/cb?code=4%2F0AbCdEfGhIjKlMnOp&state=st-81", method: "GET")
+        oauth.id = 1
+        var late = Fixtures.request(target: "/cb/" + String(repeating: "a", count: 32))
+        late.id = 2
+        late.label = "clip-7"
+        late.arrival = .overdue
+        let text = { (r: CapturedRequest) in DetailView.overview(r).map { $0.map(\.text).joined() }.joined(separator: "\n") }
+        XCTAssertTrue(text(oauth).contains("oauth       redirect: code 4/0AbC…MnOp, state st-81"), text(oauth))
+        XCTAssertTrue(text(late).contains("expected    clip-7 (came after its deadline)"), text(late))
+        var model = Model(width: 100, height: 10, listening: nil, databasePath: "")
+        model.page = [late, oauth]
+        let screen = Render.screen(model, cache: DetailCache()).text
+        XCTAssertTrue(screen.contains("[clip-7] /cb/aaaa") && screen.contains("[oauth] /cb?code="), screen)
+    }
+}

@@ -62,7 +62,9 @@ final class SnapshotTests: XCTestCase {
     func assertSnapshot(_ screen: Screen, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let url = Self.folder.appendingPathComponent(name + ".txt")
         let text = screen.text + "\n"
-        if ProcessInfo.processInfo.environment["HOOKTOP_RECORD_SNAPSHOTS"] == "1" {
+        // Recording writes a snapshot that changed and skips; one that did not is compared as usual,
+        // so running again records the next change.
+        if ProcessInfo.processInfo.environment["HOOKTOP_RECORD_SNAPSHOTS"] == "1", (try? String(contentsOf: url, encoding: .utf8)) != text {
             try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
             try text.write(to: url, atomically: true, encoding: .utf8)
             // Recording is not passing: the run says what it wrote and that it compared nothing.

@@ -97,4 +97,20 @@ final class ExpectTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains(expected), r.stderr)
         }
     }
+
+    /// An OAuth redirect is shown as one, and a configured path tells the browser the tab can go.
+    func testOAuthRedirectsAreShownAndAnsweredWithAPage() throws {
+        let config = dir.file("config.toml")
+        try "[[source]]\nname = \"login\"\nmatch = \"/oauth/*\"\noauth_page = true\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0", "--config", config])
+        let base = "http://127.0.0.1:\(daemon.port)"
+        let page = try curl(["\(base)/oauth/callback?code=4%2F0AbCdEfGhIjKlMnOp&state=st-81"])
+        XCTAssertTrue(page.contains("you can close this tab") && page.hasPrefix("<!doctype html>"), page)
+        let refused = try curl(["\(base)/oauth/callback?error=access_denied&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E&state=st-82"])
+        XCTAssertTrue(refused.contains("The provider refused: access_denied (&lt;script&gt;alert(1)&lt;/script&gt;)"), refused)
+        XCTAssertEqual(try curl(["\(base)/elsewhere?code=1"]), #"{"ok":true}"#, "only the configured path answers with the page")
+        let table = try HooktopBinary.run(["list", "--db", db]).stdout
+        XCTAssertTrue(table.contains("[oauth] /oauth/callback?code=") && table.contains("[oauth error] /oauth/callback?error="), table)
+        XCTAssertEqual(daemon.stop(), 0)
+    }
 }

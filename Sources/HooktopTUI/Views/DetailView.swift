@@ -92,6 +92,13 @@ enum DetailView {
             field("delivery", r.deliveryState.rawValue + (r.targetURL.map { " → " + TerminalText.inline($0) } ?? ""), Marks.delivery(r.deliveryState)),
         ]
         if let error = r.error { out.insert(field("broken", TerminalText.inline(error), .error), at: 0) }
+        if let oauth = OAuthRedirect(r) {
+            out.insert(field("oauth", "redirect: " + TerminalText.inline(oauth.summary), oauth.succeeded ? .highlight : .error), at: 2)
+        }
+        if let label = r.label {
+            let when = r.arrival == .overdue ? " (came after its deadline)" : " (came by its deadline)"
+            out.insert(field("expected", TerminalText.inline(label) + when, r.arrival == .overdue ? .error : .highlight), at: 2)
+        }
         if !r.trailers.isEmpty {
             out.append(field("trailers", r.trailers.map { "\(TerminalText.inline($0.name)): \(TerminalText.inline($0.value))" }.joined(separator: "; ")))
         }

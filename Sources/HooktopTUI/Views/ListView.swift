@@ -35,7 +35,7 @@ enum ListView {
                 Span(Layout.fit(String(r.id), cols.id, alignRight: true) + " "),
                 Span(Layout.fit(String(r.receivedAt.timeOfDay.prefix(8)), cols.time) + " ", .dim),
                 Span(Layout.fit(TerminalText.inline(r.method), cols.method) + " ", Marks.method(r.method)),
-                Span(Layout.fit((r.duplicateOf != nil ? "⟲ " : "") + TerminalText.inline(r.target), cols.path) + " ",
+                Span(Layout.fit((r.duplicateOf != nil ? "⟲ " : "") + tag(r) + TerminalText.inline(r.target), cols.path) + " ",
                      r.duplicateOf != nil ? .duplicate : .normal),
             ]
             if cols.showSource { line.append(Span(Layout.fit(TerminalText.inline(r.source ?? ""), cols.source) + " ", .dim)) }
@@ -53,4 +53,6 @@ enum ListView {
         }
         StatusBar.draw(model, into: &screen)
     }
+
+    static func tag(_ r: CapturedRequest) -> String { r.tag.map { "[\(TerminalText.inline($0))] " } ?? "" }
 }
