@@ -11,11 +11,11 @@ public enum Key: Hashable, Sendable {
 public enum Command: String, Sendable, CaseIterable {
     case moveUp, moveDown, pageUp, pageDown, top, bottom, open, back, nextTab, prevTab, scrollLeft, scrollRight
     case filter, follow, replay, retry, export, copyCurl, nextTheme, wrap, help, quit
-    case search, nextMatch, previousMatch, bodyView, nextRequest, previousRequest, editReplay, replayTo
+    case search, nextMatch, previousMatch, bodyView, nextRequest, previousRequest, editReplay, replayTo, expectations
 }
 
 /// Where a binding applies.
-public enum KeyContext: String, Sendable { case list, detail }
+public enum KeyContext: String, Sendable { case list, detail, expectations }
 
 /// One key binding, declared once: the help overlay and the status line are
 /// generated from this table.
@@ -43,14 +43,14 @@ public struct KeyBinding: Sendable {
     }
 
     public static let table: [KeyBinding] = [
-        KeyBinding(keys: [.up, .char("k"), .wheelUp], label: "↑/k", contexts: [.list, .detail], command: .moveUp, help: "move up / scroll up", acts: false),
-        KeyBinding(keys: [.down, .char("j"), .wheelDown], label: "↓/j", contexts: [.list, .detail], command: .moveDown, help: "move down / scroll down", acts: false),
+        KeyBinding(keys: [.up, .char("k"), .wheelUp], label: "↑/k", contexts: [.list, .detail, .expectations], command: .moveUp, help: "move up / scroll up", acts: false),
+        KeyBinding(keys: [.down, .char("j"), .wheelDown], label: "↓/j", contexts: [.list, .detail, .expectations], command: .moveDown, help: "move down / scroll down", acts: false),
         KeyBinding(keys: [.pageUp], label: "PgUp", contexts: [.list, .detail], command: .pageUp, help: "page up", acts: false),
         KeyBinding(keys: [.pageDown, .char(" ")], label: "PgDn", contexts: [.list, .detail], command: .pageDown, help: "page down", acts: false),
         KeyBinding(keys: [.char("g"), .home], label: "g", contexts: [.list, .detail], command: .top, help: "newest request / top", acts: false),
         KeyBinding(keys: [.char("G"), .end], label: "G", contexts: [.list, .detail], command: .bottom, help: "oldest request / bottom", acts: false),
-        KeyBinding(keys: [.enter, .right, .char("l")], label: "Enter", contexts: [.list], command: .open, help: "open request", acts: false, short: "open"),
-        KeyBinding(keys: [.escape], label: "Esc", contexts: [.detail], command: .back, help: "back to the list", acts: false, short: "back"),
+        KeyBinding(keys: [.enter, .right, .char("l")], label: "Enter", contexts: [.list, .expectations], command: .open, help: "open request", acts: false, short: "open"),
+        KeyBinding(keys: [.escape], label: "Esc", contexts: [.detail, .expectations], command: .back, help: "back to the list", acts: false, short: "back"),
         KeyBinding(keys: [.left, .char("h")], label: "←/h", contexts: [.detail], command: .scrollLeft, help: "scroll left / back", acts: false),
         KeyBinding(keys: [.right, .char("l")], label: "→/l", contexts: [.detail], command: .scrollRight, help: "scroll right", acts: false),
         KeyBinding(keys: [.tab], label: "Tab", contexts: [.detail], command: .nextTab, help: "next tab", acts: false, short: "tab"),
@@ -71,8 +71,9 @@ public struct KeyBinding: Sendable {
         KeyBinding(keys: [.char("y")], label: "y", contexts: [.list, .detail], command: .copyCurl, help: "copy as curl (clipboard)", acts: false),
         KeyBinding(keys: [.char("w")], label: "w", contexts: [.detail], command: .wrap, help: "wrap long lines", acts: false),
         KeyBinding(keys: [.char("t")], label: "t", contexts: [.list, .detail], command: .nextTheme, help: "next theme", acts: false),
-        KeyBinding(keys: [.char("?")], label: "?", contexts: [.list, .detail], command: .help, help: "this help", acts: false, short: "help"),
-        KeyBinding(keys: [.char("q"), .ctrlC], label: "q", contexts: [.list, .detail], command: .quit, help: "quit", acts: false, short: "quit"),
+        KeyBinding(keys: [.char("x")], label: "x", contexts: [.list, .expectations], command: .expectations, help: "expected callbacks", acts: false),
+        KeyBinding(keys: [.char("?")], label: "?", contexts: [.list, .detail, .expectations], command: .help, help: "this help", acts: false, short: "help"),
+        KeyBinding(keys: [.char("q"), .ctrlC], label: "q", contexts: [.list, .detail, .expectations], command: .quit, help: "quit", acts: false, short: "quit"),
     ]
 
     public static func binding(for key: Key, in context: KeyContext) -> KeyBinding? {

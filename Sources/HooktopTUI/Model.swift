@@ -9,6 +9,8 @@ public struct Model: Sendable {
     public enum Mode: Sendable, Equatable {
         case list
         case detail
+        /// The callbacks `hooktop expect` handed out, with their countdowns.
+        case expectations
         case help(returnTo: KeyContext)
         case input(Input, text: String, returnTo: KeyContext)
     }
@@ -60,6 +62,12 @@ public struct Model: Sendable {
     public var detailColumn = 0
     public var wrap = true
 
+    /// The expected callbacks, newest first, and the one selected.
+    public var expectations: [Expectation] = []
+    public var expectationSelected = 0
+    /// The time countdowns are drawn against; the runtime ticks it while they are shown.
+    public var now = Timestamp(microseconds: 0)
+
     public var themeNames: [String] = ["default"]
     public var themeIndex = 0
     /// The status line's message: what just happened, or what went wrong.
@@ -84,6 +92,7 @@ public struct Model: Sendable {
     public var context: KeyContext {
         switch mode {
         case .detail: return .detail
+        case .expectations: return .expectations
         case .help(let c), .input(_, _, let c): return c
         case .list: return .list
         }
@@ -132,6 +141,9 @@ public enum Message: Sendable {
     case alert(String?)
     /// Something was committed (by this process or another): what is on screen may be stale.
     case storeChanged
+    case expectationsLoaded([Expectation])
+    /// The clock, for countdowns.
+    case tick(Timestamp)
 }
 
 /// What the runtime should do. `update` never does I/O itself.
@@ -150,6 +162,7 @@ public enum Effect: Sendable, Equatable {
     /// scans the table).
     case refresh
     case loadDetail(Int64)
+    case loadExpectations
     case count
     case replay(Int64, ReplayOptions)
     /// Hands the terminal to $EDITOR on a copy of the request, then replays what was saved.
@@ -159,4 +172,15 @@ public enum Effect: Sendable, Equatable {
     /// Copies the request as a curl command (OSC 52).
     case copyCurl(Int64)
     case quit
+}
+
+extension Model.Mode {
+    /// The mode a key context's screen is shown in (after help or a prompt).
+    public init(showing context: KeyContext) {
+        switch context {
+        case .list: self = .list
+        case .detail: self = .detail
+        case .expectations: self = .expectations
+        }
+    }
 }

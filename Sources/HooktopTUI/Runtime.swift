@@ -93,6 +93,11 @@ public final class Runtime {
                 effects += update(&model, .resized(width: size.width, height: size.height))
             }
             if let key { effects += update(&model, .key(key)) }
+            // Countdowns move once a second, and only while they are on screen.
+            if model.mode == .expectations || model.context == .expectations {
+                let now = Timestamp.now()
+                if now.seconds != model.now.seconds { effects += update(&model, .tick(now)) }
+            }
             for message in drainInbox() { effects += update(&model, message) }
             if effects.contains(.quit) { return }
             perform(effects)
@@ -171,6 +176,11 @@ public final class Runtime {
                 if let request = try? data.request(id: id) {
                     detailStamp = try? data.deliveryStamp(id: id)
                     perform(update(&model, .detailLoaded(request)))
+                }
+            case .loadExpectations:
+                if let list = try? data.reader.expectations() {
+                    perform(update(&model, .tick(.now())))
+                    perform(update(&model, .expectationsLoaded(list)))
                 }
             case .count:
                 if let n = try? data.count(filter: model.filter) { perform(update(&model, .counted(n))) }

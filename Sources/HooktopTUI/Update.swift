@@ -55,7 +55,16 @@ public func update(_ model: inout Model, _ message: Message) -> [Effect] {
         return []
 
     case .storeChanged:
-        return [.refresh]
+        return model.mode == .expectations ? [.refresh, .loadExpectations] : [.refresh]
+
+    case .expectationsLoaded(let list):
+        model.expectations = list
+        model.expectationSelected = list.isEmpty ? 0 : min(model.expectationSelected, list.count - 1)
+        return []
+
+    case .tick(let now):
+        model.now = now
+        return []
 
     case .key(let key):
         return handleKey(&model, key)
@@ -77,9 +86,9 @@ private func handleKey(_ model: inout Model, _ key: Key) -> [Effect] {
     case .input(let input, let text, let returnTo):
         return handleInput(&model, key, input: input, text: text, returnTo: returnTo)
     case .help(let returnTo):
-        model.mode = returnTo == .detail ? .detail : .list
+        model.mode = Model.Mode(showing: returnTo)
         return []
-    case .list, .detail:
+    case .list, .detail, .expectations:
         break
     }
     if case .click(_, let y) = key, model.mode == .list {
@@ -97,6 +106,7 @@ private func handleKey(_ model: inout Model, _ key: Key) -> [Effect] {
 }
 
 private func run(_ command: Command, _ model: inout Model) -> [Effect] {
+    if model.mode == .expectations, let effects = runInExpectations(command, &model) { return effects }
     let inDetail = model.mode == .detail
     switch command {
     case .quit:
@@ -212,11 +222,41 @@ private func run(_ command: Command, _ model: inout Model) -> [Effect] {
         model.themeIndex = (model.themeIndex + 1) % max(1, model.themeNames.count)
         model.notice = .info("theme: \(model.themeNames[model.themeIndex])")
         return []
+    case .expectations:
+        model.mode = .expectations
+        model.expectationSelected = 0
+        return [.loadExpectations]
     case .wrap:
         model.wrap.toggle()
         model.detailColumn = 0
         model.notice = .info(model.wrap ? "wrapping long lines" : "long lines scroll: ← →")
         return []
+    }
+}
+
+/// The keys of the expected-callbacks view; nil for those that act as anywhere else (help, quit).
+private func runInExpectations(_ command: Command, _ model: inout Model) -> [Effect]? {
+    switch command {
+    case .moveUp:
+        model.expectationSelected = max(0, model.expectationSelected - 1)
+        return []
+    case .moveDown:
+        model.expectationSelected = min(max(0, model.expectations.count - 1), model.expectationSelected + 1)
+        return []
+    case .back, .expectations:
+        model.mode = .list
+        return []
+    case .open:
+        // The callbacks that came to it, as the list filtered by its label.
+        guard model.expectations.indices.contains(model.expectationSelected) else { return [] }
+        let label = model.expectations[model.expectationSelected].label
+        model.filter = .label(label)
+        model.filterText = "~label \"" + label.replacingOccurrences(of: "\"", with: "") + "\""
+        model.matching = nil
+        model.mode = .list
+        return [.loadPage(.newest, select: 0), .count]
+    default:
+        return nil
     }
 }
 
@@ -239,7 +279,7 @@ private func showMatch(_ model: inout Model, step: Int) -> [Effect] {
 }
 
 private func handleInput(_ model: inout Model, _ key: Key, input: Model.Input, text: String, returnTo: KeyContext) -> [Effect] {
-    let back: Model.Mode = returnTo == .detail ? .detail : .list
+    let back = Model.Mode(showing: returnTo)
     switch key {
     case .escape, .ctrlC:
         model.mode = back

@@ -396,3 +396,43 @@ final class CallbackViewTests: XCTestCase {
         XCTAssertTrue(screen.contains("[clip-7] /cb/aaaa") && screen.contains("[oauth] /cb?code="), screen)
     }
 }
+
+extension KeyScriptTests {
+    /// `x`: the expected callbacks with their countdowns; Enter lists the callbacks that came to one.
+    func testExpectedCallbacksViewCountsDownAndListsTheirCallbacks() throws {
+        let now = Timestamp.now()
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        let token = String(repeating: "b", count: 32)
+        try runAsyncWaiting {
+            try await writer.apply(.expect(Expectation(token: String(repeating: "a", count: 32), label: "report-9", createdAt: now,
+                                                       deadline: now.adding(microseconds: 600_000_000), url: "http://127.0.0.1:8080/cb/aaa")))
+            try await writer.apply(.expect(Expectation(token: token, label: "clip-7", createdAt: now,
+                                                       deadline: now.adding(microseconds: -120_000_000), url: "http://127.0.0.1:8080/cb/bbb")))
+        }
+        let stored = expectation(description: "stored")
+        writer.submit(Fixtures.request(target: "/cb/\(token)/done")) { _ in stored.fulfill() }
+        wait(for: [stored], timeout: 5)
+        writer.close()
+
+        let view = try run([.char("x")]).screen!.text
+        XCTAssertTrue(view.contains("EXPECTED"), view)
+        XCTAssertTrue(view.range(of: #"clip-7 +overdue +2m \d+s late +#61"#, options: .regularExpression) != nil, view)
+        XCTAssertTrue(view.range(of: #"report-9 +waiting +(9m \d+s|10m 0s) left +–"#, options: .regularExpression) != nil, view)
+        let list = try run(ScriptedTerminal.keys("x") + [.enter]).screen!.text
+        XCTAssertTrue(list.contains("[clip-7] /cb/bbbb"), list)
+        XCTAssertTrue(list.contains("filter: ~label \"clip-7\" (1)"), list)
+        XCTAssertFalse(list.contains("/hook/"), "only its callbacks are listed: \(list)")
+        XCTAssertTrue(try run(ScriptedTerminal.keys("x") + [.escape]).screen!.text.contains("/hook/60"), "Esc goes back to the list")
+    }
+
+    private func runAsyncWaiting(_ body: @escaping @Sendable () async throws -> Void) throws {
+        let done = expectation(description: "done")
+        nonisolated(unsafe) var failure: (any Error)?
+        Task {
+            do { try await body() } catch { failure = error }
+            done.fulfill()
+        }
+        wait(for: [done], timeout: 5)
+        if let failure { throw failure }
+    }
+}

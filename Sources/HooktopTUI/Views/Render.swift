@@ -8,15 +8,25 @@ public enum Render {
         case .detail:
             DetailView.draw(model, into: &screen, cache: cache)
         case .help(let returnTo):
-            if returnTo == .detail { DetailView.draw(model, into: &screen, cache: cache) } else { ListView.draw(model, into: &screen) }
+            draw(returnTo, model, into: &screen, cache: cache)
             HelpView.draw(model, into: &screen)
         case .input(_, _, let returnTo):
-            if returnTo == .detail { DetailView.draw(model, into: &screen, cache: cache) } else { ListView.draw(model, into: &screen) }
+            draw(returnTo, model, into: &screen, cache: cache)
             StatusBar.draw(model, into: &screen)
         case .list:
             ListView.draw(model, into: &screen)
+        case .expectations:
+            ExpectationsView.draw(model, into: &screen)
         }
         if model.asciiOnly { ASCIIFallback.apply(&screen) }
         return screen
+    }
+
+    private static func draw(_ context: KeyContext, _ model: Model, into screen: inout Screen, cache: DetailCache?) {
+        switch context {
+        case .detail: DetailView.draw(model, into: &screen, cache: cache)
+        case .list: ListView.draw(model, into: &screen)
+        case .expectations: ExpectationsView.draw(model, into: &screen)
+        }
     }
 }
