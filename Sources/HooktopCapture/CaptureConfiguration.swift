@@ -15,6 +15,8 @@ public struct CaptureConfiguration: Sendable {
     public var forwardTo: String?
     /// `capture` answers at once; `proxy` waits for the target and returns its answer.
     public var mode: Config.Mode
+    /// `--require-token`: senders must present it.
+    public var token: Secret?
 
     /// What one sender can hold: connections, and how long a connection may
     /// sit without a complete head or without body bytes (slowloris).
@@ -30,7 +32,9 @@ public struct CaptureConfiguration: Sendable {
     public var limits = Limits()
 
     public init(listen: ListenAddress = .default, maxBody: Int = 10 << 20, config: Config = Config(),
-                registry: SchemeRegistry = SchemeRegistry(), forwardTo: String? = nil, mode: Config.Mode = .capture) {
+                registry: SchemeRegistry = SchemeRegistry(), forwardTo: String? = nil, mode: Config.Mode = .capture,
+                token: Secret? = nil) {
+        self.token = token
         self.listen = listen
         self.forwardTo = forwardTo
         self.mode = mode

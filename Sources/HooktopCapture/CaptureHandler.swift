@@ -180,6 +180,11 @@ final class CaptureHandler: ChannelInboundHandler {
     private func record(_ captured: CapturedRequest, version: HTTPVersion, error: String, status: Int,
                         context: ChannelHandlerContext, answer: Bool) {
         var request = captured
+        // Without the token nothing is stored, broken or not.
+        guard admitted(&request) else {
+            if answer { write(AccessToken.refused, version: version, keepAlive: false, head: false, context: context) }
+            return
+        }
         _ = policy.classifier.classify(&request, deliverable: false)
         request.error = error
         let response = RecordedResponse(status: status, headers: HeaderList([("Connection", "close")]), body: [])
@@ -197,6 +202,10 @@ final class CaptureHandler: ChannelInboundHandler {
     private func finish(_ r: Receiving, context: ChannelHandlerContext) {
         let started = Timestamp.now()
         var request = captured(r)
+        guard admitted(&request) else {
+            write(AccessToken.refused, version: r.head.version, keepAlive: r.head.isKeepAlive, head: r.head.method == .HEAD, context: context)
+            return
+        }
         let decision = policy.decide(&request)
         var response = decision.response
         response.durationMicros = Timestamp.now().elapsedMicroseconds(since: started)
@@ -239,6 +248,15 @@ final class CaptureHandler: ChannelInboundHandler {
             }
             if let mailbox { mailbox.post(answer) } else { bound.eventLoop.execute(answer) }
         }
+    }
+
+    /// Whether the sender showed the access token (always, when none is required); the token is taken out.
+    private func admitted(_ request: inout CapturedRequest) -> Bool {
+        guard let token = policy.token else { return true }
+        if token.admit(&request) { return true }
+        token.refusals.add()
+        logger.debug("refused a request without the access token", metadata: ["remote": "\(remote)"])
+        return false
     }
 
     /// `head`: the request was HEAD, so the answer has no body (its Content-Length still says how long it would be).

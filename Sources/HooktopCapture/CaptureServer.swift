@@ -15,6 +15,10 @@ public final class CaptureServer: Sendable {
     /// Released in `shutdown`: its deinit needs the event loops still running.
     private let quiesce: NIOLockedValueBox<ServerQuiescingHelper?>
     private let channel: any Channel
+    private let refusals: RefusalCount?
+
+    /// Requests turned away for want of the access token.
+    public var refusedWithoutToken: Int { refusals?.value ?? 0 }
 
     /// Binds and starts accepting. Throws a readable error when the address is taken.
     public init(configuration: CaptureConfiguration, sink: any CaptureSink,
@@ -30,7 +34,9 @@ public final class CaptureServer: Sendable {
         let limits = configuration.limits
         let mailboxes = LoopMailboxes()
         let policy = ResponsePolicy(maxBody: configuration.maxBody, config: configuration.config, registry: configuration.registry,
-                                    forwardTo: configuration.forwardTo, proxy: configuration.mode == .proxy && proxy != nil)
+                                    forwardTo: configuration.forwardTo, proxy: configuration.mode == .proxy && proxy != nil,
+                                    token: configuration.token)
+        refusals = policy.token?.refusals
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

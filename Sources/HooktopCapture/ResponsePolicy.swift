@@ -9,9 +9,13 @@ struct ResponsePolicy: Sendable {
     var maxBody: Int
     var classifier: RequestClassifier
     var proxy = false
+    /// Senders must present it when set (`--require-token`).
+    var token: AccessToken?
 
-    init(maxBody: Int, config: Config, registry: SchemeRegistry, forwardTo: String? = nil, proxy: Bool = false) {
+    init(maxBody: Int, config: Config, registry: SchemeRegistry, forwardTo: String? = nil, proxy: Bool = false,
+         token: Secret? = nil) {
         self.maxBody = maxBody
+        self.token = token.map(AccessToken.init(secret:))
         classifier = RequestClassifier(config: config, registry: registry, forwardTo: forwardTo)
         self.proxy = proxy
     }

@@ -17,6 +17,9 @@ public struct Config: Sendable {
         public var maxBody: Int?
         public var mode: Mode?
         public var alertCommand: [String]?
+        /// `token_env`: senders must present this token (header or path prefix). Never printed.
+        public var tokenEnv: String?
+        public var token: Secret?
         public init() {}
     }
 

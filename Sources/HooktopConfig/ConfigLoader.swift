@@ -93,7 +93,7 @@ public enum ConfigLoader {
             try checkKeys(root, "the file", ["server", "store", "source", "respond", "delivery"])
             var config = Config()
             if let s = try table(root, "server") {
-                try checkKeys(s, "[server]", ["listen", "max_body", "mode", "alert_command"])
+                try checkKeys(s, "[server]", ["listen", "max_body", "mode", "alert_command", "token_env"])
                 if let listen = try string(s, "listen", "server") {
                     switch ListenAddress.parse(listen) {
                     case .success(let a): config.server.listen = a
@@ -112,6 +112,14 @@ public enum ConfigLoader {
                 if let command = try strings(s, "alert_command", "server") {
                     guard !command.isEmpty else { throw fail(line(s, "alert_command"), "server.alert_command needs at least the program") }
                     config.server.alertCommand = command
+                }
+                if let variable = try string(s, "token_env", "server") {
+                    config.server.tokenEnv = variable
+                    let value = environment[variable] ?? ""
+                    if value.isEmpty && secretsRequired {
+                        throw fail(line(s, "token_env"), "server.token_env: environment variable \(variable) is not set")
+                    }
+                    config.server.token = value.isEmpty ? nil : Secret(value)
                 }
             }
             if let s = try table(root, "store") {

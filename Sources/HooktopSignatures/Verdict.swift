@@ -26,13 +26,7 @@ enum Verdict {
         count > 1 ? " (secret \(index + 1) of \(count))" : ""
     }
 
-    /// Compares in time that depends only on the lengths.
-    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var diff: UInt8 = 0
-        for i in 0..<a.count { diff |= a[i] ^ b[i] }
-        return diff == 0
-    }
+    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool { ConstantTime.equals(a, b) }
 
     static func hmac(_ algorithm: HMACSpec.Algorithm, key: [UInt8], _ message: [UInt8]) -> [UInt8] {
         let key = SymmetricKey(data: key)

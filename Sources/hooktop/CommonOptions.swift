@@ -72,6 +72,11 @@ struct DaemonOptions: ParsableArguments {
     @Option(name: .customLong("event-loops"), help: ArgumentHelp("Threads serving connections (default: one per core).", valueName: "n"))
     var eventLoops: Int?
 
+    @Flag(name: .customLong("require-token"), help: ArgumentHelp(
+        "Answer 401, and store nothing, unless a request carries the token from $HOOKTOP_TOKEN (or [server] token_env).",
+        discussion: "Senders give it in an X-Hooktop-Token header, or as a path prefix /t/TOKEN/... for providers that only take a URL."))
+    var requireToken = false
+
     enum Durability: String, ExpressibleByArgument, CaseIterable { case normal, full }
 
     func validate() throws {

@@ -30,6 +30,7 @@ enum DaemonRunner {
         logger.info("stopped", metadata: [
             "stored": "\(stats.requests)", "batches": "\(stats.batches)",
             "mean_batch": "\(String(format: "%.1f", stats.meanBatch))", "largest_batch": "\(stats.largestBatch)",
+            "refused_without_token": "\(daemon.server.refusedWithoutToken)",
         ])
     }
 
@@ -53,8 +54,18 @@ enum DaemonRunner {
         if let url = options.forwardTo, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw CLIError("--forward-to must be an http:// or https:// URL, got '\(url)'", exitCode: 64)
         }
+        var token = config.server.token
+        if options.requireToken && token == nil {
+            let variable = config.server.tokenEnv ?? "HOOKTOP_TOKEN"
+            guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
+                throw CLIError("--require-token: set the token in the environment variable \(variable)", exitCode: 64)
+            }
+            token = Secret(value)
+        }
         if !listen.isLoopback {
-            logger.warning("listening on \(listen): reachable from other machines")
+            logger.warning(token == nil
+                ? "listening on \(listen): reachable from other machines, and without --require-token anyone who reaches it is stored"
+                : "listening on \(listen): reachable from other machines; requests need the access token")
         }
         let mode = options.mode?.value ?? config.server.mode ?? .capture
         if mode == .proxy, let rule = config.respond.first {
@@ -66,7 +77,7 @@ enum DaemonRunner {
             let daemon = try CaptureDaemon(
                 capture: CaptureConfiguration(listen: listen, maxBody: options.maxBody?.bytes ?? config.server.maxBody ?? 10 << 20,
                                               config: config, forwardTo: options.forwardTo,
-                                              mode: mode),
+                                              mode: mode, token: token),
                 store: StoreConfiguration(path: path, durability: options.durability == .full ? .full : .normal),
                 logger: logger, threads: options.eventLoops ?? System.coreCount, onCommit: onCommit)
             return (daemon, config, path)

@@ -1,0 +1,48 @@
+import Foundation
+import HooktopTesting
+import XCTest
+
+/// hooktop run as a daemon on a server: the access token.
+final class OperationsTests: XCTestCase {
+    private var dir: TempDirectory!
+    private var db: String { dir.file("h.sqlite") }
+
+    override func setUp() { dir = TempDirectory("ops") }
+
+    private func lines(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+    }
+
+    func testTheAccessTokenIsRequiredComparedAndNeverStoredOrForwarded() throws {
+        let token = "tok-3f9a2c71d4e8"
+        let target = try TestTarget { _, _ in .respond(status: 200) }
+        defer { target.stop() }
+        let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0", "--require-token",
+                                        "--forward-to", "http://127.0.0.1:\(target.port)/app"],
+                                       environment: ["HOOKTOP_TOKEN": token])
+        let base = "http://127.0.0.1:\(daemon.port)"
+        func status(_ args: [String]) throws -> String { try curl(["-o", "/dev/null", "-w", "%{http_code}"] + args) }
+        XCTAssertEqual(try status(["-d", "no token", "\(base)/hook"]), "401")
+        XCTAssertEqual(try status(["-H", "X-Hooktop-Token: tok-3f9a2c71d4e9", "-d", "wrong", "\(base)/hook"]), "401")
+        XCTAssertEqual(try status(["-d", "wrong path", "\(base)/t/nope/hook"]), "401")
+        XCTAssertEqual(try status(["-H", "X-Hooktop-Token: \(token)", "-d", "by header", "\(base)/hook?a=1"]), "200")
+        XCTAssertEqual(try status(["-d", "by path", "\(base)/t/\(token)/stripe/events?b=2"]), "200")
+        XCTAssertTrue(target.waitFor(2))
+
+        let stored = try lines(try HooktopBinary.run(["list", "--db", db, "--json", "--full"]).stdout)
+        XCTAssertEqual(stored.count, 2, "refused requests are not stored")
+        XCTAssertEqual(stored.map { $0["target"] as? String }, ["/stripe/events?b=2", "/hook?a=1"])
+        let everything = try HooktopBinary.run(["export", "--db", db, "--format", "ndjson"]).stdout
+        XCTAssertFalse(everything.contains(token), "the token is in no stored request")
+        XCTAssertEqual(target.received.map(\.uri).sorted(), ["/app/hook?a=1", "/app/stripe/events?b=2"])
+        XCTAssertFalse(target.received.contains { r in r.uri.contains(token) || r.headers.contains { $0.1 == token } },
+                       "the target never sees the token")
+        daemon.process.interrupt()
+        daemon.process.waitUntilExit()
+        XCTAssertTrue(daemon.stderr.contains("refused_without_token=3") || daemon.stderr.contains("refused_without_token: 3"), daemon.stderr)
+
+        let missing = try HooktopBinary.run(["serve", "--db", db, "--listen", "127.0.0.1:0", "--require-token"], environment: ["HOOKTOP_TOKEN": ""])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("--require-token: set the token in the environment variable HOOKTOP_TOKEN"), missing.stderr)
+    }
+}
