@@ -2,35 +2,38 @@ import HooktopCore
 import HooktopDelivery
 import Logging
 
-/// One line per captured request and one per delivery attempt, at the
-/// default level (`info`), as mitmproxy's console and the Stripe CLI show
-/// them; key=value after the summary, grep-friendly. Never a body, a
-/// secret or a signature: method, target, status and verdicts only.
+/// One event per captured request and one per delivery attempt, at the
+/// default level (`info`), as key=value metadata (grep-friendly). Never a
+/// body, a secret or a signature: method, target, status and verdicts only.
 ///
-///     --> POST /stripe/events 200 sig=valid id=42 source=stripe
-///     <-- [500] POST http://localhost:3000/stripe/events 12.5ms id=42 kind=forward state=retrying
+///     msg=request method=POST target=/stripe/events status=200 sig=valid id=42 source=stripe
+///     msg=attempt method=POST url=http://localhost:3000/stripe/events status=500 ms=12.5 id=42 kind=forward state=retrying
 struct AccessLog: Sendable {
     let logger: Logger
 
     func captured(_ batch: [CapturedRequest]) {
         guard logger.logLevel <= .info else { return }
         for r in batch {
-            var line = "--> \(TerminalText.inline(r.method)) \(TerminalText.inline(r.target)) \(r.response.status) sig=\(r.signature.status.rawValue)"
-            line += " id=\(r.id)"
-            if let source = r.source { line += " source=\(TerminalText.inline(source))" }
-            if let error = r.error { line += " error=\"\(TerminalText.inline(error))\"" }
-            logger.info("\(line)")
+            var fields: Logger.Metadata = [
+                "method": "\(r.method)", "target": "\(r.target)", "status": "\(r.response.status)",
+                "sig": "\(r.signature.status.rawValue)", "id": "\(r.id)",
+            ]
+            if let source = r.source { fields["source"] = "\(source)" }
+            if let label = r.label { fields["label"] = "\(label)" }
+            if let error = r.error { fields["error"] = "\(error)" }
+            logger.info("request", metadata: fields)
         }
     }
 
     func attempt(_ request: CapturedRequest, _ attempt: DeliveryAttempt, state: DeliveryState) {
         guard logger.logLevel <= .info else { return }
-        let outcome = attempt.status.map { "[\($0)]" } ?? "[--]"
-        var line = "<-- \(outcome) \(TerminalText.inline(request.method)) \(TerminalText.inline(attempt.url)) "
-            + String(format: "%.1fms", Double(attempt.durationMicros) / 1000)
-            + " id=\(request.id) kind=\(attempt.kind.rawValue) state=\(state.rawValue)"
-        if let error = attempt.error { line += " error=\"\(TerminalText.inline(error))\"" }
-        logger.info("\(line)")
+        var fields: Logger.Metadata = [
+            "method": "\(request.method)", "url": "\(attempt.url)", "status": "\(attempt.status.map(String.init) ?? "-")",
+            "ms": "\(String(format: "%.1f", Double(attempt.durationMicros) / 1000))", "id": "\(request.id)",
+            "kind": "\(attempt.kind.rawValue)", "state": "\(state.rawValue)",
+        ]
+        if let error = attempt.error { fields["error"] = "\(error)" }
+        logger.info("attempt", metadata: fields)
     }
 }
 

@@ -20,7 +20,8 @@ enum DaemonRunner {
         let stop = DispatchSemaphore(value: 0)
         let sources = SignalWatch.on([SIGINT, SIGTERM]) { stop.signal() }
         for source in config.sources {
-            logger.info("source \(source.name): \(source.match) scheme=\(source.scheme ?? "detect") secrets=\(source.secrets.count)")
+            logger.info("source", metadata: ["name": "\(source.name)", "match": "\(source.match)", "scheme": "\(source.scheme ?? "detect")",
+                                         "secrets": "\(source.secrets.count)"])
         }
         stop.wait()
         logger.info("shutting down: finishing in-flight requests")
@@ -88,7 +89,7 @@ enum DaemonRunner {
     }
 
     static func makeLogger(level: Logger.Level) -> Logger {
-        var logger = Logger(label: "hooktop") { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "hooktop") { _ in KeyValueLogHandler() }
         logger.logLevel = level
         return logger
     }

@@ -135,7 +135,7 @@ final class ConfigLoaderTests: XCTestCase {
     func testRefusalsNameFileLineAndReason() {
         XCTAssertEqual(error("[server]\nlisten = 8080\n"), "config.toml:2: server.listen must be a string, not an integer")
         XCTAssertEqual(error("[server]\nlisten = \"8080\"\n"), "config.toml:2: server.listen: expected HOST:PORT, e.g. 127.0.0.1:8080, got '8080'")
-        XCTAssertEqual(error("[server]\nlistn = \"x\"\n"), "config.toml:2: unknown key 'listn' in [server] (known: listen, max_body, mode, alert_command)")
+        XCTAssertEqual(error("[server]\nlistn = \"x\"\n"), "config.toml:2: unknown key 'listn' in [server] (known: listen, max_body, mode, alert_command, token_env)")
         XCTAssertEqual(error("[sever]\n"), "config.toml:1: unknown key 'sever' in the file (known: server, store, source, respond, delivery)")
         XCTAssertEqual(error("[server]\nmax_body = \"lots\"\n"), "config.toml:2: server.max_body: 'lots' is not a size (like \"10MiB\", \"512k\", \"1048576\")")
         XCTAssertEqual(error("[server]\nmode = \"mirror\"\n"), "config.toml:2: server.mode must be \"capture\" or \"proxy\", got \"mirror\"")

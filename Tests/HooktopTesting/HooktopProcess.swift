@@ -1,6 +1,8 @@
 import Foundation
 
 /// Runs the built `hooktop` binary as a user would, for end-to-end tests.
+public struct StartFailure: Error, CustomStringConvertible { public let description: String }
+
 public enum HooktopBinary {
     /// The executable next to the test bundle (SwiftPM builds both into one folder).
     public static var path: String {
@@ -17,27 +19,48 @@ public enum HooktopBinary {
         public var stderr: String
     }
 
-    /// Runs to completion and returns status and output.
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read both pipes before waiting, so a large output cannot block the child.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data(), errData = Data()
-        group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+    /// Runs to completion and returns status and output. Spawned with
+    /// posix_spawn and reaped with waitpid, output through files read after
+    /// exit: Foundation's Process now and then never saw a child exit, and the
+    /// suite hung. A run past `timeoutSeconds` is killed and fails its test.
+    public static func run(_ arguments: [String], environment: [String: String] = [:], timeoutSeconds: Int = 60) throws -> Result {
+        try spawn(path, arguments, environment: environment, timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Runs any program to completion the same way.
+    public static func spawn(_ path: String, _ arguments: [String], environment: [String: String] = [:],
+                             timeoutSeconds: Int = 60) throws -> Result {
+        let base = NSTemporaryDirectory() + "hooktop-run-\(getpid())-\(UUID().uuidString)"
+        defer { for f in [".out", ".err"] { try? FileManager.default.removeItem(atPath: base + f) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        guard rc == 0 else { throw StartFailure(description: "cannot start \(path): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(TimeInterval(timeoutSeconds))
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { break }
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                throw StartFailure(description: "\(path) \(arguments.joined(separator: " ")) did not finish in \(timeoutSeconds) s")
+            }
+            usleep(2_000)
+        }
+        let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Result(status: exit, stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
     }
 }
 
@@ -51,7 +74,6 @@ public final class RunningDaemon: @unchecked Sendable {
     private var stderrText = ""
     private var stdoutText = ""
 
-    public struct StartFailure: Error, CustomStringConvertible { public let description: String }
 
     /// Starts the binary with `arguments` (add `--listen 127.0.0.1:0`) and waits
     /// for its "listening on" line to learn the port.
@@ -110,13 +132,5 @@ public final class RunningDaemon: @unchecked Sendable {
 
 /// Runs `curl` with the given arguments; returns its stdout.
 public func curl(_ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-sS", "--max-time", "10"] + arguments
-    let out = Pipe()
-    process.standardOutput = out
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    try HooktopBinary.spawn("/usr/bin/curl", ["-sS", "--max-time", "10"] + arguments, timeoutSeconds: 30).stdout
 }

@@ -215,12 +215,16 @@ final class CLITests: XCTestCase {
         let daemon = try serve(["--config", config, "--forward-to", "http://127.0.0.1:9/app"])
         _ = try curl(["-H", "X-Hub-Signature-256: sha256=00", "-d", "body-that-must-not-be-logged", "http://127.0.0.1:\(daemon.port)/gh/push?x=1"])
         let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, !daemon.stderr.contains("<-- ") { usleep(50_000) }
+        while Date() < deadline, !daemon.stderr.contains("msg=attempt") { usleep(50_000) }
         XCTAssertEqual(daemon.stop(), 0)
         let log = daemon.stderr
-        XCTAssertTrue(log.contains("--> POST /gh/push?x=1 200 sig=invalid id=1 source=gh"), log)
-        XCTAssertTrue(log.contains("<-- [--] POST http://127.0.0.1:9/app/gh/push?x=1 "), log)
-        XCTAssertTrue(log.contains(" id=1 kind=forward state=retrying error=\"connection refused\""), log)
+        // key=value, one event per line (logfmt), values quoted where they need it.
+        XCTAssertTrue(log.contains("level=info msg=request id=1 method=POST sig=invalid source=gh status=200 target=\"/gh/push?x=1\"\n"), log)
+        XCTAssertTrue(log.contains("level=info msg=attempt error=\"connection refused\" id=1 kind=forward method=POST ms="), log)
+        XCTAssertTrue(log.contains(" state=retrying status=- url=\"http://127.0.0.1:9/app/gh/push?x=1\"\n"), log)
+        for line in log.split(separator: "\n") where !line.hasPrefix("hooktop: ") {
+            XCTAssertTrue(line.range(of: #"^ts=\d{4}-\d\d-\d\dT[\d:.]+Z level=\w+ msg="#, options: .regularExpression) != nil, String(line))
+        }
         XCTAssertFalse(log.contains("body-that-must-not-be-logged"))
         XCTAssertFalse(log.contains("topsecret-value"))
     }

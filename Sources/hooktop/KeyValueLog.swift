@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+
+/// Log lines as `key=value` pairs (logfmt), one event per line, for grep,
+/// journald and log shippers:
+///
+///     ts=2026-12-02T13:42:16.438Z level=info msg="request" method=POST target=/hook status=200 id=7
+///
+/// Values with spaces, quotes, `=` or control characters are quoted and
+/// escaped, so no value can start a line of its own. Callers put no body and
+/// no secret in a message or its metadata.
+struct KeyValueLogHandler: LogHandler {
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+    private let write: @Sendable (String) -> Void
+
+    init(write: @escaping @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data(line.utf8)) }) {
+        self.write = write
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
+             file: String, function: String, line: UInt) {
+        var out = "ts=\(Self.timestamp()) level=\(level) msg=\(Self.value(message.description))"
+        let merged = metadata.merging(explicit ?? [:]) { $1 }
+        for key in merged.keys.sorted() { out += " \(key)=\(Self.value("\(merged[key]!)"))" }
+        write(out + "\n")
+    }
+
+    /// A value as logfmt writes it: bare when it is one plain word, else quoted with `\"`, `\\` and control characters escaped.
+    static func value(_ text: String) -> String {
+        let plain = !text.isEmpty && text.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0 != "\\" && $0.value != 0x7F }
+        if plain { return text }
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
+                    out += String(format: "\\x%02x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    private static func timestamp() -> String {
+        var tv = timeval()
+        gettimeofday(&tv, nil)
+        var t = tv.tv_sec
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int(tv.tv_usec / 1000))
+    }
+}
