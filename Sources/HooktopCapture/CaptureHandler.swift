@@ -26,7 +26,9 @@ final class CaptureHandler: ChannelInboundHandler {
     }
 
     private var state = State.idle
-    private let policy: ResponsePolicy
+    private let policies: PolicyBox
+    /// The config in force now: read once per request, so a reload applies from the next one.
+    private var policy: ResponsePolicy { policies.current }
     private let limits: CaptureConfiguration.Limits
     /// The head timeout while idle, the body-pause timeout while receiving.
     private var timer: Scheduled<Void>?
@@ -40,11 +42,17 @@ final class CaptureHandler: ChannelInboundHandler {
     /// What the decoder read of a head it refused.
     private let broken: BrokenHeadBox
 
-    init(policy: ResponsePolicy, sink: any CaptureSink, logger: Logger, limits: CaptureConfiguration.Limits = .init(),
+    convenience init(policy: ResponsePolicy, sink: any CaptureSink, logger: Logger, limits: CaptureConfiguration.Limits = .init(),
+                     broken: BrokenHeadBox = BrokenHeadBox(), proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil,
+                     mailbox: LoopMailbox? = nil) {
+        self.init(policies: PolicyBox(policy), sink: sink, logger: logger, limits: limits, broken: broken, proxy: proxy, mailbox: mailbox)
+    }
+
+    init(policies: PolicyBox, sink: any CaptureSink, logger: Logger, limits: CaptureConfiguration.Limits = .init(),
          broken: BrokenHeadBox = BrokenHeadBox(), proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil,
          mailbox: LoopMailbox? = nil) {
         self.mailbox = mailbox
-        self.policy = policy
+        self.policies = policies
         self.broken = broken
         self.limits = limits
         self.sink = sink

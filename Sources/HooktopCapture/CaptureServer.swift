@@ -1,3 +1,4 @@
+import HooktopConfig
 import HooktopCore
 import Logging
 import NIOConcurrencyHelpers
@@ -16,6 +17,11 @@ public final class CaptureServer: Sendable {
     private let quiesce: NIOLockedValueBox<ServerQuiescingHelper?>
     private let channel: any Channel
     private let refusals: RefusalCount?
+    private let policies: PolicyBox
+
+    /// Takes a new config (sources, secrets, `[[respond]]` rules, targets) for
+    /// the next requests, on every connection, without dropping any.
+    public func reload(_ config: Config) { policies.reload(config) }
 
     /// Requests turned away for want of the access token.
     public var refusedWithoutToken: Int { refusals?.value ?? 0 }
@@ -37,6 +43,8 @@ public final class CaptureServer: Sendable {
                                     forwardTo: configuration.forwardTo, proxy: configuration.mode == .proxy && proxy != nil,
                                     token: configuration.token)
         refusals = policy.token?.refusals
+        let policies = PolicyBox(policy)
+        self.policies = policies
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -49,7 +57,7 @@ public final class CaptureServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try CaptureServer.configure(channel.pipeline.syncOperations, policy: policy, sink: sink, logger: logger,
+                    try CaptureServer.configure(channel.pipeline.syncOperations, policies: policies, sink: sink, logger: logger,
                                                 limits: limits, connections: connections, proxy: proxy,
                                                 mailbox: mailboxes.mailbox(for: channel.eventLoop))
                 }
@@ -64,7 +72,7 @@ public final class CaptureServer: Sendable {
     /// One connection's pipeline: the cap, hooktop's own request decoder
     /// (byte-exact targets and header values), NIO's response encoder,
     /// pipelining and 400-on-parse-error handlers, then the capture handler.
-    static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, policy: ResponsePolicy, sink: any CaptureSink,
+    static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, policies: PolicyBox, sink: any CaptureSink,
                           logger: Logger, limits: CaptureConfiguration.Limits, connections: ConnectionCount?,
                           proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)?, mailbox: LoopMailbox? = nil) throws {
         let broken = BrokenHeadBox()
@@ -73,7 +81,7 @@ public final class CaptureServer: Sendable {
         try pipeline.addHandler(ByteToMessageHandler(RequestDecoder(broken: broken)))
         try pipeline.addHandler(HTTPServerPipelineHandler())
         try pipeline.addHandler(HTTPServerProtocolErrorHandler())
-        try pipeline.addHandler(CaptureHandler(policy: policy, sink: sink, logger: logger, limits: limits, broken: broken, proxy: proxy,
+        try pipeline.addHandler(CaptureHandler(policies: policies, sink: sink, logger: logger, limits: limits, broken: broken, proxy: proxy,
                                                mailbox: mailbox))
     }
 

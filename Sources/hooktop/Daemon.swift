@@ -19,6 +19,7 @@ enum DaemonRunner {
 
         let stop = DispatchSemaphore(value: 0)
         let sources = SignalWatch.on([SIGINT, SIGTERM]) { stop.signal() }
+            + SignalWatch.on([SIGHUP]) { reload(daemon, database: database, logger: logger) }
         for source in config.sources {
             logger.info("source", metadata: ["name": "\(source.name)", "match": "\(source.match)", "scheme": "\(source.scheme ?? "detect")",
                                          "secrets": "\(source.secrets.count)"])
@@ -33,6 +34,19 @@ enum DaemonRunner {
             "mean_batch": "\(String(format: "%.1f", stats.meanBatch))", "largest_batch": "\(stats.largestBatch)",
             "refused_without_token": "\(daemon.server.refusedWithoutToken)",
         ])
+    }
+
+    /// SIGHUP: the config file again. A file that does not load is refused
+    /// with its error and the config in force stays; connections carry on.
+    /// Listen address, store and `[delivery]` need a restart.
+    static func reload(_ daemon: CaptureDaemon, database: DatabaseOptions, logger: Logger) {
+        do {
+            let config = try database.loadConfig()
+            daemon.server.reload(config)
+            logger.notice("config reloaded", metadata: ["sources": "\(config.sources.count)", "respond": "\(config.respond.count)"])
+        } catch {
+            logger.error("config not reloaded; the one in force stays", metadata: ["error": "\(error)"])
+        }
     }
 
     /// `hooktop` in a terminal: the daemon and the dashboard in one process.

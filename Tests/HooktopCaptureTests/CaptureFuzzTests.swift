@@ -36,7 +36,7 @@ final class CaptureFuzzTests: XCTestCase {
         let channel = EmbeddedChannel()
         // The daemon's own pipeline: hooktop's decoder, NIO's encoder and error handler, the capture handler.
         try CaptureServer.configure(channel.pipeline.syncOperations,
-                                    policy: ResponsePolicy(maxBody: 4096, config: config, registry: SchemeRegistry()), sink: sink,
+                                    policies: PolicyBox(ResponsePolicy(maxBody: 4096, config: config, registry: SchemeRegistry())), sink: sink,
                                     logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }),
                                     limits: .init(), connections: nil, proxy: nil)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()

@@ -45,4 +45,46 @@ final class OperationsTests: XCTestCase {
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.stderr.contains("--require-token: set the token in the environment variable HOOKTOP_TOKEN"), missing.stderr)
     }
+
+    /// SIGHUP takes a new config without dropping a connection; a broken one is refused and the old stays.
+    func testSIGHUPReloadsTheConfigAndKeepsTheOldOneWhenTheNewIsBroken() throws {
+        let config = dir.file("config.toml")
+        func write(_ text: String) throws { try text.write(toFile: config, atomically: true, encoding: .utf8) }
+        try write("[[respond]]\nmatch = \"/flaky/*\"\nstatus = 503\n")
+        let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0", "--config", config])
+        // A keep-alive connection open across the reloads.
+        let client = try RawHTTPClient(port: daemon.port)
+        func ask(_ client: RawHTTPClient) throws -> Int {
+            try client.send("POST /flaky/x HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx")
+            return try client.readResponse().status
+        }
+        XCTAssertEqual(try ask(client), 503)
+
+        func hangUp(until line: String) {
+            kill(daemon.process.processIdentifier, SIGHUP)
+            for _ in 0..<100 where !daemon.stderr.contains(line) { usleep(50_000) }
+        }
+        try write("[[respond]]\nmatch = \"/flaky/*\"\nstatus = 202\n")
+        hangUp(until: "msg=\"config reloaded\"")
+        XCTAssertEqual(try ask(client), 202, "the same connection gets the new rule")
+
+        try write("[[respond]]\nmatch = \"/flaky/*\"\nstatus = \"soon\"\n")
+        hangUp(until: "msg=\"config not reloaded; the one in force stays\"")
+        XCTAssertTrue(daemon.stderr.contains("config.toml:3"), daemon.stderr)
+        XCTAssertEqual(try ask(client), 202, "a broken file changes nothing")
+        XCTAssertEqual(daemon.stop(), 0)
+    }
+
+    /// The unit file shipped in contrib/ is what systemd accepts.
+    func testTheSystemdUnitVerifies() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else { throw XCTSkip("systemd-analyze is not installed") }
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../contrib/hooktop.service")
+        let unit = try String(contentsOf: source, encoding: .utf8)
+        XCTAssertTrue(unit.contains("ProtectSystem=strict") && unit.contains("NoNewPrivileges=yes") && unit.contains("StateDirectory=hooktop"))
+        let copy = dir.file("hooktop.service")
+        try unit.replacingOccurrences(of: "/usr/local/bin/hooktop", with: HooktopBinary.path).write(toFile: copy, atomically: true, encoding: .utf8)
+        let verify = try HooktopBinary.spawn("/usr/bin/systemd-analyze", ["verify", copy])
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+        XCTAssertEqual(verify.stderr, "", "systemd has nothing to say about it")
+    }
 }
