@@ -78,8 +78,11 @@ public final class CaptureDaemon: Sendable {
                 ipn.verify(batch)
             }
         }
-        // Expected callbacks that did not come by their deadline alert, once each.
+        // Expected callbacks that did not come by their deadline alert, once each;
+        // retention (when configured) runs a second after start, then every minute.
+        let retention = capture.config.store
         watcher = Task {
+            var tick = 0
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
                 do {
@@ -87,6 +90,16 @@ public final class CaptureDaemon: Sendable {
                 } catch {
                     logger.error("cannot check expected callbacks", metadata: ["error": "\(error)"])
                 }
+                if retention.hasRetention && tick % 60 == 0 {
+                    do {
+                        let removed = try await storeLedger.applyRetention(maxAgeMicros: retention.retentionMicros, maxRequests: retention.maxRequests,
+                                                                           maxSize: retention.maxSize, now: .now())
+                        if removed > 0 { logger.info("retention", metadata: ["removed": "\(removed)"]) }
+                    } catch {
+                        logger.error("retention failed", metadata: ["error": "\(error)"])
+                    }
+                }
+                tick += 1
             }
         }
         // A daemon killed mid-attempt left leases behind: those deliveries are due now.

@@ -28,6 +28,12 @@ public struct Config: Sendable {
     public struct StoreSection: Sendable {
         public var path: String?
         public var retentionMicros: Int64?
+        /// Keep at most this many requests.
+        public var maxRequests: Int?
+        /// Keep the database file under about this many bytes.
+        public var maxSize: Int?
+        /// Whether any retention is configured (the daemon then prunes while it runs).
+        public var hasRetention: Bool { retentionMicros != nil || maxRequests != nil || maxSize != nil }
         public init() {}
     }
 

@@ -123,9 +123,16 @@ public enum ConfigLoader {
                 }
             }
             if let s = try table(root, "store") {
-                try checkKeys(s, "[store]", ["path", "retention"])
+                try checkKeys(s, "[store]", ["path", "retention", "max_requests", "max_size"])
                 config.store.path = try string(s, "path", "store")
                 config.store.retentionMicros = try duration(s, "retention", "store")
+                config.store.maxRequests = try int(s, "max_requests", "store", 1...Int64(Int32.max))
+                if let size = try string(s, "max_size", "store") {
+                    guard let bytes = ByteSize.parse(size), bytes > 0 else {
+                        throw fail(line(s, "max_size"), "store.max_size: \(ByteSize.problem(size))")
+                    }
+                    config.store.maxSize = bytes
+                }
             }
             var names = Set<String>()
             for t in try tables(root, "source") {

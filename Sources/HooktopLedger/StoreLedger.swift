@@ -53,6 +53,39 @@ public final class StoreLedger: DeliveryLedger, @unchecked Sendable {
         }
     }
 
+    /// Applies `[store]` retention while the daemon runs: removes requests
+    /// older than `maxAgeMicros`, beyond the newest `maxRequests`, and the
+    /// oldest while the file holds more than `maxSize` bytes, 500 at a time,
+    /// each batch one commit among the captures (capture never waits long);
+    /// never a request whose delivery is pending. Then gives the space back.
+    /// Returns how many requests went.
+    public func applyRetention(maxAgeMicros: Int64?, maxRequests: Int?, maxSize: Int?, now: Timestamp) async throws -> Int {
+        let batch = 500
+        var removed = 0
+        let before = maxAgeMicros.map { now.adding(microseconds: -$0) }
+        if before != nil || maxRequests != nil {
+            while true {
+                let n = try await writer.apply(.prune(before: before, keepNewest: maxRequests, oldest: false, limit: batch))
+                removed += n
+                if n < batch { break }
+            }
+        }
+        if let maxSize {
+            while true {
+                let (live, rows) = try withReader { (try $0.liveBytes(), try $0.count()) }
+                guard live > Int64(maxSize), rows > 0 else { break }
+                // About the share of rows the excess is, so the newest that fit stay.
+                let share = Double(live - Int64(maxSize)) / Double(live)
+                let n = try await writer.apply(.prune(before: nil, keepNewest: nil, oldest: true,
+                                                      limit: min(batch, max(1, Int(Double(rows) * share)))))
+                removed += n
+                if n == 0 { break }
+            }
+        }
+        if removed > 0 { try await writer.apply(.giveBackSpace(pages: 100_000)) }
+        return removed
+    }
+
     /// Deliveries leased by daemons that are gone become due now: a daemon
     /// killed mid-attempt loses nothing.
     public func releaseDeadLeases() async throws -> Int {

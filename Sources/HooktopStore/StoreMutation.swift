@@ -20,6 +20,12 @@ public enum StoreMutation: Sendable {
     case alert(kind: String, requestID: Int64?, source: String?, message: String, at: Timestamp)
     /// A verdict reached after the request was stored (PayPal IPN's postback).
     case setSignature(requestID: Int64, SignatureResult)
+    /// Deletes up to `limit` of the oldest requests that are older than
+    /// `before`, or beyond the newest `keepNewest`, or (`oldest`) simply the
+    /// oldest; never one whose delivery is still pending or retrying.
+    case prune(before: Timestamp?, keepNewest: Int?, oldest: Bool, limit: Int)
+    /// Gives up to `pages` free pages back to the file system (incremental vacuum).
+    case giveBackSpace(pages: Int)
     /// Records a callback to expect (`hooktop expect`).
     case expect(Expectation)
     /// The overdue alert for this expectation was raised: raise it once.
@@ -103,6 +109,22 @@ struct MutationRunner {
                 s.bind(":status", result.status.rawValue)
                 s.bind(":detail", result.detail)
             }
+        case .prune(let before, let keep, let oldest, let limit):
+            return try run("""
+                DELETE FROM requests WHERE id IN (
+                    SELECT id FROM requests WHERE delivery_state NOT IN ('pending', 'retrying')
+                      AND (:oldest = 1 OR received_at < :before
+                           OR id <= coalesce((SELECT id FROM requests ORDER BY id DESC LIMIT 1 OFFSET :keep), 0))
+                    ORDER BY id LIMIT :limit)
+                """) { s in
+                s.bind(":oldest", oldest)
+                s.bind(":before", before?.microseconds ?? Int64.min)
+                s.bind(":keep", keep ?? Int.max)
+                s.bind(":limit", max(0, limit))
+            }
+        case .giveBackSpace(let pages):
+            try db.execute("PRAGMA incremental_vacuum(\(max(0, pages)))")
+            return 0
         case .expect(let e):
             return try run("""
                 INSERT INTO expectations (token, label, created_at, deadline, url) VALUES (:token, :label, :created_at, :deadline, :url)

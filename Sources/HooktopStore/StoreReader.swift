@@ -274,3 +274,13 @@ extension StoreReader {
                     firstCallbackAt: stmt.optionalInt(ExpectationField.firstCallbackAt).map(Timestamp.init(microseconds:)))
     }
 }
+
+extension StoreReader {
+    /// Bytes the database's live pages take (its size less free pages).
+    public func liveBytes() throws(StoreError) -> Int64 {
+        let pages = try db.scalarInt("PRAGMA page_count") ?? 0
+        let free = try db.scalarInt("PRAGMA freelist_count") ?? 0
+        let size = try db.scalarInt("PRAGMA page_size") ?? 4096
+        return (pages - free).saturatingMultiplied(by: size)
+    }
+}

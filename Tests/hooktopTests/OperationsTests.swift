@@ -87,4 +87,56 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
         XCTAssertEqual(verify.stderr, "", "systemd has nothing to say about it")
     }
+
+    /// [store] retention, max_requests and max_size are applied while the daemon runs; pending deliveries stay.
+    func testRetentionPrunesWhileRunningAndKeepsPendingDeliveries() throws {
+        let day: Int64 = 86_400_000_000
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        func iso(_ micros: Int64) -> String {
+            let f = ISO8601DateFormatter()
+            f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return f.string(from: Date(timeIntervalSince1970: Double(micros) / 1_000_000))
+        }
+        var rows: [String] = []
+        for i in 0..<30 {  // a month old
+            let state = i == 3 ? "pending" : "none"
+            rows.append(#"{"method":"POST","target":"/old/\#(i)","received_at":"\#(iso(now - 30 * day + Int64(i)))","delivery_state":"\#(state)","body_base64":"\#(Data(repeating: 0x61, count: 1024).base64EncodedString())"}"#)
+        }
+        for i in 0..<6 { rows.append(#"{"method":"POST","target":"/new/\#(i)","received_at":"\#(iso(now - 60_000_000 + Int64(i)))"}"#) }
+        let file = dir.file("in.ndjson")
+        try rows.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try HooktopBinary.run(["import", "--db", db, file]).status, 0)
+
+        let config = dir.file("config.toml")
+        try "[store]\nretention = \"7d\"\nmax_requests = 4\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0", "--config", config])
+        for _ in 0..<100 where !daemon.stderr.contains("msg=retention") { usleep(50_000) }
+        XCTAssertTrue(daemon.stderr.contains("msg=retention removed=31"), daemon.stderr)
+        XCTAssertEqual(daemon.stop(), 0)
+        let kept = try lines(try HooktopBinary.run(["list", "--db", db, "--json", "--limit", "0"]).stdout).map { $0["target"] as? String ?? "" }
+        XCTAssertEqual(kept, ["/new/5", "/new/4", "/new/3", "/new/2", "/old/3"], "the newest four, and the pending delivery")
+
+        // max_size: the oldest go until the file's live pages fit.
+        let big = dir.file("big.ndjson")
+        let payload = Data(repeating: 0x62, count: 2048).base64EncodedString()
+        var bigRows: [String] = []
+        for i in 0..<300 {
+            let at = iso(now - 1000 + Int64(i))
+            bigRows.append(#"{"method":"POST","target":"/b/\#(i)","received_at":"\#(at)","body_base64":"\#(payload)"}"#)
+        }
+        try bigRows.joined(separator: "\n").write(toFile: big, atomically: true, encoding: .utf8)
+        let sized = dir.file("sized.sqlite")
+        XCTAssertEqual(try HooktopBinary.run(["import", "--db", sized, big]).status, 0)
+        let before = try FileManager.default.attributesOfItem(atPath: sized)[.size] as? Int ?? 0
+        try "[store]\nmax_size = \"200KiB\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let second = try RunningDaemon(["serve", "--db", sized, "--listen", "127.0.0.1:0", "--config", config])
+        for _ in 0..<100 where !second.stderr.contains("msg=retention") { usleep(50_000) }
+        XCTAssertEqual(second.stop(), 0)
+        let left = try lines(try HooktopBinary.run(["list", "--db", sized, "--json", "--limit", "0"]).stdout)
+        XCTAssertLessThan(left.count, 300)
+        XCTAssertGreaterThan(left.count, 0)
+        XCTAssertEqual(left.first?["target"] as? String, "/b/299", "the newest stay")
+        let after = try FileManager.default.attributesOfItem(atPath: sized)[.size] as? Int ?? 0
+        XCTAssertLessThan(after, before / 2, "space is given back to the file system: \(before) -> \(after) bytes")
+    }
 }
