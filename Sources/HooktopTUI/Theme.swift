@@ -39,6 +39,11 @@ public struct Style: Equatable, Sendable {
 }
 
 /// A named set of styles per role, read from a TOML file in `themes/`.
+extension Theme {
+    /// The names of the themes built into the binary (for shell completion).
+    public static var builtInNames: [String] { BuiltInThemes.sources.map(\.name) }
+}
+
 public struct Theme: Sendable {
     public var name: String
     public var styles: [Role: Style]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import HooktopCore
 import HooktopCurses
+import HooktopTUI
 import Foundation
 import Logging
 #if canImport(Glibc)
@@ -16,7 +17,7 @@ struct Run: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var daemon: DaemonOptions
 
-    @Option(help: ArgumentHelp("Dashboard theme (a file in themes/).", valueName: "name"))
+    @Option(help: ArgumentHelp("Dashboard theme (a file in themes/).", valueName: "name"), completion: .list(Theme.builtInNames))
     var theme: String?
 
     func run() throws {

@@ -16,7 +16,7 @@ struct Tui: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: ArgumentHelp("Theme name (a file in themes/ or $XDG_CONFIG_HOME/hooktop/themes/).", valueName: "name"))
+    @Option(help: ArgumentHelp("Theme name (a file in themes/ or $XDG_CONFIG_HOME/hooktop/themes/).", valueName: "name"), completion: .list(Theme.builtInNames))
     var theme: String?
 
     @Flag(help: "Look without touching: replay, retry and export are not offered, and the database is never written.")

@@ -8,7 +8,7 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check one signature offline; exit 0 only when it is valid.")
 
-    @Option(help: ArgumentHelp("The scheme (\(SchemeRegistry().names.joined(separator: ", "))).", valueName: "name"))
+    @Option(help: ArgumentHelp("The scheme (\(SchemeRegistry().names.joined(separator: ", "))).", valueName: "name"), completion: .list(SchemeRegistry().names))
     var scheme: String
 
     @Option(help: ArgumentHelp("A secret or public key; repeat for rotation.", valueName: "secret"))

@@ -139,4 +139,15 @@ final class OperationsTests: XCTestCase {
         let after = try FileManager.default.attributesOfItem(atPath: sized)[.size] as? Int ?? 0
         XCTAssertLessThan(after, before / 2, "space is given back to the file system: \(before) -> \(after) bytes")
     }
+
+    /// Shell completions from swift-argument-parser, with the theme and scheme names.
+    func testShellCompletionsOfferThemesAndSchemes() throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try HooktopBinary.run(["--generate-completion-script", shell])
+            XCTAssertEqual(script.status, 0, script.stderr)
+            XCTAssertTrue(script.stdout.contains("solarized-dark") && script.stdout.contains("high-contrast"), "\(shell): themes")
+            XCTAssertTrue(script.stdout.contains("paypal-ipn") && script.stdout.contains("standard"), "\(shell): schemes")
+            XCTAssertTrue(script.stdout.contains("require-token") && script.stdout.contains("expect"), "\(shell): flags and commands")
+        }
+    }
 }
