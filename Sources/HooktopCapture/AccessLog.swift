@@ -41,12 +41,14 @@ struct AccessLog: Sendable {
 struct LoggingLedger: DeliveryLedger {
     let inner: any DeliveryLedger
     let log: AccessLog
+    var metrics: DaemonMetrics? = nil
 
     func due(now: Timestamp, limit: Int) async throws -> [CapturedRequest] { try await inner.due(now: now, limit: limit) }
     func claim(_ request: CapturedRequest, leaseUntil: Timestamp) async throws -> Bool { try await inner.claim(request, leaseUntil: leaseUntil) }
     func record(_ request: CapturedRequest, attempt: DeliveryAttempt, state: DeliveryState, next: Timestamp?,
                 scheduled: Bool, note: String?) async throws {
         log.attempt(request, attempt, state: state)
+        metrics?.attempt(attempt, state: state)
         try await inner.record(request, attempt: attempt, state: state, next: next, scheduled: scheduled, note: note)
     }
     func recordAnswer(_ request: CapturedRequest, _ response: RecordedResponse) async throws {

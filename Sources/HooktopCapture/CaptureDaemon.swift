@@ -19,10 +19,15 @@ public final class CaptureDaemon: Sendable {
     private let logger: Logger
     private let committed: AsyncStream<[CapturedRequest]>.Continuation
     private let watcher: Task<Void, Never>
+    private let metricsServer: MetricsServer?
+
+    /// The port `--metrics-listen` bound (0 without it).
+    public var metricsPort: Int { metricsServer?.boundPort ?? 0 }
 
     public init(capture: CaptureConfiguration, store: StoreConfiguration, logger: Logger,
-                threads: Int = System.coreCount,
+                threads: Int = System.coreCount, metricsListen: ListenAddress? = nil,
                 onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws {
+        let metrics = metricsListen.map { _ in DaemonMetrics() }
         let transport = AsyncHTTPTransport()
         let access = AccessLog(logger: logger)
         // Off the writer thread: acknowledgements never wait for a log line.
@@ -48,7 +53,7 @@ public final class CaptureDaemon: Sendable {
         self.committed = committed
         let storeLedger = StoreLedger(writer: writer, path: store.path)
         let alerts = AlertRunner(command: capture.config.server.alertCommand, writer: writer, logger: logger)
-        deliverer = Deliverer(transport: transport, ledger: LoggingLedger(inner: storeLedger, log: access),
+        deliverer = Deliverer(transport: transport, ledger: LoggingLedger(inner: storeLedger, log: access, metrics: metrics),
                               settings: capture.config.delivery.engineSettings, alerts: alerts, logger: logger)
         self.transport = transport
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
@@ -67,8 +72,26 @@ public final class CaptureDaemon: Sendable {
             try? group.syncShutdownGracefully()
             throw error
         }
+        if let metrics, let metricsListen {
+            let server = self.server
+            do {
+                metricsServer = try MetricsServer(listen: metricsListen, group: group) { [writer] in
+                    metrics.scrape(writer: writer.currentStats(), refusedWithoutToken: server.refusedWithoutToken,
+                                   failingDeliveries: try? storeLedger.failingDeliveries())
+                }
+            } catch {
+                server.shutdown()
+                writer.close()
+                committed.finish()
+                try? group.syncShutdownGracefully()
+                throw error
+            }
+        } else {
+            metricsServer = nil
+        }
         let deliverer = self.deliverer
         let delivers = capture.mode != .proxy
+        let writer = self.writer
         let ipn = IPNPostback(transport: transport, writer: writer, config: capture.config,
                               timeoutMicros: capture.config.delivery.timeoutMicros, logger: logger)
         Task {
@@ -76,6 +99,7 @@ public final class CaptureDaemon: Sendable {
                 if delivers { deliverer.submit(batch) }
                 alerts.observe(batch)
                 ipn.verify(batch)
+                metrics?.committed(batch, commitMicros: writer.currentStats().lastCommitMicros)
             }
         }
         // Expected callbacks that did not come by their deadline alert, once each;
@@ -95,6 +119,7 @@ public final class CaptureDaemon: Sendable {
                         let removed = try await storeLedger.applyRetention(maxAgeMicros: retention.retentionMicros, maxRequests: retention.maxRequests,
                                                                            maxSize: retention.maxSize, now: .now())
                         if removed > 0 { logger.info("retention", metadata: ["removed": "\(removed)"]) }
+                        metrics?.retention(removed: removed)
                     } catch {
                         logger.error("retention failed", metadata: ["error": "\(error)"])
                     }
@@ -118,6 +143,7 @@ public final class CaptureDaemon: Sendable {
     /// under way finish and be recorded, commit, close.
     public func stop() {
         server.shutdown()
+        metricsServer?.close()
         watcher.cancel()
         deliverer.stop()
         writer.close()

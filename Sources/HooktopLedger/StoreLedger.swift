@@ -44,6 +44,9 @@ public final class StoreLedger: DeliveryLedger, @unchecked Sendable {
         try await writer.apply(.setResponse(requestID: request.id, response: response))
     }
 
+    /// Deliveries failed for good or still retrying, for the metrics.
+    public func failingDeliveries() throws -> Int { try withReader { try $0.failingDeliveries() } }
+
     /// Raises the overdue alert, once, for each expected callback whose
     /// deadline passed with none: the daemon calls this every second.
     public func raiseOverdueExpectations(now: Timestamp, alerts: AlertRunner) async throws {

@@ -284,3 +284,10 @@ extension StoreReader {
         return (pages - free).saturatingMultiplied(by: size)
     }
 }
+
+extension StoreReader {
+    /// Deliveries failed for good or still retrying (answered by a partial index).
+    public func failingDeliveries() throws(StoreError) -> Int {
+        Int(try db.scalarInt("SELECT count(*) FROM requests WHERE delivery_state IN ('failed', 'retrying')") ?? 0)
+    }
+}

@@ -19,6 +19,10 @@ public final class StoreWriter: @unchecked Sendable {
         /// Batches by size: bucket i holds batches of 2^i ... 2^(i+1)-1 requests.
         public var histogram = [Int](repeating: 0, count: 16)
         public var meanBatch: Double { batches == 0 ? 0 : Double(requests) / Double(batches) }
+        /// How long the last batch took, from BEGIN to COMMIT.
+        public var lastCommitMicros: Int64 = 0
+        /// Requests waiting for the next batch, when the stats were read.
+        public var queued = 0
     }
 
     /// How much may wait for the disk before senders get 503 at once
@@ -136,7 +140,9 @@ public final class StoreWriter: @unchecked Sendable {
     public func currentStats() -> Stats {
         condition.lock()
         defer { condition.unlock() }
-        return stats
+        var now = stats
+        now.queued = queuedInserts
+        return now
     }
 
     /// Commits what is queued, stops the thread and closes the database.
@@ -199,10 +205,12 @@ public final class StoreWriter: @unchecked Sendable {
         // One result per job: a new id for an insert, rows changed for a mutation.
         var results: [Int64] = []
         results.reserveCapacity(batch.count)
+        var began = Timestamp.now()
         do throws(StoreError) {
             if simulateFailure { throw .sqlite(13, "database or disk is full (simulated)", "commit") }
             // A deleted or replaced file would take commits into an unlinked inode: never acknowledge those.
             if needsReopen || fileIdentity != FileIdentity(path: config.path) { try reopen() }
+            began = Timestamp.now()
             try db.execute("BEGIN IMMEDIATE")
             do throws(StoreError) {
                 for item in batch {
@@ -246,7 +254,7 @@ public final class StoreWriter: @unchecked Sendable {
                 committed.append(request)
             }
         }
-        record(batchSize: committed.count)
+        record(batchSize: committed.count, micros: Timestamp.now().elapsedMicroseconds(since: began))
         if let onCommit, !committed.isEmpty { onCommit(committed) }
         for (item, result) in zip(batch, results) {
             switch item {
@@ -257,9 +265,10 @@ public final class StoreWriter: @unchecked Sendable {
         return true
     }
 
-    private func record(batchSize n: Int) {
+    private func record(batchSize n: Int, micros: Int64) {
         guard n > 0 else { return }
         condition.lock()
+        stats.lastCommitMicros = micros
         stats.batches += 1
         stats.requests += n
         stats.largestBatch = max(stats.largestBatch, n)

@@ -72,6 +72,9 @@ struct DaemonOptions: ParsableArguments {
     @Option(name: .customLong("event-loops"), help: ArgumentHelp("Threads serving connections (default: one per core).", valueName: "n"))
     var eventLoops: Int?
 
+    @Option(name: .customLong("metrics-listen"), help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464).", valueName: "host:port"))
+    var metricsListen: ListenAddressArgument?
+
     @Flag(name: .customLong("require-token"), help: ArgumentHelp(
         "Answer 401, and store nothing, unless a request carries the token from $HOOKTOP_TOKEN (or [server] token_env).",
         discussion: "Senders give it in an X-Hooktop-Token header, or as a path prefix /t/TOKEN/... for providers that only take a URL."))

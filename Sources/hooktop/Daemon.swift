@@ -15,7 +15,8 @@ enum DaemonRunner {
                     onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws {
         let (daemon, config, path) = try start(database: database, options: options, logger: logger, onCommit: onCommit)
         // Scripts and tests read this line to learn the port when --listen asked for 0.
-        Console.error("hooktop: listening on http://\(daemon.server.boundAddress), database \(path)")
+        Console.error("hooktop: listening on http://\(daemon.server.boundAddress), database \(path)"
+                      + (options.metricsListen.map { ", metrics http://\($0.value.host):\(daemon.metricsPort)/metrics" } ?? ""))
 
         let stop = DispatchSemaphore(value: 0)
         let sources = SignalWatch.on([SIGINT, SIGTERM]) { stop.signal() }
@@ -94,7 +95,8 @@ enum DaemonRunner {
                                               config: config, forwardTo: options.forwardTo,
                                               mode: mode, token: token),
                 store: StoreConfiguration(path: path, durability: options.durability == .full ? .full : .normal),
-                logger: logger, threads: options.eventLoops ?? System.coreCount, onCommit: onCommit)
+                logger: logger, threads: options.eventLoops ?? System.coreCount, metricsListen: options.metricsListen?.value,
+                onCommit: onCommit)
             return (daemon, config, path)
         } catch {
             if !existed { Store.remove(path) }  // a failed start leaves no empty database behind

@@ -150,4 +150,37 @@ final class OperationsTests: XCTestCase {
             XCTAssertTrue(script.stdout.contains("require-token") && script.stdout.contains("expect"), "\(shell): flags and commands")
         }
     }
+
+    /// --metrics-listen: Prometheus text from swift-prometheus, with what the daemon counts.
+    func testMetricsAreServedInPrometheusText() throws {
+        let target = try TestTarget { n, _ in .respond(status: n == 0 ? 500 : 200) }
+        defer { target.stop() }
+        let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+                                        "--require-token", "--forward-to", "http://127.0.0.1:\(target.port)"],
+                                       environment: ["HOOKTOP_TOKEN": "t0k"])
+        let line = daemon.stderr
+        let port = try XCTUnwrap(line.range(of: #"metrics http://127\.0\.0\.1:(\d+)/metrics"#, options: .regularExpression)
+            .map { String(line[$0]).split(separator: ":").last!.split(separator: "/").first! }, line)
+        let base = "http://127.0.0.1:\(daemon.port)"
+        _ = try curl(["-H", "X-Hooktop-Token: t0k", "-H", "Stripe-Signature: t=1,v1=00", "-d", #"{"id":"evt_1"}"#, "\(base)/stripe"])
+        _ = try curl(["-H", "X-Hooktop-Token: t0k", "-d", "x", "\(base)/plain"])
+        _ = try curl(["-d", "no token", "\(base)/plain"])
+        XCTAssertTrue(target.waitFor(2))
+        var text = ""
+        for _ in 0..<100 {
+            text = try curl(["http://127.0.0.1:\(port)/metrics"])
+            if text.contains("hooktop_delivery_attempts_total") && text.contains("hooktop_requests_stored_total 2") { break }
+            usleep(50_000)
+        }
+        for expected in ["hooktop_requests_stored_total 2", #"hooktop_responses_total{status="200"} 2"#,
+                         #"hooktop_signatures_total{source="",scheme="stripe",status="no_secret"} 1"#,
+                         "hooktop_requests_refused_without_token_total 1", "hooktop_store_queue_depth 0",
+                         "# TYPE hooktop_batch_size histogram", "# TYPE hooktop_commit_duration histogram",
+                         "hooktop_delivery_attempts_total{target=\"http://127.0.0.1:\(target.port)\",kind=\"forward\""] {
+            XCTAssertTrue(text.contains(expected), "\(expected) in:\n\(text)")
+        }
+        XCTAssertEqual(try curl(["-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/other"]), "404")
+        XCTAssertFalse(text.contains("t0k"), "no secret in the metrics")
+        XCTAssertEqual(daemon.stop(), 0)
+    }
 }
