@@ -183,4 +183,18 @@ final class OperationsTests: XCTestCase {
         XCTAssertFalse(text.contains("t0k"), "no secret in the metrics")
         XCTAssertEqual(daemon.stop(), 0)
     }
+
+    /// SIGTERM drains: the attempt under way to a slow target finishes and is recorded, then exit 0.
+    func testSIGTERMLetsTheAttemptUnderWayFinishAndBeRecorded() throws {
+        let target = try TestTarget { _, _ in .respond(status: 200, delaySeconds: 1.5) }
+        defer { target.stop() }
+        let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0", "--forward-to", "http://127.0.0.1:\(target.port)"])
+        XCTAssertEqual(try curl(["-d", "x", "http://127.0.0.1:\(daemon.port)/job"]), #"{"ok":true}"#)
+        XCTAssertTrue(target.waitFor(1))
+        XCTAssertEqual(daemon.stop(signal: SIGTERM), 0)
+        let shown = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try HooktopBinary.run(["show", "1", "--db", db, "--json"]).stdout.utf8))
+                                  as? [String: Any])
+        XCTAssertEqual(shown["delivery_state"] as? String, "delivered")
+        XCTAssertEqual((shown["deliveries"] as? [[String: Any]])?.first?["status"] as? Int, 200)
+    }
 }
