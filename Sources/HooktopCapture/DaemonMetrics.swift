@@ -11,7 +11,8 @@ import Prometheus
 public final class DaemonMetrics: Sendable {
     private let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
-    private let reportedRefusals = NIOLockedValueBox(0)
+    /// What the counters that are read, not counted, stood at when last scraped.
+    private let reported = NIOLockedValueBox((refused: 0, rejected: 0))
 
     public init() { factory = PrometheusMetricsFactory(registry: registry) }
 
@@ -21,6 +22,7 @@ public final class DaemonMetrics: Sendable {
 
     /// A committed batch: stored requests, answers by status, verdicts by source, batch size and commit time.
     func committed(_ batch: [CapturedRequest], commitMicros: Int64) {
+        count("hooktop_requests_captured_total", by: batch.count)
         count("hooktop_requests_stored_total", by: batch.count)
         for r in batch {
             count("hooktop_responses_total", [("status", String(r.response.status))])
@@ -50,11 +52,15 @@ public final class DaemonMetrics: Sendable {
     func scrape(writer: StoreWriter.Stats, refusedWithoutToken: Int, failingDeliveries: Int?) -> [UInt8] {
         Gauge(label: "hooktop_store_queue_depth", factory: factory).record(writer.queued)
         if let failingDeliveries { Gauge(label: "hooktop_deliveries_failing", factory: factory).record(failingDeliveries) }
-        let new = reportedRefusals.withLockedValue { reported in
-            defer { reported = refusedWithoutToken }
-            return refusedWithoutToken - reported
+        let (refused, rejected) = reported.withLockedValue { last in
+            defer { last = (refusedWithoutToken, writer.rejected) }
+            return (max(0, refusedWithoutToken - last.refused), max(0, writer.rejected - last.rejected))
         }
-        count("hooktop_requests_refused_without_token_total", by: max(0, new))
+        // Requests answered without being stored: 401 without the token, 503 when the store could not take them.
+        count("hooktop_requests_refused_without_token_total", by: refused)
+        count("hooktop_requests_captured_total", by: refused + rejected)
+        count("hooktop_responses_total", [("status", "401")], by: refused)
+        count("hooktop_responses_total", [("status", "503")], by: rejected)
         var out: [UInt8] = []
         registry.emit(into: &out)
         return out

@@ -23,6 +23,8 @@ public final class StoreWriter: @unchecked Sendable {
         public var lastCommitMicros: Int64 = 0
         /// Requests waiting for the next batch, when the stats were read.
         public var queued = 0
+        /// Requests refused (queue full, closing) or whose batch failed: their senders got 503.
+        public var rejected = 0
     }
 
     /// How much may wait for the disk before senders get 503 at once
@@ -97,6 +99,7 @@ public final class StoreWriter: @unchecked Sendable {
     public func submit(_ request: CapturedRequest, completion: @escaping Completion) {
         condition.lock()
         if closing {
+            stats.rejected += 1
             condition.unlock()
             completion(.failure(.closed))
             return
@@ -104,6 +107,7 @@ public final class StoreWriter: @unchecked Sendable {
         let size = request.body.count + request.headers.count * 64 + 512
         if queuedInserts >= limits.requests || queuedBytes + size > limits.bytes {
             let (n, bytes) = (queuedInserts, queuedBytes)
+            stats.rejected += 1
             condition.unlock()
             completion(.failure(.overloaded(queued: n, bytes: bytes)))
             return
@@ -235,6 +239,10 @@ public final class StoreWriter: @unchecked Sendable {
             if error.needsReopen { needsReopen = true }
             failedBatches += 1
             if failedBatches == 1 { onHealth?(.failing(error)) }
+            let inserts = batch.reduce(0) { n, item in if case .insert = item { n + 1 } else { n } }
+            condition.lock()
+            stats.rejected += inserts
+            condition.unlock()
             for item in batch {
                 switch item {
                 case .insert(_, let completion): completion(.failure(error))

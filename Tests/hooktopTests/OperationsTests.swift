@@ -175,6 +175,7 @@ final class OperationsTests: XCTestCase {
         for expected in ["hooktop_requests_stored_total 2", #"hooktop_responses_total{status="200"} 2"#,
                          #"hooktop_signatures_total{source="",scheme="stripe",status="no_secret"} 1"#,
                          "hooktop_requests_refused_without_token_total 1", "hooktop_store_queue_depth 0",
+                         "hooktop_requests_captured_total 3", #"hooktop_responses_total{status="401"} 1"#,
                          "# TYPE hooktop_batch_size histogram", "# TYPE hooktop_commit_duration histogram",
                          "hooktop_delivery_attempts_total{target=\"http://127.0.0.1:\(target.port)\",kind=\"forward\""] {
             XCTAssertTrue(text.contains(expected), "\(expected) in:\n\(text)")
