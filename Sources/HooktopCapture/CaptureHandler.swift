@@ -27,6 +27,8 @@ final class CaptureHandler: ChannelInboundHandler {
 
     private var state = State.idle
     private let policies: PolicyBox
+    /// `--max-body` does not change on reload: read once, not per chunk.
+    private let maxBody: Int
     /// The config in force now: read once per request, so a reload applies from the next one.
     private var policy: ResponsePolicy { policies.current }
     private let limits: CaptureConfiguration.Limits
@@ -53,6 +55,7 @@ final class CaptureHandler: ChannelInboundHandler {
          mailbox: LoopMailbox? = nil) {
         self.mailbox = mailbox
         self.policies = policies
+        maxBody = policies.current.maxBody
         self.broken = broken
         self.limits = limits
         self.sink = sink
@@ -137,7 +140,7 @@ final class CaptureHandler: ChannelInboundHandler {
             state = .storing  // let `r` own the buffer uniquely while we append
             r.size += chunk.readableBytes
             if !r.truncated {
-                let room = policy.maxBody - r.body.readableBytes
+                let room = maxBody - r.body.readableBytes
                 if chunk.readableBytes > room {
                     r.truncated = true
                     if room > 0, let part = chunk.readSlice(length: room) { r.body.writeImmutableBuffer(part) }
