@@ -89,6 +89,8 @@ public final class CaptureDaemon: Sendable {
         } else {
             metricsServer = nil
         }
+        // `hooktop expect` in another shell builds its URL from where this daemon listens.
+        writer.apply(.setMeta(key: "listen", value: server.boundAddress.description)) { _ in }
         let deliverer = self.deliverer
         let delivers = capture.mode != .proxy
         let writer = self.writer

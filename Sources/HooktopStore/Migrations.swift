@@ -83,6 +83,9 @@ enum Migrations {
         ALTER TABLE requests ADD COLUMN expect_arrival TEXT;   -- 'done' (by the deadline) or 'overdue'
         CREATE INDEX requests_label ON requests(label) WHERE label IS NOT NULL;
         """),
+        ("0007_meta", """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);   -- e.g. listen: where the daemon last listened
+        """),
     ]
 
     /// Applies the steps this database has not seen, each in its own transaction.

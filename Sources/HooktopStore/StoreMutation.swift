@@ -26,6 +26,8 @@ public enum StoreMutation: Sendable {
     case prune(before: Timestamp?, keepNewest: Int?, oldest: Bool, limit: Int)
     /// Gives up to `pages` free pages back to the file system (incremental vacuum).
     case giveBackSpace(pages: Int)
+    /// Remembers a fact about the database's daemon (`listen`: the address it bound).
+    case setMeta(key: String, value: String)
     /// Records a callback to expect (`hooktop expect`).
     case expect(Expectation)
     /// The overdue alert for this expectation was raised: raise it once.
@@ -125,6 +127,11 @@ struct MutationRunner {
         case .giveBackSpace(let pages):
             try db.execute("PRAGMA incremental_vacuum(\(max(0, pages)))")
             return 0
+        case .setMeta(let key, let value):
+            return try run("INSERT INTO meta (key, value) VALUES (:key, :value) ON CONFLICT(key) DO UPDATE SET value = excluded.value") { s in
+                s.bind(":key", key)
+                s.bind(":value", value)
+            }
         case .expect(let e):
             return try run("""
                 INSERT INTO expectations (token, label, created_at, deadline, url) VALUES (:token, :label, :created_at, :deadline, :url)

@@ -291,3 +291,13 @@ extension StoreReader {
         Int(try db.scalarInt("SELECT count(*) FROM requests WHERE delivery_state IN ('failed', 'retrying')") ?? 0)
     }
 }
+
+extension StoreReader {
+    /// A fact the daemon left (`listen`), or nil.
+    public func meta(_ key: String) throws(StoreError) -> String? {
+        try db.with("SELECT value FROM meta WHERE key = :key") { stmt throws(StoreError) in
+            stmt.bind(":key", key)
+            return try stmt.step() ? stmt.text(Only.value) : nil
+        }
+    }
+}

@@ -25,7 +25,7 @@ struct ExpectNew: ParsableCommand {
     @Option(name: .customLong("public-url"), help: ArgumentHelp("The daemon's address as the outside world sees it (https://hooks.example.com).", valueName: "url"))
     var publicURL: String?
 
-    @Option(help: ArgumentHelp("The daemon's listen address, for the URL when --public-url is not given (default: the config's, else 127.0.0.1:8080).", valueName: "host:port"))
+    @Option(help: ArgumentHelp("The daemon's listen address, for the URL when --public-url is not given (default: where the database's daemon last listened, else the config's, else 127.0.0.1:8080).", valueName: "host:port"))
     var listen: ListenAddressArgument?
 
     func validate() throws {
@@ -41,7 +41,9 @@ struct ExpectNew: ParsableCommand {
         let config = try database.loadConfig(secretsNeeded: false)
         let path = database.path(config)
         let token = Expectation.newToken()
-        var base = publicURL ?? "http://" + (listen?.value ?? config.server.listen ?? .default).description
+        // Where the daemon that writes this database last listened, if it ever ran.
+        let daemonListen = FileManager.default.fileExists(atPath: path) ? (try? StoreReader(path: path).meta("listen")) ?? nil : nil
+        var base = publicURL ?? "http://" + (listen?.value.description ?? daemonListen ?? (config.server.listen ?? .default).description)
         while base.hasSuffix("/") { base.removeLast() }
         let now = Timestamp.now()
         let expectation = Expectation(token: token, label: label, createdAt: now,
