@@ -5,7 +5,10 @@
 # so a noisy neighbour hits both alike. Afterwards it checks that hooktop's
 # database holds every request wrk saw answered with a 2xx.
 #
-#   Benchmarks/run.sh [rounds=3] [seconds=8] [connections=64]
+#   Benchmarks/run.sh [rounds=3] [seconds=8] [connections=64] [all]
+#
+# With `all` it also reports export (HAR, NDJSON of 100k requests), a body
+# filter and the dashboard over 1M requests, and forwarding to a local target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -69,3 +72,17 @@ for r in $(seq "$rounds"); do
 done
 python3 -c "print('ratio hooktop/baseline: %.2f  (goal 0.60)' % ($sum_hook / $sum_base))"
 echo "every 2xx stored: $checked"
+
+# The other paths of the performance issue, with `all` as the fourth argument:
+# export, a body filter and the dashboard on large databases, and forwarding.
+if [ "${4:-}" = "all" ]; then
+  swift build -c release --product hooktop-bench >/dev/null
+  "$bin/hooktop-bench" populate "$work/100k.sqlite" 100000
+  "$bin/hooktop-bench" export "$work/100k.sqlite" har
+  "$bin/hooktop-bench" export "$work/100k.sqlite" ndjson
+  "$bin/hooktop-bench" populate "$work/1m.sqlite" 1000000
+  "$bin/hooktop-bench" filter "$work/1m.sqlite" '~b needle-that-is-not-there'
+  "$bin/hooktop-bench" tui "$work/1m.sqlite"
+  rm -f "$work"/100k.sqlite* "$work"/1m.sqlite*
+  Benchmarks/forward.sh "$secs" "$conns"
+fi

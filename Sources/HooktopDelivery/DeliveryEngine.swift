@@ -1,4 +1,5 @@
 import HooktopCore
+import NIOCore
 
 /// The delivery rules as a value: which attempt runs when, how many run at
 /// once per target, what an attempt's result means for the schedule. Every
@@ -56,7 +57,10 @@ public struct DeliveryEngine: Sendable {
     /// Requests running or waiting for a slot.
     private var taken: Set<Int64> = []
     private var running: [String: Int] = [:]
-    private var waiting: [String: [Job]] = [:]
+    /// FIFO per origin; a burst can queue tens of thousands, so taking the
+    /// oldest must not move the rest (an Array's removeFirst did, and
+    /// forwarding fell from thousands to dozens per second).
+    private var waiting: [String: CircularBuffer<Job>] = [:]
     public private(set) var stopping = false
 
     public init(settings: Settings) { self.settings = settings }
@@ -87,9 +91,8 @@ public struct DeliveryEngine: Sendable {
     public mutating func finished(_ job: Job, _ attempt: DeliveryAttempt, now: Timestamp) -> [Action] {
         taken.remove(job.request.id)
         var actions = Self.conclude(job.request, attempt, schedule: settings.schedule, now: now)
-        if !stopping, var queue = waiting[job.origin], !queue.isEmpty {
-            let next = queue.removeFirst()
-            waiting[job.origin] = queue.isEmpty ? nil : queue
+        if !stopping, let next = waiting[job.origin]?.popFirst() {
+            if waiting[job.origin]?.isEmpty == true { waiting[job.origin] = nil }
             actions.append(.send(next))
         } else {
             running[job.origin, default: 1] -= 1

@@ -129,4 +129,19 @@ final class DeliveryEngineTests: XCTestCase {
         XCTAssertTrue(engine.found(due: [pending(9)], now: t0).isEmpty)
         XCTAssertTrue(engine.submitted([pending(10)]).isEmpty)
     }
+
+    /// A burst far over the cap drains in arrival order (a queue, not an array shifted on every dequeue).
+    func testABurstDrainsInArrivalOrder() {
+        var engine = DeliveryEngine(settings: .init(concurrency: 2))
+        let burst = (1...20_000).map { pending(Int64($0)) }
+        var order = sent(engine.submitted(burst))
+        var next = 0
+        while next < order.count {
+            let id = order[next]
+            next += 1
+            order += sent(engine.finished(.init(request: burst[Int(id) - 1], kind: .forward, url: "http://a:1/in"), attempt(200), now: t0))
+        }
+        XCTAssertEqual(order, (1...20_000).map { Int64($0) })
+        XCTAssertEqual(engine.inFlight, 0)
+    }
 }
