@@ -191,8 +191,9 @@ final class CaptureHandler: ChannelInboundHandler {
     private func record(_ captured: CapturedRequest, version: HTTPVersion, error: String, status: Int,
                         context: ChannelHandlerContext, answer: Bool) {
         var request = captured
+        let policy = self.policy
         // Without the token nothing is stored, broken or not.
-        guard admitted(&request) else {
+        guard admitted(&request, token: policy.token) else {
             if answer { write(AccessToken.refused, version: version, keepAlive: false, head: false, context: context) }
             return
         }
@@ -213,7 +214,8 @@ final class CaptureHandler: ChannelInboundHandler {
     private func finish(_ r: Receiving, context: ChannelHandlerContext) {
         let started = Timestamp.now()
         var request = captured(r)
-        guard admitted(&request) else {
+        let policy = self.policy  // one read of the reloadable config per request
+        guard admitted(&request, token: policy.token) else {
             write(AccessToken.refused, version: r.head.version, keepAlive: r.head.isKeepAlive, head: r.head.method == .HEAD, context: context)
             return
         }
@@ -262,8 +264,8 @@ final class CaptureHandler: ChannelInboundHandler {
     }
 
     /// Whether the sender showed the access token (always, when none is required); the token is taken out.
-    private func admitted(_ request: inout CapturedRequest) -> Bool {
-        guard let token = policy.token else { return true }
+    private func admitted(_ request: inout CapturedRequest, token: AccessToken?) -> Bool {
+        guard let token else { return true }
         if token.admit(&request) { return true }
         token.refusals.add()
         logger.debug("refused a request without the access token", metadata: ["remote": "\(remote)"])

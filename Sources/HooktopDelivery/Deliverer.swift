@@ -49,11 +49,6 @@ public final class Deliverer: @unchecked Sendable {
         perform(lock.withLock { engine.submitted(requests) })
     }
 
-    /// Reads the commits the store reports and submits each batch, until the stream ends.
-    public func follow(_ commits: AsyncStream<[CapturedRequest]>) async {
-        for await batch in commits { submit(batch) }
-    }
-
     /// Stops polling and waits for attempts under way to be recorded; queued
     /// ones stay in the ledger for the next start.
     public func stop() {

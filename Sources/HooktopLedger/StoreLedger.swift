@@ -74,14 +74,16 @@ public final class StoreLedger: DeliveryLedger, @unchecked Sendable {
             }
         }
         if let maxSize {
-            while true {
-                let (live, rows) = try withReader { (try $0.liveBytes(), try $0.count()) }
-                guard live > Int64(maxSize), rows > 0 else { break }
+            var rows = try withReader { try $0.count() }
+            while rows > 0 {
+                let live = try withReader { try $0.liveBytes() }
+                guard live > Int64(maxSize) else { break }
                 // About the share of rows the excess is, so the newest that fit stay.
                 let share = Double(live - Int64(maxSize)) / Double(live)
                 let n = try await writer.apply(.prune(before: nil, keepNewest: nil, oldest: true,
                                                       limit: min(batch, max(1, Int(Double(rows) * share)))))
                 removed += n
+                rows -= n
                 if n == 0 { break }
             }
         }

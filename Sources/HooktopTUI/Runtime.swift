@@ -94,7 +94,7 @@ public final class Runtime {
             }
             if let key { effects += update(&model, .key(key)) }
             // Countdowns move once a second, and only while they are on screen.
-            if model.mode == .expectations || model.context == .expectations {
+            if model.context == .expectations {
                 let now = Timestamp.now()
                 if now.seconds != model.now.seconds { effects += update(&model, .tick(now)) }
             }

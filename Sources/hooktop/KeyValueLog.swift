@@ -1,4 +1,5 @@
 import Foundation
+import HooktopCore
 import Logging
 
 /// Log lines as `key=value` pairs (logfmt), one event per line, for grep,
@@ -25,7 +26,7 @@ struct KeyValueLogHandler: LogHandler {
 
     func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
              file: String, function: String, line: UInt) {
-        var out = "ts=\(Self.timestamp()) level=\(level) msg=\(Self.value(message.description))"
+        var out = "ts=\(Timestamp.now().iso8601) level=\(level) msg=\(Self.value(message.description))"
         let merged = metadata.merging(explicit ?? [:]) { $1 }
         for key in merged.keys.sorted() { out += " \(key)=\(Self.value("\(merged[key]!)"))" }
         write(out + "\n")
@@ -52,15 +53,5 @@ struct KeyValueLogHandler: LogHandler {
             }
         }
         return out + "\""
-    }
-
-    private static func timestamp() -> String {
-        var tv = timeval()
-        gettimeofday(&tv, nil)
-        var t = tv.tv_sec
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int(tv.tv_usec / 1000))
     }
 }

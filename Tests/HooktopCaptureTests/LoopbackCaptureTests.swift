@@ -145,6 +145,10 @@ final class LoopbackCaptureTests: XCTestCase {
     }
 
     func testStorageFailureAnswers503() throws {
+        // Let the daemon's own start-up write (where it listens) commit first: the failure is for the request.
+        let drained = expectation(description: "start-up writes committed")
+        daemon.writer.apply(.setMeta(key: "test", value: "drain")) { _ in drained.fulfill() }
+        wait(for: [drained], timeout: 5)
         daemon.writer.simulateCommitFailures(1)
         let client = try RawHTTPClient(port: port)
         try client.send("POST /lost HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
