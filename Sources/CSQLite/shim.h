@@ -28,3 +28,16 @@ static inline int csqlite_icontains(const unsigned char *h, size_t hl, const uns
     }
     return 0;
 }
+
+// The WAL's length in frames after each commit, written where `frames` points
+// (the writer decides from it when to checkpoint, off its own thread).
+static int csqlite_wal_frames_hook(void *frames, sqlite3 *db, const char *name, int count) {
+    (void)db; (void)name;
+    *(int *)frames = count;
+    return SQLITE_OK;
+}
+static inline void csqlite_track_wal(sqlite3 *db, int *frames) { sqlite3_wal_hook(db, csqlite_wal_frames_hook, frames); }
+
+// Before SQLite's first use: no global memory statistics (a process-wide mutex
+// taken on every allocation; hooktop never reads them). Variadic, so not importable.
+static inline int csqlite_disable_memstatus(void) { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }

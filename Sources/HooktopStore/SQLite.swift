@@ -6,7 +6,11 @@ final class SQLiteConnection {
     let path: String
     private(set) var handle: OpaquePointer?
 
+    /// SQLite's process-wide settings, applied once before its first connection.
+    private static let configured: Void = { _ = csqlite_disable_memstatus() }()
+
     init(path: String, readOnly: Bool) throws(StoreError) {
+        Self.configured
         self.path = path
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX
@@ -102,6 +106,7 @@ final class Statement {
         sqlite3_reset(stmt)
         sqlite3_clear_bindings(stmt)
         bindFailure = SQLITE_OK
+        cursor = 0
     }
 
     private func check(_ rc: Int32) {
@@ -113,14 +118,22 @@ final class Statement {
     /// Slots found so far, by the address of the name's literal: the insert
     /// runs for every captured request, and SQLite finds a name by comparing strings.
     private var slots: [UnsafeRawPointer: Int32] = [:]
+    /// The names in the order the last use bound them: a statement is bound
+    /// the same way each time, so the next name is usually the one at `cursor`
+    /// and found without hashing.
+    private var order: [(name: UnsafeRawPointer, slot: Int32)] = []
+    private var cursor = 0
 
     private func slot(_ name: StaticString) -> Int32 {
         let key = UnsafeRawPointer(name.utf8Start)
+        defer { cursor += 1 }
+        if cursor < order.count, order[cursor].name == key { return order[cursor].slot }
         if let index = slots[key] { return index }
         let index = name.withUTF8Buffer { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { sqlite3_bind_parameter_index(stmt, $0.baseAddress) }
         }
         if index == 0 { check(SQLITE_RANGE) } else { slots[key] = index }
+        if cursor == order.count, index != 0 { order.append((key, index)) }
         return index
     }
 

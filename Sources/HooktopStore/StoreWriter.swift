@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -25,6 +26,9 @@ public final class StoreWriter: @unchecked Sendable {
         public var queued = 0
         /// Requests refused (queue full, closing) or whose batch failed: their senders got 503.
         public var rejected = 0
+        /// WAL checkpoints made off the writer's thread, and the longest any of them held commits up (µs).
+        public var checkpoints = 0
+        public var longestCheckpointPauseMicros: Int64 = 0
     }
 
     /// How much may wait for the disk before senders get 503 at once
@@ -73,6 +77,10 @@ public final class StoreWriter: @unchecked Sendable {
     private let onHealth: (@Sendable (Health) -> Void)?
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
+    /// Checkpoints the WAL off this thread; its gate is held for each transaction.
+    private let checkpointer: Checkpointer
+    /// The WAL's length in frames after the last commit (SQLite's WAL hook writes it).
+    private let walFrames = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     /// Set by tests to make commits fail, as a full disk would.
     private var failNextCommits = 0
 
@@ -87,6 +95,9 @@ public final class StoreWriter: @unchecked Sendable {
         db = try Store.openForWriting(config)
         mutations = MutationRunner(db)
         fileIdentity = FileIdentity(path: config.path)
+        walFrames.initialize(to: 0)
+        checkpointer = Checkpointer(path: config.path, durability: config.durability)
+        try Self.handOverCheckpoints(db, walFrames: walFrames)
         self.onCommit = onCommit
         self.onHealth = onHealth
         let thread = Thread { [unowned self] in self.run() }
@@ -146,6 +157,7 @@ public final class StoreWriter: @unchecked Sendable {
         defer { condition.unlock() }
         var now = stats
         now.queued = queuedInserts
+        (now.checkpoints, now.longestCheckpointPauseMicros) = checkpointer.stats
         return now
     }
 
@@ -189,8 +201,18 @@ public final class StoreWriter: @unchecked Sendable {
                 usleep(20_000)
             }
         }
-        db.close()
+        checkpointer.close()
+        db.close()  // the last connection to close checkpoints what is left and removes the WAL
+        walFrames.deallocate()
         finished.signal()
+    }
+
+    /// The writer's connection leaves checkpoints to the `Checkpointer` and reports the WAL's length after each commit.
+    private static func handOverCheckpoints(_ db: SQLiteConnection, walFrames: UnsafeMutablePointer<Int32>) throws(StoreError) {
+        try db.execute("PRAGMA wal_autocheckpoint=0")
+        // When a checkpoint lets the WAL start over, a file grown under a burst is cut back to this.
+        try db.execute("PRAGMA journal_size_limit=\(32 << 20)")
+        csqlite_track_wal(db.handle, walFrames)
     }
 
     /// Opens the database again after the file went away or its I/O failed.
@@ -198,6 +220,7 @@ public final class StoreWriter: @unchecked Sendable {
         let replaced = fileIdentity != FileIdentity(path: config.path)
         db.close()
         db = try Store.openForWriting(config)
+        try Self.handOverCheckpoints(db, walFrames: walFrames)
         mutations = MutationRunner(db)
         fileIdentity = FileIdentity(path: config.path)
         needsReopen = false
@@ -215,6 +238,8 @@ public final class StoreWriter: @unchecked Sendable {
             // A deleted or replaced file would take commits into an unlinked inode: never acknowledge those.
             if needsReopen || fileIdentity != FileIdentity(path: config.path) { try reopen() }
             began = Timestamp.now()
+            checkpointer.gate.lock()
+            defer { checkpointer.gate.unlock() }
             try db.execute("BEGIN IMMEDIATE")
             do throws(StoreError) {
                 for item in batch {
@@ -251,6 +276,7 @@ public final class StoreWriter: @unchecked Sendable {
             }
             return false
         }
+        checkpointer.committed(walFrames: walFrames.pointee)
         if failedBatches > 0 {
             onHealth?(.recovered(failedBatches: failedBatches))
             failedBatches = 0

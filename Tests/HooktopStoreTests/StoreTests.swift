@@ -130,6 +130,34 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try StoreReader(path: path).count(), 200)
     }
 
+    /// Sustained writes: the WAL is checkpointed off the writer's thread and
+    /// starts over, so it stays near the checkpoint threshold instead of
+    /// growing with everything written (48 MB here).
+    func testWALStaysBoundedUnderSustainedWrites() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        let body = [UInt8](repeating: UInt8(ascii: "x"), count: 4096)
+        var largestWAL = 0
+        for round in 0..<12 {
+            let batch = expectation(description: "round \(round)")
+            batch.expectedFulfillmentCount = 1_000
+            DispatchQueue.concurrentPerform(iterations: 1_000) { i in
+                writer.submit(Fixtures.request(target: "/wal/\(round)/\(i)", body: body)) { result in
+                    if case .failure(let error) = result { XCTFail("\(error)") }
+                    batch.fulfill()
+                }
+            }
+            wait(for: [batch], timeout: 60)
+            let size = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+            largestWAL = max(largestWAL, size)
+        }
+        let stats = writer.currentStats()
+        writer.close()
+        XCTAssertGreaterThan(stats.checkpoints, 0)
+        XCTAssertLessThan(largestWAL, 32 << 20, "the WAL grew to \(largestWAL) bytes")
+        XCTAssertEqual(try StoreReader(path: path).count(), 12_000)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-wal"), "closing checkpoints and removes the WAL")
+    }
+
     func testCompletionRunsOnlyAfterCommitIsVisibleToAnotherConnection() throws {
         let writer = try StoreWriter(StoreConfiguration(path: path))
         defer { writer.close() }
