@@ -32,8 +32,13 @@ final class CaptureHandler: ChannelInboundHandler {
     /// The config in force now: read once per request, so a reload applies from the next one.
     private var policy: ResponsePolicy { policies.current }
     private let limits: CaptureConfiguration.Limits
-    /// The head timeout while idle, the body-pause timeout while receiving.
+    /// When the head (idle) or the next body bytes (receiving) are due; nil while storing.
+    private var deadline: NIODeadline?
+    /// The connection's one timer and when it fires. It is moved only when it
+    /// would fire too late: a request that takes milliseconds does not
+    /// schedule and cancel two tasks (9 % of an event loop's time under load).
     private var timer: Scheduled<Void>?
+    private var timerFiresAt: NIODeadline?
     private let sink: any CaptureSink
     private let logger: Logger
     private var remote = "unknown"
@@ -77,14 +82,12 @@ final class CaptureHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        stopTimer()
     }
 
     /// A client gone mid-body leaves what it sent: recorded, marked.
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        stopTimer()
         if case .receiving(let r) = state {
             state = .storing
             record(r, error: "the client disconnected after \(r.size) bytes of the body", status: 499, context: context, answer: false)
@@ -96,25 +99,52 @@ final class CaptureHandler: ChannelInboundHandler {
 
     /// While idle: the next head must be complete in time (slow heads and
     /// idle keep-alive connections are closed). While receiving: the body
-    /// may not pause longer than the limit. While storing: no timer.
+    /// may not pause longer than the limit. While storing: no timeout.
     private func armTimer(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
         let micros: Int64
         switch state {
         case .idle: micros = limits.headTimeoutMicros
         case .receiving: micros = limits.bodyIdleTimeoutMicros
-        case .storing: return
+        case .storing:
+            deadline = nil
+            return
         }
+        let due = NIODeadline.now() + .microseconds(micros)
+        deadline = due
+        if let at = timerFiresAt, at <= due { return }  // it fires in time and looks again then
+        schedule(at: due, context: context)
+    }
+
+    private func schedule(at due: NIODeadline, context: ChannelHandlerContext) {
+        timer?.cancel()
+        timerFiresAt = due
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: .microseconds(micros)) {
+        timer = context.eventLoop.scheduleTask(deadline: due) {
             let (handler, context) = bound.value
-            handler.timedOut(context: context)
+            handler.timerFired(context: context)
+        }
+    }
+
+    private func stopTimer() {
+        timer?.cancel()
+        timer = nil
+        timerFiresAt = nil
+        deadline = nil
+    }
+
+    private func timerFired(context: ChannelHandlerContext) {
+        timer = nil
+        timerFiresAt = nil
+        guard let deadline else { return }  // storing: no timeout
+        if deadline > .now() {
+            schedule(at: deadline, context: context)
+        } else {
+            timedOut(context: context)
         }
     }
 
     private func timedOut(context: ChannelHandlerContext) {
-        timer = nil
+        deadline = nil
         switch state {
         case .idle:
             logger.debug("closing a connection with no complete request head in time", metadata: ["remote": "\(remote)"])
@@ -152,8 +182,7 @@ final class CaptureHandler: ChannelInboundHandler {
             armTimer(context: context)
         case (.end(let trailers), .receiving(var r)):
             state = .storing
-            timer?.cancel()
-            timer = nil
+            deadline = nil
             r.trailers = trailers.map { HeaderList($0.map { HeaderList.Field($0.name, $0.value) }) } ?? HeaderList()
             finish(r, context: context)
         case (.body, _), (.end, _):

@@ -39,11 +39,12 @@ public struct Handshake: Sendable {
     ///   failed is refused with 401 rather than answered.
     public static func respond(to request: SignedRequest, scheme: String?, source: HandshakeSource?,
                                signature: SignatureResult) -> RecordedResponse? {
-        let candidates = all.filter { h in
-            if let named = source?.scheme { return h.scheme == named }
-            return h.scheme == scheme || (h.recognisableAlone && !h.needsSecret)
-        }
-        guard let handshake = candidates.first(where: { $0.matches(request) }) else { return nil }
+        // Runs for every captured request: no array of candidates, and a body is looked at only by a candidate.
+        let named = source?.scheme
+        guard let handshake = all.first(where: { h in
+            let candidate = named.map { h.scheme == $0 } ?? (h.scheme == scheme || (h.recognisableAlone && !h.needsSecret))
+            return candidate && h.matches(request)
+        }) else { return nil }
         if signature.status == .invalid || signature.status == .expired {
             return json(401, [("ok", .bool(false)), ("error", .string("\(handshake.scheme) handshake refused: signature \(signature.status.rawValue)"))])
         }
