@@ -6,6 +6,7 @@
 //   .build/release/hooktop-bench filter DB EXPR        count matches of a filter: seconds
 //   .build/release/hooktop-bench target PORT SECONDS   an HTTP target that answers 200 at once and counts requests
 //   .build/release/hooktop-bench tui DB                first frame, time per key, memory of the dashboard on DB
+//   .build/release/hooktop-bench body KIND MIB         open a KIND (json, text, binary) body of MIB MiB in the detail view
 import Foundation
 import HooktopCore
 import HooktopExport
@@ -120,6 +121,62 @@ case "tui":
     print(String(format: "tui: first frame %.1f ms; header totals ready %.1f ms; %d keys: median %.2f ms, p95 %.2f ms, max %.2f ms; peak RSS %.1f MiB (heap %.1f MiB)",
                  ms(terminal.drawTimes[0]), ms(terminal.drawTimes[1]), keyTimes.count, keyTimes[keyTimes.count / 2],
                  keyTimes[keyTimes.count * 95 / 100], keyTimes.last ?? 0, peakRSSMiB(), peakRSSMiB("RssAnon:")))
+
+case "body":
+    // A large request opened in the detail view: the first frame, keys, and memory.
+    let mib = Int(args.count > 3 ? args[3] : "10") ?? 10
+    let size = mib << 20
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(size + 64)
+    switch args[2] {
+    case "json":
+        bytes += Array(#"{"items":["#.utf8)
+        var n = 0
+        while bytes.count < size - 64 {
+            bytes += Array(#"{"n":\#(n),"name":"item \#(n)","ok":true},"#.utf8)
+            n += 1
+        }
+        bytes += Array(#"{"n":-1}]}"#.utf8)
+    case "text":
+        var n = 0
+        while bytes.count < size { bytes += Array("line \(n): the quick brown fox jumps over the lazy dog, again and again and again\n".utf8); n += 1 }
+    case "utf8":
+        var n = 0
+        while bytes.count < size { bytes += Array("ligne \(n) : Zoë à São Paulo, Привет, 日本語のテキスト, 한국어, emoji 👍 🚀, again\n".utf8); n += 1 }
+    case "emoji":  // flags and skin tones: every line is laid out to count its rows
+        var n = 0
+        while bytes.count < size { bytes += Array("line \(n): 👍🏽 🇫🇷 👨‍👩‍👧 e\u{301}\n".utf8); n += 1 }
+    default:
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<size { state = state &* 6364136223846793005 &+ 1442695040888963407; bytes.append(UInt8(truncatingIfNeeded: state >> 56)) }
+    }
+    var request = syntheticRequest(1, at: .now())
+    request.id = 1
+    request.body = bytes
+    request.bodySize = bytes.count
+    var model = Model(width: 120, height: 40, listening: nil, databasePath: "bench.sqlite")
+    model.mode = .detail
+    model.detail = request
+    model.tab = .body
+    let cache = DetailCache()
+    let rssBefore = peakRSSMiB("VmRSS:")
+    var screen = Screen(width: 1, height: 1)
+    let open = seconds { screen = Render.screen(model, cache: cache) }
+    var keyTimes: [Double] = []
+    let keys: [Key] = Array(repeating: .pageDown, count: 30) + [.char("G"), .char("g"), .char("j"), .char("k"), .char("w"), .char("G"), .char("w")]
+        + Array(repeating: .pageUp, count: 5)
+    for key in keys {
+        keyTimes.append(1000 * seconds {
+            _ = update(&model, .key(key))
+            screen = Render.screen(model, cache: cache)
+        })
+    }
+    let idle = seconds { for _ in 0..<100 { screen = Render.screen(model, cache: cache) } } / 100
+    keyTimes.sort()
+    print(String(format: "body %@ %d MiB: open %.1f ms; %d keys median %.2f ms, max %.2f ms; an idle frame %.3f ms; RSS +%.1f MiB (body %.1f MiB)",
+                 args[2], mib, open * 1000, keyTimes.count, keyTimes[keyTimes.count / 2], keyTimes.last ?? 0, idle * 1000,
+                 peakRSSMiB("VmHWM:") - rssBefore, Double(bytes.count) / 1048576))
+    _ = screen
 
 case "target":
     let port = Int(args[2]) ?? 18080

@@ -12,42 +12,54 @@ public enum TerminalText {
         escape(bytes, keepNewlines: true)
     }
 
+    /// `block` for part of a body (one line of it).
+    public static func block(_ bytes: ArraySlice<UInt8>) -> String {
+        escape(Array(bytes), keepNewlines: true)
+    }
+
     /// `\xNN` for C0 and DEL, `\u{NN}` for C1, `\xNN` for each byte of invalid UTF-8.
+    /// Built as UTF-8 bytes (what is kept is copied as it came), made a String once.
     public static func escape(_ bytes: [UInt8], keepNewlines: Bool) -> String {
-        var out = ""
+        var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var i = 0
         while i < bytes.count {
             let b = bytes[i]
             if b < 0x80 {
                 if b == 0x0A && keepNewlines || b == 0x09 && keepNewlines {
-                    out.unicodeScalars.append(Unicode.Scalar(b))
+                    out.append(b)
                 } else if b < 0x20 || b == 0x7F {
-                    out += hexEscape(b)
+                    appendHexEscape(b, to: &out)
                 } else {
-                    out.unicodeScalars.append(Unicode.Scalar(b))
+                    out.append(b)
                 }
                 i += 1
                 continue
             }
             if let (scalar, length) = decodeScalar(bytes, at: i) {
                 if WireText.isEscape(scalar) {
-                    out += hexEscape(UInt8(scalar.value - WireText.base))  // a byte that was not UTF-8 on the wire
+                    appendHexEscape(UInt8(scalar.value - WireText.base), to: &out)  // a byte that was not UTF-8 on the wire
                 } else if scalar.value >= 0x80 && scalar.value < 0xA0 {
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
+                    out += Array("\\u{\(String(scalar.value, radix: 16))}".utf8)
                 } else if scalar.properties.generalCategory == .format && scalar.value != 0x200D {
                     // Bidi overrides and other invisible formatting could disguise text.
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
+                    out += Array("\\u{\(String(scalar.value, radix: 16))}".utf8)
                 } else {
-                    out.unicodeScalars.append(scalar)
+                    out += bytes[i..<i + length]
                 }
                 i += length
             } else {
-                out += hexEscape(b)
+                appendHexEscape(b, to: &out)
                 i += 1
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private static func appendHexEscape(_ b: UInt8, to out: inout [UInt8]) {
+        out += [UInt8(ascii: "\\"), UInt8(ascii: "x"), hexDigits[Int(b >> 4)], hexDigits[Int(b & 0x0F)]]
     }
 
     /// True when the bytes are valid UTF-8 with few NULs or other binary-only
@@ -68,11 +80,6 @@ public enum TerminalText {
             }
         }
         return controls * 20 <= bytes.count
-    }
-
-    private static func hexEscape(_ b: UInt8) -> String {
-        let hex = String(b, radix: 16, uppercase: false)
-        return "\\x" + (hex.count == 1 ? "0" + hex : hex)
     }
 
     /// Decodes one well-formed UTF-8 sequence (no overlongs, no surrogates).
@@ -102,16 +109,21 @@ public enum TerminalText {
         var lines: [String] = []
         var offset = 0
         while offset < min(bytes.count, limit) {
-            let row = bytes[offset..<min(offset + 16, bytes.count)]
-            var hex = row.map { b -> String in let h = String(b, radix: 16); return h.count == 1 ? "0" + h : h }
-            while hex.count < 16 { hex.append("  ") }
-            let ascii = String(row.map { $0 >= 0x20 && $0 < 0x7F ? Character(Unicode.Scalar($0)) : "." })
-            let off = String(offset, radix: 16)
-            lines.append(String(repeating: "0", count: max(0, 8 - off.count)) + off + "  "
-                + hex[0..<8].joined(separator: " ") + "  " + hex[8..<16].joined(separator: " ") + "  |" + ascii + "|")
+            lines.append(hexDumpLine(bytes, at: offset))
             offset += 16
         }
         if bytes.count > limit { lines.append("... \(bytes.count - limit) more bytes") }
         return lines.joined(separator: "\n")
+    }
+
+    /// The hex dump's line for the 16 bytes from `offset` (fewer at the end).
+    public static func hexDumpLine(_ bytes: [UInt8], at offset: Int) -> String {
+        let row = bytes[offset..<min(offset + 16, bytes.count)]
+        var hex = row.map { b -> String in let h = String(b, radix: 16); return h.count == 1 ? "0" + h : h }
+        while hex.count < 16 { hex.append("  ") }
+        let ascii = String(row.map { $0 >= 0x20 && $0 < 0x7F ? Character(Unicode.Scalar($0)) : "." })
+        let off = String(offset, radix: 16)
+        return String(repeating: "0", count: max(0, 8 - off.count)) + off + "  "
+            + hex[0..<8].joined(separator: " ") + "  " + hex[8..<16].joined(separator: " ") + "  |" + ascii + "|"
     }
 }

@@ -26,9 +26,12 @@ public enum CharWidth {
     /// (a ZWJ family is one glyph), two for a flag (a pair of regional
     /// indicators) and for anything with the emoji presentation selector.
     public static func of(_ character: Character) -> Int {
-        let scalars = character.unicodeScalars
-        if scalars.contains(where: { (0x1F1E6...0x1F1FF).contains($0.value) || $0.value == 0xFE0F }) { return 2 }
-        return scalars.map(of).max() ?? 0
+        var widest = 0
+        for scalar in character.unicodeScalars {
+            if (0x1F1E6...0x1F1FF).contains(scalar.value) || scalar.value == 0xFE0F { return 2 }
+            widest = max(widest, of(scalar))
+        }
+        return widest
     }
 
     public static func of(_ text: String) -> Int {

@@ -267,7 +267,7 @@ private func showMatch(_ model: inout Model, step: Int) -> [Effect] {
         model.notice = .error("search with / first")
         return []
     }
-    let hits = DetailView.lines(model, r).enumerated().filter { DetailView.matches($0.element, search) }.map(\.offset)
+    let hits = DetailView.document(model, r).matches(search)
     guard !hits.isEmpty else {
         model.notice = .error("no match for \(TerminalText.inline(search)) in \(model.tab.rawValue)")
         return []

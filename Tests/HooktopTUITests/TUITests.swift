@@ -309,3 +309,75 @@ final class DetailCacheTests: XCTestCase {
         XCTAssertEqual(cache.layouts, 4)
     }
 }
+
+final class DetailDocumentTests: XCTestCase {
+    /// The lines as the text view laid them out before it was lazy: the whole
+    /// body escaped, split at newlines, tabs expanded, each line wrapped.
+    private func eager(_ body: [UInt8], wrap: Int?) -> [Line] {
+        let lines = TerminalText.block(body).split(separator: "\n", omittingEmptySubsequences: false).map {
+            [Span($0.replacingOccurrences(of: "\t", with: "    "))]
+        }
+        guard let wrap else { return lines }
+        return lines.flatMap { Layout.wrap($0, width: wrap) }
+    }
+
+    /// Lazily laid-out text is row for row what laying out everything gives,
+    /// wrapped or not, for ASCII, escapes, tabs, scripts, emoji and broken UTF-8.
+    func testLazyTextIsTheEagerLayoutRowForRow() {
+        let samples: [[UInt8]] = [
+            Array("plain\nlines\n\nand a last one".utf8),
+            Array("tabs\tand\u{1B}[31m escapes \u{7}\r\n crlf\r\n".utf8),
+            Array("Zoë à São Paulo, Привет, 日本語のテキスト, 한국어, 👍 🚀 ¥€\n".utf8),
+            Array("flags 🇫🇷, tones 👍🏽, families 👨‍👩‍👧, e\u{301}, bidi \u{202E}x, soft\u{AD}hyphen, C1 \u{85}\n".utf8),
+            [0xFF, 0xC3, 0x28, 0x0A, 0xE2, 0x82, 0x0A, 0x41, 0xF0, 0x9F, 0x98],
+            Array(String(repeating: "0123456789", count: 50).utf8) + [0x0A] + Array(String(repeating: "日本", count: 100).utf8),
+            Array("\n".utf8), Array("x".utf8),
+        ]
+        for body in samples {
+            for wrap in [nil, 1, 7, 40, 79] as [Int?] {
+                let document = DetailDocument([.text(TextLines(body, expandTabs: true))], wrapWidth: wrap)
+                XCTAssertEqual(document.allRows, eager(body, wrap: wrap), "\(String(decoding: body, as: UTF8.self)) at \(wrap ?? 0)")
+            }
+        }
+    }
+
+    /// A line longer than `TextLines.maxLineBytes` goes on as the next line;
+    /// nothing is lost and no character is cut in two.
+    func testAVeryLongLineIsSplitWithoutLosingAByte() {
+        let body = Array(String(repeating: "ab日", count: 50_000).utf8)  // 250,000 bytes, no newline
+        let text = TextLines(body, expandTabs: true)
+        XCTAssertGreaterThan(text.count, 1)
+        XCTAssertEqual((0..<text.count).map(text.display).joined(), String(decoding: body, as: UTF8.self))
+        XCTAssertTrue((0..<text.count).allSatisfy { text.range($0).count <= TextLines.maxLineBytes })
+    }
+
+    /// A 10 MiB body opens by laying out the rows on screen, not the body;
+    /// scrolling to its end lays out the rows there; search finds a line by its bytes.
+    func testA10MiBBodyCostsTheScreenNotTheBody() {
+        var body: [UInt8] = []
+        var n = 0
+        while body.count < 10 << 20 {
+            body += Array("line \(n): the quick brown fox\tjumps over the lazy dog, again and again\n".utf8)
+            n += 1
+        }
+        body += Array("the needle is here\n".utf8)
+        var m = TUIFixtures.model(width: 80, height: 24)
+        var r = TUIFixtures.requests[0]
+        r.body = body
+        r.headers = HeaderList([("Content-Type", "text/plain")])
+        m.mode = .detail
+        m.detail = r
+        m.tab = .body
+        let cache = DetailCache()
+        let first = Render.screen(m, cache: cache)
+        XCTAssertTrue(first.text.contains("line 0: the quick brown fox    jumps"), first.text)
+        let document = cache.document(m, r)
+        XCTAssertLessThanOrEqual(document.linesLaidOut, 2 * m.height, "opening laid out \(document.linesLaidOut) lines")
+        XCTAssertEqual(document.count, n + 2, "every line is one row at 79 columns, and the last is empty")
+        m.detailScroll = Int.max / 2
+        let end = Render.screen(m, cache: cache)
+        XCTAssertTrue(end.text.contains("the needle is here"), end.text)
+        XCTAssertLessThanOrEqual(cache.document(m, r).linesLaidOut, 4 * m.height)
+        XCTAssertEqual(document.matches("NEEDLE"), [n])
+    }
+}

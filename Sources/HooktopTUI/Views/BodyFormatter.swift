@@ -5,42 +5,44 @@ import HooktopCore
 /// table, multipart parts, text, or a hex dump. Everything from the payload
 /// is made safe first: nothing in it reaches the terminal as a control.
 enum BodyFormatter {
+    typealias Part = DetailDocument.Part
+
+    /// Every line, laid out (small bodies and tests; the view asks for `parts`).
     static func lines(body: [UInt8], contentType: String?, truncated: Bool = false, view: Model.BodyView = .auto) -> [Line] {
-        var out: [Line] = []
-        if truncated { out.append([Span("(body truncated at --max-body; showing what was kept)", .dim)]) }
-        if body.isEmpty { return out + [[Span("(no body)", .dim)]] }
+        DetailDocument(parts(body: body, contentType: contentType, truncated: truncated, view: view), wrapWidth: nil).allRows
+    }
+
+    /// The body as the view shows it: text and hex dumps stay bytes until a line is drawn.
+    static func parts(body: [UInt8], contentType: String?, truncated: Bool = false, view: Model.BodyView = .auto) -> [Part] {
+        var out: [Part] = []
+        if truncated { out.append(.lines([[Span("(body truncated at --max-body; showing what was kept)", .dim)]])) }
+        if body.isEmpty { return out + [.lines([[Span("(no body)", .dim)]])] }
         switch view {
         case .auto: break
-        case .json: return out + (JSONPretty.lines(body) ?? [[Span("(not JSON)", .dim)]] + text(body))
-        case .form: return out + form(body)
-        case .text: return out + text(body)
-        case .hex: return out + hex(body)
-        case .raw: return out + TerminalText.block(body).split(separator: "\n", omittingEmptySubsequences: false).map { [Span(String($0))] }
+        case .json: return out + (JSONPretty.lines(body).map { [.lines($0)] } ?? [.lines([[Span("(not JSON)", .dim)]]), text(body)])
+        case .form: return out + [.lines(form(body))]
+        case .text: return out + [text(body)]
+        case .hex: return out + [.hex(body)]
+        case .raw: return out + [.text(TextLines(body, expandTabs: false))]
         }
         let type = (contentType ?? "").lowercased()
         if type.contains("json") || body.first == UInt8(ascii: "{") || body.first == UInt8(ascii: "[") {
-            if let pretty = JSONPretty.lines(body) { return out + pretty }
+            if let pretty = JSONPretty.lines(body) { return out + [.lines(pretty)] }
         }
         if type.hasPrefix("application/x-www-form-urlencoded") {
-            return out + form(body)
+            return out + [.lines(form(body))]
         }
         if type.hasPrefix("multipart/"), let boundary = boundary(type: contentType ?? "") {
-            return out + multipart(body, boundary: boundary)
+            return out + [.lines(multipart(body, boundary: boundary))]
         }
         if TerminalText.looksLikeText(body) {
-            return out + text(body)
+            return out + [text(body)]
         }
-        return out + [[Span("binary, \(body.count) bytes", .dim)]] + hex(body)
+        return out + [.lines([[Span("binary, \(body.count) bytes", .dim)]]), .hex(body)]
     }
 
-    static func hex(_ body: [UInt8]) -> [Line] {
-        TerminalText.hexDump(body, limit: 64 * 1024).split(separator: "\n").map { [Span(String($0))] }
-    }
-
-    static func text(_ body: [UInt8]) -> [Line] {
-        TerminalText.block(body).split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            [Span(line.replacingOccurrences(of: "\t", with: "    ").replacingOccurrences(of: "\r", with: ""))]
-        }
+    static func text(_ body: [UInt8]) -> Part {
+        .text(TextLines(body, expandTabs: true))
     }
 
     static func form(_ body: [UInt8]) -> [Line] {
@@ -72,7 +74,7 @@ enum BodyFormatter {
             if part.suffix(2) == [13, 10] { part.removeLast(2) }
             parts.append(part)
         }
-        guard !parts.isEmpty else { return text(body) }
+        guard !parts.isEmpty else { return DetailDocument([text(body)], wrapWidth: nil).allRows }
         var out: [Line] = []
         for (n, part) in parts.enumerated() {
             out.append([Span("── part \(n + 1) of \(parts.count) ──", .highlight)])
@@ -83,7 +85,7 @@ enum BodyFormatter {
             for line in String(decoding: head, as: UTF8.self).split(separator: "\r\n") {
                 out.append([Span(TerminalText.inline(String(line)), .jsonKey)])
             }
-            if TerminalText.looksLikeText(content) { out += text(content) } else { out.append([Span("(\(content.count) bytes of binary data)", .dim)]) }
+            if TerminalText.looksLikeText(content) { out += DetailDocument([text(content)], wrapWidth: nil).allRows } else { out.append([Span("(\(content.count) bytes of binary data)", .dim)]) }
         }
         return out
     }

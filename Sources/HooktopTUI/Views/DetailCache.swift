@@ -17,20 +17,20 @@ public final class DetailCache {
     }
 
     private var key: Key?
-    private var lines: [Line] = []
+    private var laidOut: DetailDocument?
     /// How often the lines were laid out (for tests and the benchmark).
     public private(set) var layouts = 0
 
     public init() {}
 
-    func lines(_ model: Model, _ r: CapturedRequest) -> [Line] {
+    func document(_ model: Model, _ r: CapturedRequest) -> DetailDocument {
         let key = Key(id: r.id, deliveries: r.deliveries.count, state: r.deliveryState.rawValue, tab: model.tab,
                       bodyView: model.bodyView, wrap: model.wrap, width: model.width)
-        if key != self.key {
+        if key != self.key || laidOut == nil {
             self.key = key
-            lines = DetailView.lines(model, r)
+            laidOut = DetailView.document(model, r)
             layouts += 1
         }
-        return lines
+        return laidOut ?? DetailView.document(model, r)
     }
 }

@@ -25,11 +25,11 @@ enum DetailView {
         }
         let contentTop = top + 2
         let height = max(0, screen.height - 1 - contentTop)
-        let lines = cache?.lines(model, r) ?? Self.lines(model, r)
+        let lines = cache?.document(model, r) ?? Self.document(model, r)
         let maxScroll = max(0, lines.count - height)
         let scroll = min(model.detailScroll, maxScroll)
-        // Only the visible lines are cut, highlighted and drawn: the cost of a frame does not grow with the body.
-        for (i, full) in lines.dropFirst(scroll).prefix(height).enumerated() {
+        // Only the visible lines are laid out, cut, highlighted and drawn: the cost of a frame does not grow with the body.
+        for (i, full) in (scroll..<min(lines.count, scroll + height)).map(lines.row).enumerated() {
             var line = !model.wrap && model.detailColumn > 0 ? Layout.dropColumns(full, model.detailColumn) : full
             if let search = model.search, !search.isEmpty, matches(full, search) { line = line.map { Span($0.text, .highlight) } }
             let used = screen.draw(line, x: 0, y: contentTop + i)
@@ -45,32 +45,29 @@ enum DetailView {
 
     /// The open tab's lines as the view lays them out (wrapped when wrapping):
     /// what scrolling and search count in.
-    static func lines(_ model: Model, _ r: CapturedRequest) -> [Line] {
-        let lines = content(r, tab: model.tab, bodyView: model.bodyView)
-        return model.wrap ? lines.flatMap { Layout.wrap($0, width: max(1, model.width - 1)) } : lines
+    static func document(_ model: Model, _ r: CapturedRequest) -> DetailDocument {
+        DetailDocument(content(r, tab: model.tab, bodyView: model.bodyView), wrapWidth: model.wrap ? model.width - 1 : nil)
     }
 
     static func matches(_ line: Line, _ search: String) -> Bool {
         line.map(\.text).joined().range(of: search, options: .caseInsensitive) != nil
     }
 
-    static func content(_ r: CapturedRequest, tab: Model.Tab, bodyView: Model.BodyView = .auto) -> [Line] {
+    static func content(_ r: CapturedRequest, tab: Model.Tab, bodyView: Model.BodyView = .auto) -> [DetailDocument.Part] {
         switch tab {
-        case .overview: return overview(r)
+        case .overview: return [.lines(overview(r))]
         case .headers:
-            return r.headers.map { [Span(TerminalText.inline($0.name), .jsonKey), Span(": ", .jsonPunct), Span(TerminalText.inline($0.value))] }
+            return [.lines(r.headers.map { [Span(TerminalText.inline($0.name), .jsonKey), Span(": ", .jsonPunct), Span(TerminalText.inline($0.value))] })]
         case .body:
-            return BodyFormatter.lines(body: r.body, contentType: r.headers.first("Content-Type"), truncated: r.bodyTruncated, view: bodyView)
+            return BodyFormatter.parts(body: r.body, contentType: r.headers.first("Content-Type"), truncated: r.bodyTruncated, view: bodyView)
         case .signature:
-            return signature(r)
+            return [.lines(signature(r))]
         case .deliveries:
-            return deliveries(r)
+            return [.lines(deliveries(r))]
         case .raw:
-            var text = "\(r.method) \(r.target) \(r.version)\r\n" + r.headers.wireEncoded + "\r\n"
-            text = TerminalText.block(Array(text.utf8) + r.body)
-            return text.split(separator: "\n", omittingEmptySubsequences: false).map {
-                [Span($0.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\t", with: "    "))]
-            }
+            // As on the wire, CR LF shown as line ends (the head's), the body's bytes escaped.
+            let head = "\(r.method) \(r.target) \(r.version)\n" + r.headers.wireEncoded.replacingOccurrences(of: "\r\n", with: "\n") + "\n"
+            return [.text(TextLines(Array(head.utf8) + r.body, expandTabs: true))]
         }
     }
 

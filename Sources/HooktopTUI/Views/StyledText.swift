@@ -70,6 +70,24 @@ enum Layout {
         return out
     }
 
+    /// How many pieces `wrap` makes of a line, without making them.
+    static func rowCount(_ line: Line, width: Int) -> Int {
+        guard width > 0 else { return 1 }
+        var rows = 1
+        var used = 0
+        for span in line {
+            for ch in span.text {
+                let w = CharWidth.of(ch)
+                if used + w > width {
+                    rows += 1
+                    used = 0
+                }
+                used += w
+            }
+        }
+        return rows
+    }
+
     /// The line without its first `columns` columns (horizontal scrolling).
     static func dropColumns(_ line: Line, _ columns: Int) -> Line {
         var skipped = 0
