@@ -377,6 +377,7 @@ final class DetailDocumentTests: XCTestCase {
         m.detailScroll = Int.max / 2
         let end = Render.screen(m, cache: cache)
         XCTAssertTrue(end.text.contains("the needle is here"), end.text)
+        XCTAssertTrue(end.text.contains("/\(n + 2)\n"), "the position is whole on screen: \(end.text.prefix(300))")
         XCTAssertLessThanOrEqual(cache.document(m, r).linesLaidOut, 4 * m.height)
         XCTAssertEqual(document.matches("NEEDLE"), [n])
     }

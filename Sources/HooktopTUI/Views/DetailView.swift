@@ -38,7 +38,8 @@ enum DetailView {
             }
         }
         if lines.count > height {
-            screen.put("\(scroll + 1)–\(min(lines.count, scroll + height))/\(lines.count)", x: max(0, screen.width - 16), y: top + 1, role: .dim)
+            let position = "\(scroll + 1)–\(min(lines.count, scroll + height))/\(lines.count)"
+            screen.put(position, x: max(0, min(screen.width - 16, screen.width - position.count - 1)), y: top + 1, role: .dim)
         }
         StatusBar.draw(model, into: &screen)
     }
