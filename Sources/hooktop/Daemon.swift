@@ -33,6 +33,7 @@ enum DaemonRunner {
         logger.info("stopped", metadata: [
             "stored": "\(stats.requests)", "batches": "\(stats.batches)",
             "mean_batch": "\(String(format: "%.1f", stats.meanBatch))", "largest_batch": "\(stats.largestBatch)",
+            "checkpoints": "\(stats.checkpoints)", "longest_checkpoint_pause_ms": "\(String(format: "%.1f", Double(stats.longestCheckpointPauseMicros) / 1000))",
             "refused_without_token": "\(daemon.server.refusedWithoutToken)",
         ])
     }
