@@ -8,7 +8,9 @@
 #   Benchmarks/run.sh [rounds=3] [seconds=8] [connections=64] [all]
 #
 # With `all` it also reports export (HAR, NDJSON of 100k requests), a body
-# filter and the dashboard over 1M requests, and forwarding to a local target.
+# filter and the dashboard over 1M requests, opening 10 MiB bodies in the
+# detail view, the dashboard's idle CPU in tmux with one open, and
+# forwarding to a local target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -84,5 +86,7 @@ if [ "${4:-}" = "all" ]; then
   "$bin/hooktop-bench" filter "$work/1m.sqlite" '~b needle-that-is-not-there'
   "$bin/hooktop-bench" tui "$work/1m.sqlite"
   rm -f "$work"/100k.sqlite* "$work"/1m.sqlite*
+  for kind in json text utf8 emoji binary; do "$bin/hooktop-bench" body "$kind" 10; done
+  Benchmarks/idle.sh 10 10
   Benchmarks/forward.sh "$secs" "$conns"
 fi
