@@ -84,6 +84,14 @@ public enum TerminalText {
 
     /// Decodes one well-formed UTF-8 sequence (no overlongs, no surrogates).
     static func decodeScalar(_ bytes: [UInt8], at i: Int) -> (Unicode.Scalar, Int)? {
+        decodeScalar(bytes, at: i, end: bytes.count)
+    }
+
+    /// Decodes one well-formed UTF-8 sequence starting at `i` and ending
+    /// before `end`: the scalar and its length in bytes, or nil.
+    @inlinable
+    public static func decodeScalar<Bytes: RandomAccessCollection>(_ bytes: Bytes, at i: Int, end: Int) -> (Unicode.Scalar, Int)?
+    where Bytes.Element == UInt8, Bytes.Index == Int {
         let b0 = bytes[i]
         let length: Int
         var value: UInt32
@@ -93,7 +101,7 @@ public enum TerminalText {
         case 0xF0...0xF4: length = 4; value = UInt32(b0 & 0x07)
         default: return nil
         }
-        guard i + length <= bytes.count else { return nil }
+        guard i + length <= end else { return nil }
         for k in 1..<length {
             let b = bytes[i + k]
             guard b & 0xC0 == 0x80 else { return nil }

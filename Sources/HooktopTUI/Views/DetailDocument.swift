@@ -256,7 +256,7 @@ struct TextLines {
                     if b == 0x09 { put(tab > 0 ? 1 : 0, times: max(1, tab)) } else { put(1, times: 4) }
                     k += 1
                 } else {
-                    guard let (scalar, length) = Self.scalar(buffer, at: k, end: r.upperBound),
+                    guard let (scalar, length) = TerminalText.decodeScalar(buffer, at: k, end: r.upperBound),
                           let w = Self.standaloneWidth(scalar) else { return nil }
                     put(w)
                     k += length
@@ -264,27 +264,6 @@ struct TextLines {
             }
             return rows
         }
-    }
-
-    /// A well-formed UTF-8 sequence at `i` (as `TerminalText.decodeScalar` takes it).
-    private static func scalar(_ b: UnsafeBufferPointer<UInt8>, at i: Int, end: Int) -> (Unicode.Scalar, Int)? {
-        let b0 = b[i]
-        let length: Int
-        var value: UInt32
-        switch b0 {
-        case 0xC2...0xDF: length = 2; value = UInt32(b0 & 0x1F)
-        case 0xE0...0xEF: length = 3; value = UInt32(b0 & 0x0F)
-        case 0xF0...0xF4: length = 4; value = UInt32(b0 & 0x07)
-        default: return nil
-        }
-        guard i + length <= end else { return nil }
-        for k in 1..<length {
-            guard b[i + k] & 0xC0 == 0x80 else { return nil }
-            value = value << 6 | UInt32(b[i + k] & 0x3F)
-        }
-        let minimum: UInt32 = length == 3 ? 0x800 : length == 4 ? 0x10000 : 0x80
-        guard value >= minimum, let scalar = Unicode.Scalar(value) else { return nil }
-        return (scalar, length)
     }
 
     /// Code points that are always a character (grapheme) of their own and
