@@ -21,6 +21,8 @@ final class Checkpointer: @unchecked Sendable {
     private let condition = NSCondition()
     private var wanted = false
     private var closing = false
+    /// The writer opened the database again (its file was replaced): so must this.
+    private var reconnect = false
     private let finished = DispatchSemaphore(value: 0)
     // Guarded by `condition`: checkpoints run so far, and the longest the writer could have waited for one's last round.
     private var runs = 0
@@ -56,6 +58,13 @@ final class Checkpointer: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The writer reopened the database; the next checkpoint opens it again too.
+    func databaseReopened() {
+        condition.lock()
+        reconnect = true
+        condition.unlock()
+    }
+
     /// Waits for a checkpoint under way, then stops the thread.
     func close() {
         condition.lock()
@@ -74,8 +83,14 @@ final class Checkpointer: @unchecked Sendable {
                 condition.unlock()
                 break
             }
+            let reopen = reconnect
+            reconnect = false
             condition.unlock()
-            // A fresh connection when the last one failed (or the file was replaced under the writer).
+            // A fresh connection when the last one failed, or the file was replaced under the writer.
+            if reopen {
+                db?.close()
+                db = nil
+            }
             if db == nil { db = try? open() }
             let gateMicros = db.map(checkpoint)
             if gateMicros.map({ $0 < 0 }) == true { db?.close(); db = nil }

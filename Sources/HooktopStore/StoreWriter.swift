@@ -221,6 +221,7 @@ public final class StoreWriter: @unchecked Sendable {
         db.close()
         db = try Store.openForWriting(config)
         try Self.handOverCheckpoints(db, walFrames: walFrames)
+        checkpointer.databaseReopened()
         mutations = MutationRunner(db)
         fileIdentity = FileIdentity(path: config.path)
         needsReopen = false

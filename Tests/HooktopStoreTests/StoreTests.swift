@@ -135,9 +135,20 @@ final class StoreTests: XCTestCase {
     /// growing with everything written (48 MB here).
     func testWALStaysBoundedUnderSustainedWrites() throws {
         let writer = try StoreWriter(StoreConfiguration(path: path))
+        let largestWAL = writeSustained(writer, rounds: 12)
+        let stats = writer.currentStats()
+        writer.close()
+        XCTAssertGreaterThan(stats.checkpoints, 0)
+        XCTAssertLessThan(largestWAL, 32 << 20, "the WAL grew to \(largestWAL) bytes")
+        XCTAssertEqual(try StoreReader(path: path).count(), 12_000)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-wal"), "closing checkpoints and removes the WAL")
+    }
+
+    /// Writes `rounds` × 1,000 requests of 4 KB; returns the largest the WAL was after a round.
+    private func writeSustained(_ writer: StoreWriter, rounds: Int) -> Int {
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: 4096)
         var largestWAL = 0
-        for round in 0..<12 {
+        for round in 0..<rounds {
             let batch = expectation(description: "round \(round)")
             batch.expectedFulfillmentCount = 1_000
             DispatchQueue.concurrentPerform(iterations: 1_000) { i in
@@ -150,12 +161,19 @@ final class StoreTests: XCTestCase {
             let size = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
             largestWAL = max(largestWAL, size)
         }
-        let stats = writer.currentStats()
+        return largestWAL
+    }
+
+    /// A database file replaced under the daemon: the writer opens the new
+    /// one, and so does the checkpointer, so the new file's WAL stays bounded too.
+    func testCheckpointsFollowADatabaseFileThatWasReplaced() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        _ = writeSustained(writer, rounds: 2)
+        Store.remove(path)
+        let largestWAL = writeSustained(writer, rounds: 12)
         writer.close()
-        XCTAssertGreaterThan(stats.checkpoints, 0)
-        XCTAssertLessThan(largestWAL, 32 << 20, "the WAL grew to \(largestWAL) bytes")
+        XCTAssertLessThan(largestWAL, 32 << 20, "the new file's WAL grew to \(largestWAL) bytes")
         XCTAssertEqual(try StoreReader(path: path).count(), 12_000)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-wal"), "closing checkpoints and removes the WAL")
     }
 
     func testCompletionRunsOnlyAfterCommitIsVisibleToAnotherConnection() throws {
