@@ -341,6 +341,26 @@ final class DetailDocumentTests: XCTestCase {
         }
     }
 
+    /// Random text from every kind of character the row counting treats
+    /// differently — scripts counted from their bytes, and combining marks,
+    /// joiners, modifiers, flags, jamo, controls, C1, format characters and
+    /// broken UTF-8 next to them — lays out exactly as everything at once would.
+    func testLazyRowsEqualTheEagerLayoutForRandomText() {
+        var rng = SeededRandom(seed: 0x1A2E)
+        let pieces: [[UInt8]] = [
+            "a", "Z", " ", "\t", "\n", "\r\n", "\u{1B}", "\u{7F}", "é", "ß", "Ω", "Ж", "日", "本", "한", "ア", "。", "！", "€", "→", "☃",
+            "\u{301}", "\u{200D}", "\u{FE0F}", "\u{1F3FD}", "\u{1F1EB}", "\u{1F1F7}", "👍", "🚀", "👨", "\u{1100}", "\u{1161}", "\u{11A8}",
+            "\u{85}", "\u{AD}", "\u{202E}", "\u{2028}", "\u{0E33}", "\u{093F}", "\u{0600}", "\u{3099}", "\u{20DD}",
+        ].map { Array($0.utf8) } + [[0xFF], [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98]]
+        for _ in 0..<400 {
+            var body: [UInt8] = []
+            for _ in 0..<Int(rng.next() % 120) { body += rng.pick(pieces) }
+            let wrap: Int? = rng.chance(20) ? nil : Int(1 + rng.next() % 30)
+            let document = DetailDocument([.text(TextLines(body, expandTabs: true))], wrapWidth: wrap)
+            XCTAssertEqual(document.allRows, eager(body, wrap: wrap), "\(body) at \(wrap ?? 0)")
+        }
+    }
+
     /// A line longer than `TextLines.maxLineBytes` goes on as the next line;
     /// nothing is lost and no character is cut in two.
     func testAVeryLongLineIsSplitWithoutLosingAByte() {
