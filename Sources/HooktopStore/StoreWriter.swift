@@ -80,7 +80,7 @@ public final class StoreWriter: @unchecked Sendable {
     /// Checkpoints the WAL off this thread; its gate is held for each transaction.
     private let checkpointer: Checkpointer
     /// The WAL's length in frames after the last commit (SQLite's WAL hook writes it).
-    private let walFrames = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private let walFrames: UnsafeMutablePointer<Int32>
     /// Set by tests to make commits fail, as a full disk would.
     private var failNextCommits = 0
 
@@ -93,11 +93,14 @@ public final class StoreWriter: @unchecked Sendable {
         self.config = config
         self.limits = limits
         db = try Store.openForWriting(config)
+        try Self.leaveCheckpoints(db)
+        // Nothing below throws: the checkpointer's thread never outlives a failed init.
+        walFrames = .allocate(capacity: 1)
+        walFrames.initialize(to: 0)
+        csqlite_track_wal(db.handle, walFrames)
         mutations = MutationRunner(db)
         fileIdentity = FileIdentity(path: config.path)
-        walFrames.initialize(to: 0)
         checkpointer = Checkpointer(path: config.path, durability: config.durability)
-        try Self.handOverCheckpoints(db, walFrames: walFrames)
         self.onCommit = onCommit
         self.onHealth = onHealth
         let thread = Thread { [unowned self] in self.run() }
@@ -207,12 +210,12 @@ public final class StoreWriter: @unchecked Sendable {
         finished.signal()
     }
 
-    /// The writer's connection leaves checkpoints to the `Checkpointer` and reports the WAL's length after each commit.
-    private static func handOverCheckpoints(_ db: SQLiteConnection, walFrames: UnsafeMutablePointer<Int32>) throws(StoreError) {
+    /// The writer's connection leaves checkpoints to the `Checkpointer` (and,
+    /// through `csqlite_track_wal`, reports the WAL's length after each commit).
+    private static func leaveCheckpoints(_ db: SQLiteConnection) throws(StoreError) {
         try db.execute("PRAGMA wal_autocheckpoint=0")
         // When a checkpoint lets the WAL start over, a file grown under a burst is cut back to this.
         try db.execute("PRAGMA journal_size_limit=\(32 << 20)")
-        csqlite_track_wal(db.handle, walFrames)
     }
 
     /// Opens the database again after the file went away or its I/O failed.
@@ -220,7 +223,8 @@ public final class StoreWriter: @unchecked Sendable {
         let replaced = fileIdentity != FileIdentity(path: config.path)
         db.close()
         db = try Store.openForWriting(config)
-        try Self.handOverCheckpoints(db, walFrames: walFrames)
+        try Self.leaveCheckpoints(db)
+        csqlite_track_wal(db.handle, walFrames)
         checkpointer.databaseReopened()
         mutations = MutationRunner(db)
         fileIdentity = FileIdentity(path: config.path)

@@ -65,7 +65,7 @@ final class DetailDocument {
         var slow = 0
         for part in parts {
             for i in 0..<part.count {
-                rows.append(UInt32(truncatingIfNeeded: row))
+                rows.append(UInt32(clamping: row))
                 if let rows = Self.plainRows(part, i, width: width) {
                     row += rows
                 } else {
@@ -74,7 +74,7 @@ final class DetailDocument {
                 }
             }
         }
-        rows.append(UInt32(truncatingIfNeeded: row))
+        rows.append(UInt32(clamping: row))
         rowStarts = rows
         count = row
         linesLaidOut = slow
@@ -181,6 +181,8 @@ struct TextLines {
     /// `\t` as four spaces (the text view) or kept (the raw view).
     let expandTabs: Bool
     private let starts: [UInt32]
+    /// Where the last line ends: the body's end (at most 4 GiB).
+    private let end: Int
 
     var count: Int { starts.count }
 
@@ -188,14 +190,16 @@ struct TextLines {
         self.bytes = bytes
         self.expandTabs = expandTabs
         var starts: [UInt32] = [0]
+        // Offsets are 32 bits: past 4 GiB (no body the dashboard could hold) the rest is not shown.
+        let end = min(bytes.count, Int(UInt32.max))
         bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
             var start = 0
-            while start < buffer.count {
-                let span = min(buffer.count - start, Self.maxLineBytes)
+            while start < end {
+                let span = min(end - start, Self.maxLineBytes)
                 if let newline = memchr(base + start, 0x0A, span) {
                     start = base.distance(to: newline.assumingMemoryBound(to: UInt8.self)) + 1
-                } else if start + span == buffer.count {
+                } else if start + span == end {
                     break
                 } else {
                     // A long line: cut at a character's first byte, never inside one.
@@ -203,16 +207,17 @@ struct TextLines {
                     while cut > start + 1, buffer[cut] & 0xC0 == 0x80 { cut -= 1 }
                     start = cut
                 }
-                starts.append(UInt32(truncatingIfNeeded: start))
+                starts.append(UInt32(truncatingIfNeeded: start))  // start < end <= UInt32.max
             }
         }
         self.starts = starts
+        self.end = end
     }
 
     /// The bytes of line `i`, without its newline.
     func range(_ i: Int) -> Range<Int> {
         let start = Int(starts[i])
-        guard i + 1 < starts.count else { return start..<bytes.count }
+        guard i + 1 < starts.count else { return start..<end }
         let next = Int(starts[i + 1])
         return start..<(bytes[next - 1] == 0x0A ? next - 1 : next)
     }
