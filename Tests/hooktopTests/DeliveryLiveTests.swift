@@ -194,6 +194,13 @@ final class DeliveryLiveTests: XCTestCase {
         XCTAssertEqual((stored["response"] as? [String: Any])?["status"] as? Int, 202)
     }
 
+    /// Waits until the alert command has written its file: the shell creates
+    /// it (the redirection) before `printf` fills it, so existing is not enough.
+    private func waitForContent(_ path: String) {
+        let deadline = Date().addingTimeInterval(5)
+        while ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").isEmpty, Date() < deadline { usleep(50_000) }
+    }
+
     func testFiveInvalidSignaturesInARowRaiseAnAlert() throws {
         let flag = dir.file("streak")
         let cfg = try config(["0s"], extra: """
@@ -211,8 +218,7 @@ final class DeliveryLiveTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: flag), "alerted after only \(i)")
             _ = try curl(["-H", "X-Hub-Signature-256: sha256=00", "--data-binary", "{}", "http://127.0.0.1:\(daemon.port)/gh/push"])
         }
-        let deadline = Date().addingTimeInterval(5)
-        while !FileManager.default.fileExists(atPath: flag), Date() < deadline { usleep(50_000) }
+        waitForContent(flag)
         XCTAssertEqual(try? String(contentsOfFile: flag, encoding: .utf8), "invalid_signatures")
     }
 
@@ -225,8 +231,7 @@ final class DeliveryLiveTests: XCTestCase {
         let daemon = try serve(forwardTo: "http://127.0.0.1:1", config: cfg)
         _ = try curl(["--data-binary", "x", "http://127.0.0.1:\(daemon.port)/a"])
         _ = try waitForState(1, "failed")
-        let deadline = Date().addingTimeInterval(5)
-        while !FileManager.default.fileExists(atPath: flag), Date() < deadline { usleep(50_000) }
+        waitForContent(flag)
         XCTAssertEqual(try? String(contentsOfFile: flag, encoding: .utf8), "delivery_failed 1")
     }
 }
