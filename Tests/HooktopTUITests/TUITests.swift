@@ -307,6 +307,11 @@ final class DetailCacheTests: XCTestCase {
         m.detail = r
         _ = Render.screen(m, cache: cache)
         XCTAssertEqual(cache.layouts, 4)
+        m.wrap = false
+        _ = Render.screen(m, cache: cache)
+        m.wrap = true
+        XCTAssertEqual(Render.screen(m, cache: cache), Render.screen(m), "the kept layout draws what a new one would")
+        XCTAssertEqual(cache.layouts, 5, "wrap off and on again reuses the wrapped layout")
     }
 }
 

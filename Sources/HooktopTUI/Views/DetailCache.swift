@@ -4,7 +4,9 @@ import HooktopCore
 /// body (pretty JSON, hex, wrapping) costs time in its size; the view asks
 /// on every tick, so the result is kept until something it depends on
 /// changes: the request (or its delivery record), the tab, the body view,
-/// wrapping or the width. A memo of a pure function: the view stays pure.
+/// wrapping or the width. The last two layouts are kept, so turning wrap
+/// off and on again (or going back to the last tab) does not lay a large
+/// body out again. A memo of a pure function: the view stays pure.
 public final class DetailCache {
     private struct Key: Equatable {
         var id: Int64
@@ -16,8 +18,8 @@ public final class DetailCache {
         var width: Int
     }
 
-    private var key: Key?
-    private var laidOut: DetailDocument?
+    /// Newest first, at most two.
+    private var kept: [(key: Key, document: DetailDocument)] = []
     /// How often the lines were laid out (for tests and the benchmark).
     public private(set) var layouts = 0
 
@@ -26,11 +28,15 @@ public final class DetailCache {
     func document(_ model: Model, _ r: CapturedRequest) -> DetailDocument {
         let key = Key(id: r.id, deliveries: r.deliveries.count, state: r.deliveryState.rawValue, tab: model.tab,
                       bodyView: model.bodyView, wrap: model.wrap, width: model.width)
-        if key != self.key || laidOut == nil {
-            self.key = key
-            laidOut = DetailView.document(model, r)
-            layouts += 1
+        if let i = kept.firstIndex(where: { $0.key == key }) {
+            let hit = kept.remove(at: i)
+            kept.insert(hit, at: 0)
+            return hit.document
         }
-        return laidOut ?? DetailView.document(model, r)
+        let document = DetailView.document(model, r)
+        layouts += 1
+        kept.insert((key, document), at: 0)
+        if kept.count > 2 { kept.removeLast() }
+        return document
     }
 }
