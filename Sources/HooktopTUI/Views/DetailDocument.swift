@@ -5,10 +5,11 @@ import HooktopCore
 
 /// The open tab as the detail view shows it: `count` rows, any row on
 /// demand. A body's text and hex dump are laid out from its bytes lazily:
-/// one pass finds where lines start, a line's wrapped height comes from its
-/// length when it is plain ASCII, and only the rows on screen are escaped
-/// and cut. Opening, scrolling and idling cost about the same for a 1 KB
-/// body and a 10 MiB one.
+/// one pass finds where lines start, a line's wrapped height is worked out
+/// from its bytes when each character in it is one grapheme of known width
+/// (`TextLines.rows`), and only the rows on screen are escaped and cut.
+/// Opening, scrolling and idling cost about the same for a 1 KB body and a
+/// 10 MiB one.
 final class DetailDocument {
     /// Lines before wrapping, from one of three kinds of source.
     enum Part {
