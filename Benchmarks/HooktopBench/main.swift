@@ -124,7 +124,10 @@ case "tui":
 
 case "body":
     // A large request opened in the detail view: the first frame, keys, and memory.
-    let mib = Int(args.count > 3 ? args[3] : "10") ?? 10
+    guard let mib = Int(args.count > 3 ? args[3] : "10"), (1...1024).contains(mib) else {
+        print("body: MIB must be a whole number from 1 to 1024")
+        exit(2)
+    }
     let size = mib << 20
     var bytes: [UInt8] = []
     bytes.reserveCapacity(size + 64)

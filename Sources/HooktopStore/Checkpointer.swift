@@ -137,6 +137,7 @@ final class Checkpointer: @unchecked Sendable {
         var copied: Int32 = 0
         let rc = sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &copied)
         guard rc == SQLITE_OK || rc == SQLITE_BUSY else { return nil }
-        return max(0, log - copied)
+        // SQLite reports -1 for both when it did not look; never a trap on what it says.
+        return Int32(clamping: max(0, Int64(log) - Int64(copied)))
     }
 }

@@ -240,17 +240,10 @@ struct TextLines {
         let r = range(i)
         let tab = expandTabs ? 4 : 0
         return bytes.withUnsafeBufferPointer { buffer -> Int? in
-            var rows = 1
-            var used = 0
+            var cursor = Layout.WrapCursor(width: width)
             // One character of `w` columns, `times` times.
             func put(_ w: Int, times: Int = 1) {
-                for _ in 0..<times {
-                    if used + w > width {
-                        rows += 1
-                        used = 0
-                    }
-                    used += w
-                }
+                for _ in 0..<times { _ = cursor.put(w) }
             }
             var k = r.lowerBound
             while k < r.upperBound {
@@ -268,7 +261,7 @@ struct TextLines {
                     k += length
                 }
             }
-            return rows
+            return cursor.rows
         }
     }
 

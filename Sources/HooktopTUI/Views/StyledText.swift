@@ -44,25 +44,45 @@ enum Layout {
         return out + "…" + String(repeating: " ", count: max(0, width - 1 - used))
     }
 
+    /// Where wrapping breaks: the one rule for `wrap`, `rowCount` and the
+    /// detail view's counting from bytes. A character that does not fit in
+    /// what is left of the row starts the next one (a wide one at the start
+    /// of a one-column row leaves an empty row before it).
+    struct WrapCursor {
+        let width: Int
+        private(set) var rows = 1
+        private var used = 0
+
+        init(width: Int) { self.width = width }
+
+        /// Places a character `w` columns wide; true when it starts a new row.
+        mutating func put(_ w: Int) -> Bool {
+            let breaks = used + w > width
+            if breaks {
+                rows += 1
+                used = 0
+            }
+            used += w
+            return breaks
+        }
+    }
+
     /// Splits a line into pieces of at most `width` columns.
     static func wrap(_ line: Line, width: Int) -> [Line] {
         guard width > 0 else { return [line] }
         var out: [Line] = []
         var current: Line = []
-        var used = 0
+        var cursor = WrapCursor(width: width)
         for span in line {
             var piece = ""
             for ch in span.text {
-                let w = CharWidth.of(ch)
-                if used + w > width {
+                if cursor.put(CharWidth.of(ch)) {
                     if !piece.isEmpty { current.append(Span(piece, span.role)) }
                     out.append(current)
                     current = []
                     piece = ""
-                    used = 0
                 }
                 piece.append(ch)
-                used += w
             }
             if !piece.isEmpty { current.append(Span(piece, span.role)) }
         }
@@ -73,19 +93,11 @@ enum Layout {
     /// How many pieces `wrap` makes of a line, without making them.
     static func rowCount(_ line: Line, width: Int) -> Int {
         guard width > 0 else { return 1 }
-        var rows = 1
-        var used = 0
+        var cursor = WrapCursor(width: width)
         for span in line {
-            for ch in span.text {
-                let w = CharWidth.of(ch)
-                if used + w > width {
-                    rows += 1
-                    used = 0
-                }
-                used += w
-            }
+            for ch in span.text { _ = cursor.put(CharWidth.of(ch)) }
         }
-        return rows
+        return cursor.rows
     }
 
     /// The line without its first `columns` columns (horizontal scrolling).
