@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
     ],
     targets: [
         // Values only: no I/O.
@@ -25,6 +26,17 @@ let package = Package(
         // The one façade over SQLite.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .target(name: "HooktopStore", dependencies: ["HooktopCore", "CSQLite"]),
+
+        // The same store on PostgreSQL, for many daemons and one database.
+        .target(name: "HooktopPostgres", dependencies: [
+            "HooktopCore", "HooktopStore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // One small file per provider scheme, behind one protocol; handshakes.
         .target(name: "HooktopSignatures", dependencies: [
@@ -79,7 +91,7 @@ let package = Package(
 
         .executableTarget(name: "hooktop", dependencies: [
             "HooktopCore", "HooktopConfig", "HooktopStore", "HooktopCapture", "HooktopSignatures", "HooktopExport",
-            "HooktopDelivery", "HooktopLedger", "HooktopTUI", "HooktopCurses",
+            "HooktopDelivery", "HooktopLedger", "HooktopTUI", "HooktopCurses", "HooktopPostgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -119,6 +131,10 @@ let package = Package(
                     exclude: ["Snapshots"]),
         .testTarget(name: "HooktopExportTests", dependencies: ["HooktopExport", "HooktopTesting"]),
         .testTarget(name: "HooktopStoreTests", dependencies: ["HooktopStore", "HooktopTesting"]),
+        // One contract, run on the SQLite file and on PostgreSQL.
+        .testTarget(name: "HooktopStoreContractTests", dependencies: [
+            "HooktopStore", "HooktopPostgres", "HooktopTesting", .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         .testTarget(name: "HooktopCaptureTests", dependencies: [
             "HooktopCapture", "HooktopConfig", "HooktopStore", "HooktopSignatures", "HooktopTesting",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -114,7 +114,7 @@ case "tui":
     let terminal = TimedTerminal(width: 120, height: 40, keys: keys)
     let started = DispatchTime.now().uptimeNanoseconds
     let runtime = Runtime(model: Model(width: 120, height: 40, listening: nil, databasePath: args[2]),
-                          data: try TUIData(path: args[2]), terminal: terminal, themes: [.monochrome], actions: .none)
+                          data: try TUIData(backend: SQLiteBackend(path: args[2])), terminal: terminal, themes: [.monochrome], actions: .none)
     runtime.run()
     let ms = { (ns: UInt64) in Double(ns - started) / 1e6 }
     let keyTimes = terminal.keyMillis.sorted()

@@ -12,7 +12,7 @@ import NIOPosix
 /// started and stopped in the one order that loses nothing.
 public final class CaptureDaemon: Sendable {
     public let server: CaptureServer
-    public let writer: StoreWriter
+    public let writer: any StoreWriting
     public let deliverer: Deliverer
     private let transport: AsyncHTTPTransport
     private let group: MultiThreadedEventLoopGroup
@@ -24,7 +24,7 @@ public final class CaptureDaemon: Sendable {
     /// The port `--metrics-listen` bound (0 without it).
     public var metricsPort: Int { metricsServer?.boundPort ?? 0 }
 
-    public init(capture: CaptureConfiguration, store: StoreConfiguration, logger: Logger,
+    public init(capture: CaptureConfiguration, store: any StoreBackend, logger: Logger,
                 threads: Int = System.coreCount, metricsListen: ListenAddress? = nil,
                 onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws {
         let metrics = metricsListen.map { _ in DaemonMetrics() }
@@ -35,13 +35,13 @@ public final class CaptureDaemon: Sendable {
         // The writer reports commits into this stream; the deliverer and the
         // alerts read it, so nothing the writer calls needs them to exist yet.
         let (commits, committed) = AsyncStream.makeStream(of: [CapturedRequest].self)
-        writer = try StoreWriter(store, onHealth: { health in
+        writer = try store.openWriter(limits: StoreWriter.Limits(), onHealth: { health in
             // Once per change, not per request: the log says why, then says when it is over.
             switch health {
             case .failing(let error):
-                logger.error("cannot store requests; answering 503 until this clears", metadata: ["db": "\(store.path)", "error": "\(error)"])
+                logger.error("cannot store requests; answering 503 until this clears", metadata: ["db": "\(store.location)", "error": "\(error)"])
             case .recovered(let failed):
-                logger.notice("storing requests again", metadata: ["db": "\(store.path)", "failed_batches": "\(failed)"])
+                logger.notice("storing requests again", metadata: ["db": "\(store.location)", "failed_batches": "\(failed)"])
             case .recreated(let path):
                 logger.error("database file was deleted or replaced; created a new one in its place", metadata: ["db": "\(path)"])
             }
@@ -51,7 +51,7 @@ public final class CaptureDaemon: Sendable {
             if logger.logLevel <= .info { logQueue.async { access.captured(batch) } }
         })
         self.committed = committed
-        let storeLedger = StoreLedger(writer: writer, path: store.path)
+        let storeLedger = StoreLedger(writer: writer, backend: store)
         let alerts = AlertRunner(command: capture.config.server.alertCommand, writer: writer, logger: logger)
         deliverer = Deliverer(transport: transport, ledger: LoggingLedger(inner: storeLedger, log: access, metrics: metrics),
                               settings: capture.config.delivery.engineSettings, alerts: alerts, logger: logger)
@@ -62,7 +62,7 @@ public final class CaptureDaemon: Sendable {
             await deliverer.proxy(request)
         }
         do {
-            server = try CaptureServer(configuration: capture, sink: writer, group: group, logger: logger, proxy: proxy)
+            server = try CaptureServer(configuration: capture, sink: StoreSink(writer), group: group, logger: logger, proxy: proxy)
         } catch {
             writer.close()
             committed.finish()

@@ -9,7 +9,7 @@ import Logging
 /// the source's `verify_url`) and records the verdict.
 struct IPNPostback: Sendable {
     let transport: any HTTPTransport
-    let writer: StoreWriter
+    let writer: any StoreWriting
     let config: Config
     let timeoutMicros: Int64
     let logger: Logger

@@ -1,8 +1,13 @@
 import HooktopCore
 import HooktopStore
 
-extension StoreWriter: CaptureSink {
+/// The capture server's sink on whichever store the daemon writes.
+public struct StoreSink: CaptureSink {
+    public let writer: any StoreWriting
+
+    public init(_ writer: any StoreWriting) { self.writer = writer }
+
     public func store(_ request: CapturedRequest, completion: @escaping @Sendable (Result<Int64, any Error>) -> Void) {
-        submit(request) { result in completion(result.mapError { $0 }) }
+        writer.submit(request) { result in completion(result.mapError { $0 }) }
     }
 }

@@ -27,6 +27,10 @@ public struct Config: Sendable {
 
     public struct StoreSection: Sendable {
         public var path: String?
+        /// `postgres://user@host:port/db`: a PostgreSQL store instead of the SQLite file.
+        public var url: String?
+        /// The environment variable that holds the PostgreSQL password.
+        public var passwordEnv: String?
         public var retentionMicros: Int64?
         /// Keep at most this many requests.
         public var maxRequests: Int?

@@ -123,8 +123,10 @@ public enum ConfigLoader {
                 }
             }
             if let s = try table(root, "store") {
-                try checkKeys(s, "[store]", ["path", "retention", "max_requests", "max_size"])
+                try checkKeys(s, "[store]", ["path", "url", "password_env", "retention", "max_requests", "max_size"])
                 config.store.path = try string(s, "path", "store")
+                config.store.url = try string(s, "url", "store")
+                config.store.passwordEnv = try string(s, "password_env", "store")
                 config.store.retentionMicros = try duration(s, "retention", "store")
                 config.store.maxRequests = try int(s, "max_requests", "store", 1...Int64(Int32.max))
                 if let size = try string(s, "max_size", "store") {

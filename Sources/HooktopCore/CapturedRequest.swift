@@ -46,6 +46,9 @@ public struct CapturedRequest: Sendable, Equatable {
     /// Whether it came by its expectation's deadline (`done`) or after it
     /// (`overdue`); nil when it was not expected. Set by the store.
     public var arrival: Expectation.State?
+    /// Which daemon captured it (`serve --node`, else the host name); nil
+    /// for requests stored before hooktop recorded it.
+    public var node: String?
 
     public init(
         id: Int64 = 0, receivedAt: Timestamp, remote: String, method: String, target: String,

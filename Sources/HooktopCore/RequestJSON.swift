@@ -40,6 +40,7 @@ extension CapturedRequest {
             members.append(("label", .string(label)))
             members.append(("arrival", JSON(arrival?.rawValue)))
         }
+        if let node { members.append(("node", .string(node))) }
         members.append(("error", JSON(error)))
         return .object(members)
     }

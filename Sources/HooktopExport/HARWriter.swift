@@ -65,6 +65,7 @@ public struct HARWriter: ExportWriter {
             ("error", JSON(r.error)),
         ]
         if let label = r.label { extra += [("label", .string(label)), ("arrival", JSON(r.arrival?.rawValue))] }
+        if let node = r.node { extra.append(("node", .string(node))) }
         // HAR's text fields hold text: bytes that are not, exactly, ride here.
         if !isText(r.body) { extra.append(("body_base64", .string(Data(r.body).base64EncodedString()))) }
         if !isText(r.response.body) { extra.append(("response_body_base64", .string(Data(r.response.body).base64EncodedString()))) }

@@ -25,6 +25,7 @@ struct RequestRecord: Decodable {
     var trailers: [[String]]?
     var label: String?
     var arrival: String?
+    var node: String?
 }
 
 struct SignatureRecord: Decodable {
@@ -141,6 +142,7 @@ struct HooktopExtra: Decodable {
     var trailers: [[String]]?
     var label: String?
     var arrival: String?
+    var node: String?
 }
 
 /// A value that may fail to decode without failing what holds it.

@@ -96,6 +96,7 @@ public enum Importer {
         r.error = o.error
         r.trailers = try pairs(o.trailers, "trailers")
         r.label = o.label
+        r.node = o.node
         r.arrival = o.arrival.flatMap(Expectation.State.init(rawValue:))
         return r
     }
@@ -145,6 +146,7 @@ public enum Importer {
         r.error = extra?.error
         r.trailers = try pairs(extra?.trailers, "_hooktop.trailers")
         r.label = extra?.label
+        r.node = extra?.node
         r.arrival = extra?.arrival.flatMap(Expectation.State.init(rawValue:))
         return r
     }

@@ -11,12 +11,12 @@ public final class AlertRunner: DeliveryAlerts, @unchecked Sendable {
     public static let invalidStreak = 5
 
     private let command: [String]?
-    private let writer: StoreWriter
+    private let writer: any StoreWriting
     private let logger: Logger
     private let lock = NSLock()
     private var streaks: [String: Int] = [:]  // guarded by lock
 
-    public init(command: [String]?, writer: StoreWriter, logger: Logger) {
+    public init(command: [String]?, writer: any StoreWriting, logger: Logger) {
         self.command = command
         self.writer = writer
         self.logger = logger

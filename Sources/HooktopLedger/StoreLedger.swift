@@ -9,19 +9,19 @@ import Glibc
 /// The delivery ledger on the store: reads due work with its own connection,
 /// writes through the daemon's group-commit writer.
 public final class StoreLedger: DeliveryLedger, @unchecked Sendable {
-    private let writer: StoreWriter
-    private let path: String
+    private let writer: any StoreWriting
+    private let backend: any StoreBackend
     private let lock = NSLock()
-    private var reader: StoreReader?  // guarded by lock; opened on first use
+    private var reader: (any StoreReading)?  // guarded by lock; opened on first use
 
-    public init(writer: StoreWriter, path: String) {
+    public init(writer: any StoreWriting, backend: any StoreBackend) {
         self.writer = writer
-        self.path = path
+        self.backend = backend
     }
 
-    private func withReader<T>(_ body: (StoreReader) throws -> T) throws -> T {
+    private func withReader<T>(_ body: (any StoreReading) throws -> T) throws -> T {
         try lock.withLock {
-            if reader == nil { reader = try StoreReader(path: path) }
+            if reader == nil { reader = try backend.openReader() }
             return try body(reader!)
         }
     }

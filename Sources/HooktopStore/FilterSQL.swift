@@ -48,7 +48,8 @@ struct FilterSQL {
             let needle = bind(.blob(Array(w.lowercased().utf8)))
             return "(hooktop_icontains(target, \(needle)) OR hooktop_icontains(headers, \(needle)) OR hooktop_icontains(body, \(needle)))"
         case .not(let f):
-            return "NOT \(condition(f))"
+            // A test on a missing value (no label) is false, so its negation holds, as in the evaluator.
+            return "NOT coalesce(\(condition(f)), 0)"
         case .and(let a, let b):
             return "(\(condition(a)) AND \(condition(b)))"
         case .or(let a, let b):

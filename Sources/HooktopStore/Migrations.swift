@@ -86,6 +86,9 @@ enum Migrations {
         ("0007_meta", """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);   -- e.g. listen: where the daemon last listened
         """),
+        ("0008_node", """
+        ALTER TABLE requests ADD COLUMN node TEXT;             -- the daemon that captured it (serve --node, else the host name)
+        """),
     ]
 
     /// Applies the steps this database has not seen, each in its own transaction.

@@ -7,19 +7,20 @@ enum RequestRows {
             body_size, body_truncated, source, sig_scheme, sig_status, sig_detail,
             response_status, response_headers, response_body, response_duration_us, delivery_state, delivery_id,
             target_url, next_attempt_at, leased_by, scheduled_attempts, delivery_note, error, trailers,
-            label, expect_arrival)
+            label, expect_arrival, node)
         VALUES (:received_at, :remote, :method, :target, :version, :headers, :body,
             :body_size, :body_truncated, :source, :sig_scheme, :sig_status, :sig_detail,
             :response_status, :response_headers, :response_body, :response_duration_us, :delivery_state, :delivery_id,
             :target_url, :next_attempt_at, :leased_by, :scheduled_attempts, :delivery_note, :error, :trailers,
             coalesce(:label, (SELECT label FROM expectations WHERE token = :cb_token)),
             coalesce(:arrival, (SELECT CASE WHEN deadline IS NULL OR :received_at <= deadline THEN 'done' ELSE 'overdue' END
-                                FROM expectations WHERE token = :cb_token)))
+                                FROM expectations WHERE token = :cb_token)), :node)
         """
 
     /// - leasedBy: the pid that will make the first attempt itself (the
     ///   capturing daemon), so no other process takes it meanwhile.
-    static func bindInsert(_ s: Statement, _ r: CapturedRequest, leasedBy: Int32? = nil) {
+    /// - node: the capturing daemon, for a request that does not name one.
+    static func bindInsert(_ s: Statement, _ r: CapturedRequest, leasedBy: Int32? = nil, node: String? = nil) {
         s.bind(":received_at", r.receivedAt.microseconds)
         s.bind(":remote", r.remote)
         s.bind(":method", r.method)
@@ -50,6 +51,7 @@ enum RequestRows {
         s.bind(":label", r.label)
         s.bind(":arrival", r.arrival?.rawValue)
         s.bind(":cb_token", Expectation.token(inTarget: r.target))
+        s.bind(":node", r.node ?? node)
     }
 
     /// What a request query selects: each field's SQL, in the order the
@@ -59,7 +61,7 @@ enum RequestRows {
         case id, receivedAt, remote, method, target, version, headers, body, bodySize, bodyTruncated, source,
              sigScheme, sigStatus, sigDetail, responseStatus, responseHeaders, responseBody, responseDurationUs,
              deliveryState, deliveryID, duplicateOf, targetURL, nextAttemptAt, scheduledAttempts, deliveryNote, error, trailers,
-             label, expectArrival
+             label, expectArrival, node
 
         func sql(withBody: Bool) -> String {
             switch self {
@@ -110,6 +112,7 @@ enum RequestRows {
         r.trailers = HeaderList(wireEncoded: s.text(Field.trailers) ?? "")
         r.label = s.text(Field.label)
         r.arrival = s.text(Field.expectArrival).flatMap(Expectation.State.init(rawValue:))
+        r.node = s.text(Field.node)
         return r
     }
 

@@ -13,10 +13,13 @@ public struct StoreConfiguration: Sendable {
 
     public var path: String
     public var durability: Durability
+    /// Recorded on every request this writer captures (`serve --node`).
+    public var node: String?
 
-    public init(path: String, durability: Durability = .normal) {
+    public init(path: String, durability: Durability = .normal, node: String? = nil) {
         self.path = path
         self.durability = durability
+        self.node = node
     }
 }
 

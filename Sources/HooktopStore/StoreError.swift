@@ -13,6 +13,8 @@ public struct StoreError: Error, CustomStringConvertible, Equatable {
         case overloaded(queued: Int, bytes: Int)
         /// The database file was removed or replaced under the writer.
         case fileReplaced(path: String)
+        /// PostgreSQL refused or could not be reached.
+        case postgres(location: String, message: String, context: String)
     }
 
     let kind: Kind
@@ -37,18 +39,23 @@ public struct StoreError: Error, CustomStringConvertible, Equatable {
             return "the database file \(path) was deleted or replaced while hooktop was writing it"
         case .schemaTooNew(let path, let migration):
             return "database \(path) was written by a newer hooktop (unknown migration \(migration))"
+        case .postgres(let location, let message, let context):
+            return "database error during \(context) on \(location): \(message)"
         }
     }
 
-    static func cannotOpen(_ path: String, _ reason: String) -> StoreError { .init(kind: .cannotOpen(path: path, reason: reason)) }
+    public static func postgres(_ location: String, _ message: String, context: String) -> StoreError {
+        .init(kind: .postgres(location: location, message: message, context: context))
+    }
+    public static func cannotOpen(_ path: String, _ reason: String) -> StoreError { .init(kind: .cannotOpen(path: path, reason: reason)) }
     public static func notFound(_ path: String) -> StoreError { .init(kind: .notFound(path: path)) }
     static func sqlite(_ code: Int32, _ message: String, _ context: String) -> StoreError {
         .init(kind: .sqlite(code: code, message: message, context: context))
     }
     public static func noSuchRequest(_ id: Int64) -> StoreError { .init(kind: .noSuchRequest(id: id)) }
-    static let closed = StoreError(kind: .closed)
+    public static let closed = StoreError(kind: .closed)
     public static func aborted(_ why: String) -> StoreError { .init(kind: .aborted(why)) }
-    static func overloaded(queued: Int, bytes: Int) -> StoreError { .init(kind: .overloaded(queued: queued, bytes: bytes)) }
+    public static func overloaded(queued: Int, bytes: Int) -> StoreError { .init(kind: .overloaded(queued: queued, bytes: bytes)) }
     static func fileReplaced(_ path: String) -> StoreError { .init(kind: .fileReplaced(path: path)) }
 
     /// Whether the connection should be opened again before the next try:
@@ -62,7 +69,7 @@ public struct StoreError: Error, CustomStringConvertible, Equatable {
         default: return false
         }
     }
-    static func schemaTooNew(_ path: String, _ migration: String) -> StoreError {
+    public static func schemaTooNew(_ path: String, _ migration: String) -> StoreError {
         .init(kind: .schemaTooNew(path: path, migration: migration))
     }
 }

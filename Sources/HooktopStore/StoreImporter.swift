@@ -2,7 +2,7 @@ import HooktopCore
 
 /// Inserts many requests (with their delivery attempts) outside the capture
 /// path, for `hooktop import`: one transaction per thousand rows.
-public final class StoreImporter {
+public final class StoreImporter: StoreImporting {
     private let db: SQLiteConnection
     private var inTransaction = 0
     public private(set) var imported = 0

@@ -3,7 +3,7 @@ import HooktopCore
 /// Reads captured requests. Runs beside a writer (in this or another
 /// process) without blocking it: WAL readers see the last commit.
 /// One reader per thread.
-public final class StoreReader {
+public final class StoreReader: StoreReading {
     private let db: SQLiteConnection
     public var path: String { db.path }
 
@@ -17,35 +17,7 @@ public final class StoreReader {
         if mmap { try? db.execute("PRAGMA mmap_size=\(Int64(1) << 34)") }
     }
 
-    /// Which requests, in which order, how many.
-    public struct Query: Sendable {
-        public var filter: Filter?
-        public var newestFirst = true
-        /// 0 means no limit.
-        public var limit = 0
-        /// Only requests with an id below this (newest first) or above it (oldest first): keyset paging.
-        public var beyondID: Int64?
-        public var includeBodies = false
-        public var includeDeliveries = false
-        public var now: Timestamp = .now()
-
-        public init(filter: Filter? = nil, newestFirst: Bool = true, limit: Int = 0, beyondID: Int64? = nil,
-                    includeBodies: Bool = false, includeDeliveries: Bool = false) {
-            self.filter = filter
-            self.newestFirst = newestFirst
-            self.limit = limit
-            self.beyondID = beyondID
-            self.includeBodies = includeBodies
-            self.includeDeliveries = includeDeliveries
-        }
-    }
-
-    /// Newest first. `limit` 0 means all. Bodies are only read when asked for.
-    public func list(limit: Int, filter: Filter? = nil, includeBodies: Bool = false, includeDeliveries: Bool = false) throws(StoreError) -> [CapturedRequest] {
-        var rows: [CapturedRequest] = []
-        try forEach(Query(filter: filter, limit: limit, includeBodies: includeBodies, includeDeliveries: includeDeliveries)) { rows.append($0) }
-        return rows
-    }
+    public typealias Query = StoreQuery
 
     /// Streams matching requests one at a time: memory stays flat however many match.
     public func forEach(_ query: Query, _ body: (CapturedRequest) throws -> Void) throws(StoreError) {
@@ -68,7 +40,7 @@ public final class StoreReader {
     }
 
     /// How many requests match.
-    public func count(filter: Filter?, now: Timestamp = .now()) throws(StoreError) -> Int {
+    public func count(filter: Filter?, now: Timestamp) throws(StoreError) -> Int {
         var sql = FilterSQL(now: now)
         let condition = filter.map { " WHERE " + sql.condition($0) } ?? ""
         return try db.with("SELECT count(*) FROM requests" + condition) { stmt throws(StoreError) in
@@ -166,7 +138,7 @@ extension StoreReader {
     /// The newest alert whose cause is still there: a delivery that failed for
     /// good and is still failed (a retry that worked clears it), or another
     /// kind raised in the last `recentMicros`.
-    public func activeAlert(now: Timestamp, recentMicros: Int64) throws(StoreError) -> (at: Timestamp, kind: String, message: String)? {
+    public func activeAlert(now: Timestamp, recentMicros: Int64) throws(StoreError) -> StoredAlert? {
         try db.with("""
             SELECT a.at, a.kind, a.message FROM alerts a
             WHERE (a.kind = 'delivery_failed' AND EXISTS (SELECT 1 FROM requests r WHERE r.id = a.request_id AND r.delivery_state = 'failed'))
@@ -191,7 +163,7 @@ extension StoreReader {
         }
     }
 
-    public func alerts(limit: Int) throws(StoreError) -> [(at: Timestamp, kind: String, message: String)] {
+    public func alerts(limit: Int) throws(StoreError) -> [StoredAlert] {
         try db.with("SELECT at, kind, message FROM alerts ORDER BY id DESC LIMIT :limit") { stmt throws(StoreError) in
             stmt.bind(":limit", limit)
             var out: [(Timestamp, String, String)] = []

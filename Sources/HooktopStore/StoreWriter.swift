@@ -9,7 +9,7 @@ import HooktopCore
 /// queued and committed together by a dedicated thread (group commit); each
 /// request's completion runs only after the transaction that holds it has
 /// committed, so an acknowledged request is on disk.
-public final class StoreWriter: @unchecked Sendable {
+public final class StoreWriter: StoreWriting, @unchecked Sendable {
     public typealias Completion = @Sendable (Result<Int64, StoreError>) -> Void
 
     /// Batch sizes reached so far, for benchmarks and `serve`'s exit log.
@@ -29,6 +29,8 @@ public final class StoreWriter: @unchecked Sendable {
         /// WAL checkpoints made off the writer's thread, and the longest any of them held commits up (µs).
         public var checkpoints = 0
         public var longestCheckpointPauseMicros: Int64 = 0
+
+        public init() {}
     }
 
     /// How much may wait for the disk before senders get 503 at once
@@ -146,15 +148,6 @@ public final class StoreWriter: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// `apply`, awaited.
-    @discardableResult
-    public func apply(_ mutation: StoreMutation) async throws(StoreError) -> Int {
-        let result: Result<Int, StoreError> = await withCheckedContinuation { continuation in
-            apply(mutation) { continuation.resume(returning: $0) }
-        }
-        return try result.get()
-    }
-
     public func currentStats() -> Stats {
         condition.lock()
         defer { condition.unlock() }
@@ -252,7 +245,7 @@ public final class StoreWriter: @unchecked Sendable {
                     case .insert(let request, _):
                         // A pending delivery is leased to this daemon, which makes the first attempt itself.
                         results.append(try db.with(RequestRows.insertSQL) { s throws(StoreError) in
-                            RequestRows.bindInsert(s, request, leasedBy: request.deliveryState == .pending ? pid : nil)
+                            RequestRows.bindInsert(s, request, leasedBy: request.deliveryState == .pending ? pid : nil, node: config.node)
                             try s.step()
                             return db.lastInsertRowID
                         })
@@ -290,6 +283,7 @@ public final class StoreWriter: @unchecked Sendable {
         for (item, result) in zip(batch, results) {
             if case .insert(var request, _) = item {
                 request.id = result
+                if request.node == nil { request.node = config.node }
                 committed.append(request)
             }
         }

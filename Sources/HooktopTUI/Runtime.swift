@@ -208,9 +208,9 @@ public final class Runtime {
                 }
             case .export(let format, let path):
                 // Off the loop: a large export must not freeze the screen. It reads with its own connection.
-                let (filter, destination, databasePath, inbox) = (model.filter, curlDestination, model.databasePath, self.inbox)
+                let (filter, destination, backend, inbox) = (model.filter, curlDestination, data.backend, self.inbox)
                 Thread {
-                    inbox.post(.finished(Self.export(format, to: path, filter: filter, from: databasePath, curl: destination)))
+                    inbox.post(.finished(Self.export(format, to: path, filter: filter, from: backend, curl: destination)))
                 }.start()
             case .copyCurl(let id):
                 guard let request = try? data.request(id: id) else { continue }
@@ -225,7 +225,7 @@ public final class Runtime {
         CurlWriter.Destination(daemon: "http://" + (model.listening ?? ListenAddress.default.description))
     }
 
-    private static func export(_ format: ExportFormat, to path: String, filter: Filter?, from database: String,
+    private static func export(_ format: ExportFormat, to path: String, filter: Filter?, from backend: any StoreBackend,
                                curl: CurlWriter.Destination) -> Notice {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return .error("cannot write \(path): \(String(cString: strerror(errno)))") }
@@ -233,8 +233,8 @@ public final class Runtime {
         var out = FileOutput(fd: fd)
         let count: Int
         do {
-            let reader = try StoreReader(path: database, mmap: true)
-            let query = StoreReader.Query(filter: filter, includeBodies: true, includeDeliveries: format.needsDeliveries)
+            let reader = try backend.openReader(forScans: true)
+            let query = StoreQuery(filter: filter, includeBodies: true, includeDeliveries: format.needsDeliveries)
             count = try format.export(to: &out, curl: curl, bodyFiles: .beside(script: path)) { emit in
                 try reader.forEach(query, emit)
             }

@@ -4,11 +4,17 @@ import HooktopStore
 /// The queries the TUI makes. Only a page of rows is ever in memory; every
 /// query is keyset-paged on the id or answered by an index.
 public final class TUIData {
-    let reader: StoreReader
+    let reader: any StoreReading
+    /// Where the rows come from; exports open their own reader on it.
+    public let backend: any StoreBackend
 
-    public init(path: String) throws(StoreError) {
-        reader = try StoreReader(path: path)
+    public init(backend: any StoreBackend) throws(StoreError) {
+        self.backend = backend
+        reader = try backend.openReader()
     }
+
+    /// On a SQLite file.
+    public convenience init(path: String) throws(StoreError) { try self.init(backend: SQLiteBackend(path: path)) }
 
     public func page(_ page: Effect.Page, filter: Filter?, limit: Int) throws(StoreError) -> (rows: [CapturedRequest], atNewest: Bool) {
         switch page {
@@ -34,7 +40,7 @@ public final class TUIData {
 
     func rows(filter: Filter?, newestFirst: Bool, limit: Int, beyond: Int64?) throws(StoreError) -> [CapturedRequest] {
         var out: [CapturedRequest] = []
-        try reader.forEach(StoreReader.Query(filter: filter, newestFirst: newestFirst, limit: limit, beyondID: beyond)) { out.append($0) }
+        try reader.forEach(StoreQuery(filter: filter, newestFirst: newestFirst, limit: limit, beyondID: beyond)) { out.append($0) }
         return out
     }
 

@@ -2,12 +2,19 @@ import ArgumentParser
 import Foundation
 import HooktopConfig
 import HooktopCore
+import HooktopPostgres
 import HooktopSignatures
+import HooktopStore
 
 /// `--db` and `--config`, shared by every command that touches the database.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Database file.", discussion: "Default: $HOOKTOP_DB, else [store] path in the config, else $XDG_STATE_HOME/hooktop/hooktop.sqlite, else ~/.local/state/hooktop/hooktop.sqlite.", valueName: "path"))
     var db: String?
+
+    @Option(name: .long, help: ArgumentHelp("A PostgreSQL database shared by many daemons, instead of the SQLite file.",
+                                            discussion: "postgres://user@host:port/db; the password from $PGPASSWORD, ~/.pgpass or [store] password_env, never the URL. Default: [store] url in the config.",
+                                            valueName: "url"))
+    var store: String?
 
     @Option(name: .long, help: ArgumentHelp("Config file (default: $XDG_CONFIG_HOME/hooktop/config.toml if present).", valueName: "path"))
     var config: String?
@@ -32,6 +39,25 @@ struct DatabaseOptions: ParsableArguments {
         } catch {
             throw CLIError(error.description)
         }
+    }
+
+    /// The store every command works on: `--store` or `[store] url` (PostgreSQL), else the SQLite file.
+    /// - node: the name this process records on what it captures.
+    func backend(_ config: Config, durability: StoreConfiguration.Durability = .normal, node: String? = nil) throws(CLIError) -> any StoreBackend {
+        let env = ProcessInfo.processInfo.environment
+        if let url = store ?? config.store.url {
+            return try cli { () throws(StoreError) in
+                try PostgresBackend(url: url, passwordEnv: config.store.passwordEnv, node: node ?? Self.hostName, environment: env)
+            }
+        }
+        return SQLiteBackend(StoreConfiguration(path: path(config), durability: durability, node: node ?? Self.hostName))
+    }
+
+    /// The machine's name: what a request records as its node unless `--node` says otherwise.
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     func path(_ config: Config) -> String {
@@ -80,9 +106,15 @@ struct DaemonOptions: ParsableArguments {
         discussion: "Senders give it in an X-Hooktop-Token header, or as a path prefix /t/TOKEN/... for providers that only take a URL."))
     var requireToken = false
 
+    @Option(help: ArgumentHelp("The name recorded on every request this daemon captures (default: the host name).", valueName: "name"))
+    var node: String?
+
     enum Durability: String, ExpressibleByArgument, CaseIterable { case normal, full }
 
     func validate() throws {
+        if let node, node.isEmpty || node.count > 64 || node.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw ValidationError("--node must be 1 to 64 printable characters")
+        }
         if let eventLoops, !(1...256).contains(eventLoops) {
             throw ValidationError("--event-loops must be from 1 to 256, got \(eventLoops)")
         }

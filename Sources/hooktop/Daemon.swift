@@ -13,9 +13,9 @@ import Logging
 enum DaemonRunner {
     static func run(database: DatabaseOptions, options: DaemonOptions, logger: Logger,
                     onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws {
-        let (daemon, config, path) = try start(database: database, options: options, logger: logger, onCommit: onCommit)
+        let (daemon, config, store) = try start(database: database, options: options, logger: logger, onCommit: onCommit)
         // Scripts and tests read this line to learn the port when --listen asked for 0.
-        Console.error("hooktop: listening on http://\(daemon.server.boundAddress), database \(path)"
+        Console.error("hooktop: listening on http://\(daemon.server.boundAddress), database \(store.location)"
                       + (options.metricsListen.map { ", metrics http://\($0.value.host):\(daemon.metricsPort)/metrics" } ?? ""))
 
         let stop = DispatchSemaphore(value: 0)
@@ -56,17 +56,17 @@ enum DaemonRunner {
     static func runWithDashboard(database: DatabaseOptions, options: DaemonOptions, theme: String?) throws {
         var silent = Logger(label: "hooktop") { _ in SwiftLogNoOpLogHandler() }
         silent.logLevel = .critical
-        let (daemon, config, path) = try start(database: database, options: options, logger: silent)
+        let (daemon, config, store) = try start(database: database, options: options, logger: silent)
         defer { daemon.stop() }
-        try Dashboard.run(path: path, listening: daemon.server.boundAddress.description, config: config,
+        try Dashboard.run(store: store, listening: daemon.server.boundAddress.description, config: config,
                           writer: daemon.writer, theme: theme)
     }
 
     /// Flags over the config file over defaults, checked, and the daemon started.
     private static func start(database: DatabaseOptions, options: DaemonOptions, logger: Logger,
-                              onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws -> (CaptureDaemon, Config, String) {
+                              onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws -> (CaptureDaemon, Config, any StoreBackend) {
         let config = try database.loadConfig()
-        let path = database.path(config)
+        let store = try database.backend(config, durability: options.durability == .full ? .full : .normal, node: options.node)
         let listen = options.listen?.value ?? config.server.listen ?? .default
         if let url = options.forwardTo, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw CLIError("--forward-to must be an http:// or https:// URL, got '\(url)'", exitCode: 64)
@@ -89,18 +89,18 @@ enum DaemonRunner {
             throw CLIError("[[respond]] (match \(rule.match)) does not apply in proxy mode, where the target's answer is returned; "
                            + "remove the [[respond]] rules or use mode = \"capture\"", exitCode: 64)
         }
-        let existed = FileManager.default.fileExists(atPath: path)
+        let existed = store.exists()
         do {
             let daemon = try CaptureDaemon(
                 capture: CaptureConfiguration(listen: listen, maxBody: options.maxBody?.bytes ?? config.server.maxBody ?? 10 << 20,
                                               config: config, forwardTo: options.forwardTo,
                                               mode: mode, token: token),
-                store: StoreConfiguration(path: path, durability: options.durability == .full ? .full : .normal),
+                store: store,
                 logger: logger, threads: options.eventLoops ?? System.coreCount, metricsListen: options.metricsListen?.value,
                 onCommit: onCommit)
-            return (daemon, config, path)
+            return (daemon, config, store)
         } catch {
-            if !existed { Store.remove(path) }  // a failed start leaves no empty database behind
+            if !existed { store.removeCreated() }  // a failed start leaves no empty database behind
             throw CLIError("\(error)")
         }
     }

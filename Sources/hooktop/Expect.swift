@@ -39,17 +39,17 @@ struct ExpectNew: ParsableCommand {
 
     func run() throws {
         let config = try database.loadConfig(secretsNeeded: false)
-        let path = database.path(config)
+        let store = try database.backend(config)
         let token = Expectation.newToken()
         // Where the daemon that writes this database last listened, if it ever ran.
-        let daemonListen = FileManager.default.fileExists(atPath: path) ? (try? StoreReader(path: path).meta("listen")) ?? nil : nil
+        let daemonListen = store.exists() ? (try? store.openReader().meta("listen")) ?? nil : nil
         var base = publicURL ?? "http://" + (listen?.value.description ?? daemonListen ?? (config.server.listen ?? .default).description)
         while base.hasSuffix("/") { base.removeLast() }
         let now = Timestamp.now()
         let expectation = Expectation(token: token, label: label, createdAt: now,
                                       deadline: within.map { now.adding(microseconds: $0.microseconds) },
                                       url: base + Expectation.pathPrefix + token)
-        let writer = try cli { () throws(StoreError) in try StoreWriter(StoreConfiguration(path: path)) }
+        let writer = try cli { () throws(StoreError) in try store.openWriter() }
         defer { writer.close() }
         try runAsync { try await writer.apply(.expect(expectation)) }
         Console.out(expectation.url)
@@ -65,7 +65,7 @@ struct ExpectList: ParsableCommand {
     var json = false
 
     func run() throws {
-        let reader = try openReader(database.path(try database.loadConfig(secretsNeeded: false)))
+        let reader = try openReader(database.backend(try database.loadConfig(secretsNeeded: false)), forScans: false)
         let all = try cli { () throws(StoreError) in try reader.expectations() }
         let now = Timestamp.now()
         if json {

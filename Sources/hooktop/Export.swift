@@ -54,7 +54,7 @@ struct Export: ParsableCommand {
     func run() throws {
         let parsed = try parseFilter(filter)
         let config = try database.loadConfig(secretsNeeded: false)
-        let reader = try openReader(database.path(config))
+        let reader = try openReader(database.backend(config))
         let daemon = listen?.value ?? config.server.listen ?? .default
         let curl = CurlWriter.Destination(baseURL: baseURL, daemon: "http://\(daemon)", fromHostHeader: toCapturedHost)
         let fd: Int32
@@ -70,7 +70,7 @@ struct Export: ParsableCommand {
         defer { if fd != 1 { close(fd) } }
         var out = FileOutput(fd: fd)
         let redactor = redact ? Redactor(extraHeaders: redactHeader, jsonPaths: redactJSON) : nil
-        let query = StoreReader.Query(filter: parsed, newestFirst: !oldestFirst, includeBodies: true,
+        let query = StoreQuery(filter: parsed, newestFirst: !oldestFirst, includeBodies: true,
                                       includeDeliveries: format.needsDeliveries)
         let count: Int
         do {
@@ -93,7 +93,7 @@ struct Import: ParsableCommand {
 
     func run() throws {
         let config = try database.loadConfig(secretsNeeded: false)
-        let path = database.path(config)
+        let store = try database.backend(config)
         // Read the whole file first: a file that cannot be read creates no database.
         var skipped = 0
         var requests: [CapturedRequest] = []
@@ -105,8 +105,8 @@ struct Import: ParsableCommand {
         } catch {
             throw CLIError("import: \(error)")
         }
-        let existed = FileManager.default.fileExists(atPath: path)
-        let importer = try cli { () throws(StoreError) in try StoreImporter(StoreConfiguration(path: path)) }
+        let existed = store.exists()
+        let importer = try cli { () throws(StoreError) in try store.openImporter() }
         var present = 0
         do {
             for request in requests {
@@ -116,7 +116,7 @@ struct Import: ParsableCommand {
             try importer.finish()
         } catch {
             try? importer.finish()
-            if !existed && importer.imported == 0 { Store.remove(path) }
+            if !existed && importer.imported == 0 { store.removeCreated() }
             throw CLIError("import stopped after \(importer.imported) requests: \(error)")
         }
         Console.out("imported \(importer.imported) request\(importer.imported == 1 ? "" : "s")"

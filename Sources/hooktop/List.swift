@@ -26,7 +26,7 @@ struct List: ParsableCommand {
 
     func run() throws {
         let parsed = try parseFilter(filter)
-        let reader = try openReader(database.path(try database.loadConfig(secretsNeeded: false)))
+        let reader = try openReader(database.backend(try database.loadConfig(secretsNeeded: false)))
         let rows = try cli { () throws(StoreError) in
             try reader.list(limit: limit, filter: parsed, includeBodies: json && full, includeDeliveries: json && full)
         }
@@ -51,7 +51,7 @@ struct Show: ParsableCommand {
     var json = false
 
     func run() throws {
-        let reader = try openReader(database.path(try database.loadConfig(secretsNeeded: false)))
+        let reader = try openReader(database.backend(try database.loadConfig(secretsNeeded: false)), forScans: false)
         let request = try cli { () throws(StoreError) in try reader.request(id: id) }
         if json {
             Console.out(request.json().serialized())
@@ -78,14 +78,14 @@ struct Prune: ParsableCommand {
     }
 
     func run() throws {
-        let path = database.path(try database.loadConfig(secretsNeeded: false))
+        let store = try database.backend(try database.loadConfig(secretsNeeded: false))
         var removed = 0
         if let olderThan {
             let cutoff = Timestamp.now().adding(microseconds: -olderThan.microseconds)
-            removed += try cli { () throws(StoreError) in try StorePruner.prune(path: path, receivedBefore: cutoff) }
+            removed += try cli { () throws(StoreError) in try store.prune(receivedBefore: cutoff) }
         }
         if let keep {
-            removed += try cli { () throws(StoreError) in try StorePruner.prune(path: path, keep: keep) }
+            removed += try cli { () throws(StoreError) in try store.prune(keep: keep) }
         }
         Console.out("removed \(removed) request\(removed == 1 ? "" : "s")")
     }
@@ -106,6 +106,6 @@ func parseFilter(_ text: String?) throws(CLIError) -> Filter? {
     }
 }
 
-func openReader(_ path: String) throws(CLIError) -> StoreReader {
-    try cli { () throws(StoreError) in try StoreReader(path: path, mmap: true) }
+func openReader(_ store: any StoreBackend, forScans: Bool = true) throws(CLIError) -> any StoreReading {
+    try cli { () throws(StoreError) in try store.openReader(forScans: forScans) }
 }

@@ -13,17 +13,17 @@ import Logging
 struct DeliveryCommandContext {
     let request: CapturedRequest
     let config: Config
-    let writer: StoreWriter
+    let writer: any StoreWriting
     let deliverer: Deliverer
     let transport: AsyncHTTPTransport
 
     init(database: DatabaseOptions, id: Int64) throws {
         config = try database.loadConfig()
-        let path = database.path(config)
-        request = try cli { () throws(StoreError) in try StoreReader(path: path).request(id: id) }
-        writer = try cli { () throws(StoreError) in try StoreWriter(StoreConfiguration(path: path)) }
+        let store = try database.backend(config)
+        request = try cli { () throws(StoreError) in try store.openReader().request(id: id) }
+        writer = try cli { () throws(StoreError) in try store.openWriter() }
         transport = AsyncHTTPTransport()
-        deliverer = Deliverer.forCommands(path: path, config: config, writer: writer, transport: transport)
+        deliverer = Deliverer.forCommands(store: store, config: config, writer: writer, transport: transport)
     }
 
     func close() async {
@@ -47,9 +47,9 @@ struct DeliveryCommandContext {
 extension Deliverer {
     /// Replay and retry on this database, with the config's timeout, schedule
     /// and alert command (the CLI commands and the dashboard's r and R).
-    static func forCommands(path: String, config: Config, writer: StoreWriter, transport: AsyncHTTPTransport) -> Deliverer {
+    static func forCommands(store: any StoreBackend, config: Config, writer: any StoreWriting, transport: AsyncHTTPTransport) -> Deliverer {
         let logger = Logger(label: "hooktop")
-        return Deliverer(transport: transport, ledger: StoreLedger(writer: writer, path: path), settings: config.delivery.engineSettings,
+        return Deliverer(transport: transport, ledger: StoreLedger(writer: writer, backend: store), settings: config.delivery.engineSettings,
                          alerts: AlertRunner(command: config.server.alertCommand, writer: writer, logger: logger), logger: logger)
     }
 }

@@ -24,13 +24,13 @@ struct Tui: ParsableCommand {
 
     func run() throws {
         let config = try database.loadConfig(secretsNeeded: false)
-        let path = database.path(config)
+        let store = try database.backend(config)
         // Attaching to a database that is not there is a mistake, not a request to make one.
-        guard FileManager.default.fileExists(atPath: path) else { throw CLIError(StoreError.notFound(path).description) }
+        guard store.exists() else { throw CLIError(StoreError.notFound(store.location).description) }
         guard isatty(0) != 0 && isatty(1) != 0 else { throw Dashboard.needsTerminal }
-        let writer = try readOnly ? nil : cli { () throws(StoreError) in try StoreWriter(StoreConfiguration(path: path)) }
+        let writer = try readOnly ? nil : cli { () throws(StoreError) in try store.openWriter() }
         defer { writer?.close() }
-        try Dashboard.run(path: path, listening: nil, config: config, writer: writer, theme: theme, readOnly: readOnly)
+        try Dashboard.run(store: store, listening: nil, config: config, writer: writer, theme: theme, readOnly: readOnly)
     }
 }
 
@@ -39,11 +39,11 @@ enum Dashboard {
     static let needsTerminal = CLIError("the dashboard needs a terminal; use `hooktop serve` and `hooktop list` from scripts")
 
     /// - writer: where replay and retry record their attempts; nil in read-only mode.
-    static func run(path: String, listening: String?, config: Config, writer: StoreWriter?, theme: String?,
+    static func run(store: any StoreBackend, listening: String?, config: Config, writer: (any StoreWriting)?, theme: String?,
                     readOnly: Bool = false) throws {
         guard isatty(0) != 0 && isatty(1) != 0 else { throw needsTerminal }
         do { try CursesTerminal.check(environment: ProcessInfo.processInfo.environment) } catch { throw CLIError(error.description) }
-        let data = try cli { () throws(StoreError) in try TUIData(path: path) }
+        let data = try cli { () throws(StoreError) in try TUIData(backend: store) }
         var (themes, errors) = Theme.loadAll(from: themeFolders())
         if themes.isEmpty { themes = [.monochrome] }
         if let theme {
@@ -53,10 +53,10 @@ enum Dashboard {
             themes.insert(themes.remove(at: i), at: 0)
         }
         let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
-        var model = Model(width: 80, height: 24, listening: listening, databasePath: path)
+        var model = Model(width: 80, height: 24, listening: listening, databasePath: store.location)
         model.notice = errors.first.map { .error("theme error: \($0)") }
         model.readOnly = readOnly || writer == nil
-        let actions = writer.map { makeActions(path: path, config: config, writer: $0) } ?? .none
+        let actions = writer.map { makeActions(store: store, config: config, writer: $0) } ?? .none
 
         let stop = StopFlag()
         let sources = SignalWatch.on([SIGTERM, SIGHUP]) { stop.set() }
@@ -83,8 +83,8 @@ enum Dashboard {
         return folders
     }
 
-    static func makeActions(path: String, config: Config, writer: StoreWriter) -> TUIActions {
-        let deliverer = Deliverer.forCommands(path: path, config: config, writer: writer, transport: AsyncHTTPTransport())
+    static func makeActions(store: any StoreBackend, config: Config, writer: any StoreWriting) -> TUIActions {
+        let deliverer = Deliverer.forCommands(store: store, config: config, writer: writer, transport: AsyncHTTPTransport())
         @Sendable func describe(_ attempt: DeliveryAttempt) -> Result<String, ActionFailure> {
             let ms = String(format: "%.1f ms", Double(attempt.durationMicros) / 1000)
             if let status = attempt.status {
@@ -92,7 +92,7 @@ enum Dashboard {
             }
             return .failure(ActionFailure(attempt.error ?? "no answer"))
         }
-        @Sendable func load(_ id: Int64) throws -> CapturedRequest { try StoreReader(path: path).request(id: id) }
+        @Sendable func load(_ id: Int64) throws -> CapturedRequest { try store.openReader().request(id: id) }
         return TUIActions(replay: { id, options in
             do {
                 return describe(try await deliverer.replay(try load(id), to: options.to, headers: options.headers, body: options.body))

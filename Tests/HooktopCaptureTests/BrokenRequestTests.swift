@@ -22,7 +22,7 @@ final class BrokenRequestTests: XCTestCase {
         var capture = CaptureConfiguration(listen: ListenAddress(host: "127.0.0.1", port: 0), maxBody: 1 << 20,
                                            forwardTo: "http://127.0.0.1:9/never")
         capture.limits = limits
-        daemon = try CaptureDaemon(capture: capture, store: StoreConfiguration(path: dbPath),
+        daemon = try CaptureDaemon(capture: capture, store: SQLiteBackend(path: dbPath),
                                    logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), threads: 1)
     }
 
@@ -120,7 +120,7 @@ final class BrokenRequestTests: XCTestCase {
         daemon.stop()
         daemon = try CaptureDaemon(
             capture: CaptureConfiguration(listen: ListenAddress(host: "127.0.0.1", port: 0), maxBody: 4, forwardTo: "http://127.0.0.1:9/x"),
-            store: StoreConfiguration(path: dbPath), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), threads: 1)
+            store: SQLiteBackend(path: dbPath), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), threads: 1)
         let client = try RawHTTPClient(port: port)
         try client.send("POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789")
         XCTAssertEqual(try client.readResponse().status, 413)
@@ -141,7 +141,7 @@ final class ExactBytesTests: XCTestCase {
     override func setUpWithError() throws {
         dir = TempDirectory("exact")
         daemon = try CaptureDaemon(capture: CaptureConfiguration(listen: ListenAddress(host: "127.0.0.1", port: 0)),
-                                   store: StoreConfiguration(path: dbPath),
+                                   store: SQLiteBackend(path: dbPath),
                                    logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), threads: 1)
     }
 

@@ -27,7 +27,7 @@ final class LoopbackCaptureTests: XCTestCase {
         daemon?.stop()
         daemon = try CaptureDaemon(
             capture: CaptureConfiguration(listen: ListenAddress(host: "127.0.0.1", port: 0), maxBody: maxBody),
-            store: StoreConfiguration(path: dbPath), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), threads: 2)
+            store: SQLiteBackend(path: dbPath), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), threads: 2)
     }
 
     private func newest() throws -> CapturedRequest {
@@ -149,7 +149,7 @@ final class LoopbackCaptureTests: XCTestCase {
         let drained = expectation(description: "start-up writes committed")
         daemon.writer.apply(.setMeta(key: "test", value: "drain")) { _ in drained.fulfill() }
         wait(for: [drained], timeout: 5)
-        daemon.writer.simulateCommitFailures(1)
+        try XCTUnwrap(daemon.writer as? StoreWriter).simulateCommitFailures(1)
         let client = try RawHTTPClient(port: port)
         try client.send("POST /lost HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
         XCTAssertEqual(try client.readResponse().status, 503)

@@ -1,0 +1,205 @@
+import HooktopCore
+import HooktopStore
+import NIOConcurrencyHelpers
+import PostgresNIO
+
+/// Reads requests from PostgreSQL on its own connection. `dataVersion` is
+/// fed by LISTEN/NOTIFY: every writer's commit signals it, so the
+/// dashboard learns of another daemon's requests without polling the table.
+final class PostgresReader: StoreReading {
+    private let db: PGConnection
+    private let node: String?
+    private let changes = NIOLockedValueBox<Int64>(0)
+    private var listening = false
+
+    init(_ db: PGConnection, node: String?) {
+        self.db = db
+        self.node = node
+    }
+
+    deinit { db.close() }
+
+    /// A page at a time, keyset on the id: memory stays flat however many
+    /// match, and the caller's work never runs on the connection's event loop.
+    func forEach(_ query: StoreQuery, _ body: (CapturedRequest) throws -> Void) throws(StoreError) {
+        let page = query.includeBodies ? 50 : 500
+        var remaining = query.limit > 0 ? query.limit : Int.max
+        var beyond = query.beyondID
+        while remaining > 0 {
+            var sql = PostgresFilterSQL(now: query.now)
+            var conditions: [String] = []
+            if let filter = query.filter { conditions.append(sql.condition(filter)) }
+            if let beyond { conditions.append("id \(query.newestFirst ? "<" : ">") \(beyond)") }
+            var text = PostgresRows.selectSQL(withBody: query.includeBodies)
+            if !conditions.isEmpty { text += " WHERE " + conditions.joined(separator: " AND ") }
+            let asked = min(page, remaining)
+            text += " ORDER BY id \(query.newestFirst ? "DESC" : "ASC") LIMIT \(asked)"
+            let rows = try db.query(text, sql.bindings, context: "reading requests")
+            for row in rows {
+                var request = PostgresRows.decode(row)
+                if query.includeDeliveries { request.deliveries = try deliveries(of: request.id) }
+                do { try body(request) } catch { throw StoreError.aborted("\(error)") }
+                beyond = request.id
+            }
+            remaining -= rows.count
+            if rows.count < asked { break }
+        }
+    }
+
+    func count(filter: Filter?, now: Timestamp) throws(StoreError) -> Int {
+        var sql = PostgresFilterSQL(now: now)
+        let condition = filter.map { " WHERE " + sql.condition($0) } ?? ""
+        return Int(try scalar("SELECT count(*) FROM requests" + condition, sql.bindings) ?? 0)
+    }
+
+    func request(id: Int64) throws(StoreError) -> CapturedRequest {
+        var b = PostgresBindings()
+        b.int(id)
+        guard let row = try db.query(PostgresRows.selectSQL(withBody: true) + " WHERE id = $1", b, context: "reading a request").first else {
+            throw .noSuchRequest(id)
+        }
+        var request = PostgresRows.decode(row)
+        request.deliveries = try deliveries(of: id)
+        return request
+    }
+
+    func deliveries(of id: Int64) throws(StoreError) -> [DeliveryAttempt] {
+        var b = PostgresBindings()
+        b.int(id)
+        return try db.query(PostgresRows.deliveriesSQL, b, context: "reading attempts").map(PostgresRows.decodeAttempt)
+    }
+
+    func count() throws(StoreError) -> Int { Int(try scalar("SELECT count(*) FROM requests") ?? 0) }
+
+    func maxID() throws(StoreError) -> Int64 { try scalar("SELECT coalesce(max(id), 0) FROM requests") ?? 0 }
+
+    /// Counts the notifications heard; the first call starts listening.
+    func dataVersion() throws(StoreError) -> Int64 {
+        if !listening {
+            let changes = self.changes
+            db.connection.addListener(channel: PostgresSchema.channel) { _, _ in changes.withLockedValue { $0 += 1 } }
+            try db.query("LISTEN \(PostgresSchema.channel)", context: "listening for changes")
+            listening = true
+        }
+        return changes.withLockedValue { $0 }
+    }
+
+    func headerCounts(since: Timestamp) throws(StoreError) -> (total: Int, signatureFailures: Int, failingDeliveries: Int, perSecond: [(Int64, Int)]) {
+        var b = PostgresBindings()
+        b.int(since.microseconds)
+        let counts = try db.query("""
+            SELECT (SELECT count(*) FROM requests),
+                   (SELECT count(*) FROM requests WHERE sig_status IN ('invalid', 'expired')),
+                   (SELECT count(*) FROM requests WHERE delivery_state IN ('failed', 'retrying'))
+            """, context: "counting requests").first.map(PGRow.init)
+        let perSecond = try db.query("SELECT received_at / 1000000, count(*) FROM requests WHERE received_at >= $1 GROUP BY 1", b,
+                                     context: "counting requests").map { row in
+            let c = PGRow(row)
+            return (c.int(0), Int(exactly: c.int(1)) ?? 0)
+        }
+        return (Int(exactly: counts?.int(0) ?? 0) ?? 0, Int(exactly: counts?.int(1) ?? 0) ?? 0,
+                Int(exactly: counts?.int(2) ?? 0) ?? 0, perSecond)
+    }
+
+    func dueDeliveries(now: Timestamp, limit: Int) throws(StoreError) -> [CapturedRequest] {
+        var b = PostgresBindings()
+        b.int(now.microseconds)
+        b.int(limit)
+        return try db.query(PostgresRows.selectSQL(withBody: true) + """
+             WHERE delivery_state IN ('pending', 'retrying') AND next_attempt_at <= $1 AND target_url IS NOT NULL
+             ORDER BY next_attempt_at LIMIT $2
+            """, b, context: "reading due deliveries").map(PostgresRows.decode)
+    }
+
+    func nextDueTime() throws(StoreError) -> Timestamp? {
+        try scalar("SELECT min(next_attempt_at) FROM requests WHERE delivery_state IN ('pending', 'retrying') AND target_url IS NOT NULL")
+            .map(Timestamp.init(microseconds:))
+    }
+
+    /// Only this node's: a process on another machine cannot be checked, its
+    /// leases end when their time does.
+    func leaseHolders() throws(StoreError) -> [Int32] {
+        var b = PostgresBindings()
+        b.text(node)
+        return try db.query("""
+            SELECT DISTINCT leased_by FROM requests
+            WHERE leased_by IS NOT NULL AND leased_node IS NOT DISTINCT FROM $1 AND delivery_state IN ('pending', 'retrying')
+            """, b, context: "reading leases").compactMap { PGRow($0).optionalInt(0).flatMap { Int32(exactly: $0) } }
+    }
+
+    func activeAlert(now: Timestamp, recentMicros: Int64) throws(StoreError) -> StoredAlert? {
+        var b = PostgresBindings()
+        b.int(now.microseconds.saturatingSubtracting(recentMicros))
+        return try db.query("""
+            SELECT a.at, a.kind, a.message FROM alerts a
+            WHERE (a.kind = 'delivery_failed' AND EXISTS (SELECT 1 FROM requests r WHERE r.id = a.request_id AND r.delivery_state = 'failed'))
+               OR (a.kind <> 'delivery_failed' AND a.at >= $1)
+            ORDER BY a.id DESC LIMIT 1
+            """, b, context: "reading alerts").first.map(Self.alert)
+    }
+
+    func alerts(limit: Int) throws(StoreError) -> [StoredAlert] {
+        var b = PostgresBindings()
+        b.int(limit)
+        return try db.query("SELECT at, kind, message FROM alerts ORDER BY id DESC LIMIT $1", b, context: "reading alerts").map(Self.alert)
+    }
+
+    private static func alert(_ row: PostgresRow) -> StoredAlert {
+        let c = PGRow(row)
+        return (Timestamp(microseconds: c.int(0)), c.text(1) ?? "", c.text(2) ?? "")
+    }
+
+    func deliveryStamp(id: Int64) throws(StoreError) -> String {
+        var b = PostgresBindings()
+        b.int(id)
+        return try db.query("""
+            SELECT delivery_state || '/' || scheduled_attempts || '/' || coalesce(next_attempt_at, 0) || '/'
+                   || (SELECT count(*) FROM deliveries d WHERE d.request_id = requests.id)
+            FROM requests WHERE id = $1
+            """, b, context: "reading a delivery").first.flatMap { PGRow($0).text(0) } ?? "gone"
+    }
+
+    private static let expectationsSQL = """
+        SELECT e.token, e.label, e.created_at, e.deadline, e.url,
+               (SELECT string_agg(r.id::text, ',') FROM requests r WHERE r.label = e.label AND substr(r.target, 1, 36) = '/cb/' || e.token),
+               (SELECT min(r.received_at) FROM requests r WHERE r.label = e.label AND substr(r.target, 1, 36) = '/cb/' || e.token)
+        FROM expectations e
+        """
+
+    func expectations() throws(StoreError) -> [Expectation] {
+        try db.query(Self.expectationsSQL + " ORDER BY e.id DESC", context: "reading expectations").map(Self.expectation)
+    }
+
+    func overdueUnalerted(now: Timestamp) throws(StoreError) -> [Expectation] {
+        var b = PostgresBindings()
+        b.int(now.microseconds)
+        return try db.query(Self.expectationsSQL + " WHERE NOT e.overdue_alerted AND e.deadline < $1", b, context: "reading expectations")
+            .map(Self.expectation).filter { $0.state(now: now) == .overdue && $0.callbacks.isEmpty }
+    }
+
+    private static func expectation(_ row: PostgresRow) -> Expectation {
+        let c = PGRow(row)
+        return Expectation(token: c.text(0) ?? "", label: c.text(1) ?? "", createdAt: Timestamp(microseconds: c.int(2)),
+                           deadline: c.optionalInt(3).map(Timestamp.init(microseconds:)), url: c.text(4) ?? "",
+                           callbacks: (c.text(5) ?? "").split(separator: ",").compactMap { Int64($0) }.sorted(),
+                           firstCallbackAt: c.optionalInt(6).map(Timestamp.init(microseconds:)))
+    }
+
+    func liveBytes() throws(StoreError) -> Int64 {
+        try scalar("SELECT pg_total_relation_size('requests') + pg_total_relation_size('deliveries')") ?? 0
+    }
+
+    func failingDeliveries() throws(StoreError) -> Int {
+        Int(try scalar("SELECT count(*) FROM requests WHERE delivery_state IN ('failed', 'retrying')") ?? 0)
+    }
+
+    func meta(_ key: String) throws(StoreError) -> String? {
+        var b = PostgresBindings()
+        b.text(key)
+        return try db.query("SELECT value FROM meta WHERE key = $1", b, context: "reading meta").first.flatMap { PGRow($0).text(0) }
+    }
+
+    private func scalar(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws(StoreError) -> Int64? {
+        try db.query(sql, binds, context: "reading").first.flatMap { PGRow($0).optionalInt(0) }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import HooktopCore
+@testable import HooktopPostgres
+import HooktopStore
+import HooktopTesting
+import PostgresNIO
+import XCTest
+
+/// What only the PostgreSQL store has: its URL, its password sources, a
+/// server that goes away and comes back, daemons starting at once.
+final class PostgresStoreTests: XCTestCase {
+    private var stores: PostgresStores!
+    override func setUp() { stores = PostgresStores() }
+    override func tearDown() { stores = nil }
+
+    private func parse(_ url: String, _ env: [String: String] = ["USER": "me"]) -> Result<PostgresLocation, StoreError> {
+        PostgresLocation.parse(url, environment: env)
+    }
+
+    func testURLsAreParsedAndPasswordsRefused() throws {
+        let full = try parse("postgres://hook@db.example:6543/captures?sslmode=require").get()
+        XCTAssertEqual(full, PostgresLocation(user: "hook", host: "db.example", port: 6543, database: "captures", tls: .require))
+        XCTAssertEqual(full.description, "postgres://hook@db.example:6543/captures")
+        let defaults = try parse("postgresql://127.0.0.1/x").get()
+        XCTAssertEqual([defaults.user, defaults.host, "\(defaults.port)", defaults.database], ["me", "127.0.0.1", "5432", "x"])
+        XCTAssertEqual(try parse("postgres://u@[::1]:5433/d").get().host, "::1")
+        let refusals = ["postgres://u:secret@h/d": "password in the URL", "mysql://u@h/d": "not a postgres:// URL",
+                        "postgres://u@h:99999/d": "port", "postgres://u@h": "no database", "postgres://u@h/d?x=1": "unknown URL parameter",
+                        "postgres://u@:5432/d": "no host"]
+        for (url, why) in refusals {
+            guard case .failure(let error) = parse(url) else { XCTFail("accepted \(url)"); continue }
+            XCTAssertTrue(error.description.contains(why), "\(url): \(error)")
+            XCTAssertFalse(error.description.contains("secret"), "the password must not be repeated: \(error)")
+        }
+    }
+
+    func testPasswordComesFromEnvironmentOrAPrivatePgpass() throws {
+        let dir = TempDirectory("pgpass")
+        let file = dir.file("pgpass")
+        try "# comment\nother:5432:*:hook:wrong\ndb.example:6543:captures:hook:from\\:file\n*:*:*:*:fallback\n".write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o600)
+        let location = try parse("postgres://hook@db.example:6543/captures").get()
+        XCTAssertEqual(location.password(passwordEnv: "HOOK_PW", environment: ["HOOK_PW": "named", "PGPASSWORD": "pg", "PGPASSFILE": file]), "named")
+        XCTAssertEqual(location.password(passwordEnv: "HOOK_PW", environment: ["PGPASSWORD": "pg", "PGPASSFILE": file]), "pg")
+        XCTAssertEqual(location.password(passwordEnv: nil, environment: ["PGPASSFILE": file]), "from:file")
+        chmod(file, 0o644)
+        XCTAssertNil(location.password(passwordEnv: nil, environment: ["PGPASSFILE": file]), "libpq ignores a .pgpass others can read")
+    }
+
+    func testAServerThatIsNotThereIsOneLineNamingIt() throws {
+        _ = try PostgresTestServer.require()
+        let port = try Self.closedPort()
+        let backend = try PostgresBackend(url: "postgres://nobody@127.0.0.1:\(port)/none", passwordEnv: nil, node: nil, environment: [:])
+        XCTAssertThrowsError(try backend.openWriter()) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("postgres://nobody@127.0.0.1:\(port)/none"), text)
+            XCTAssertFalse(text.contains("\n"), text)
+        }
+    }
+
+    /// A loopback port nothing listens on (bound, then closed).
+    static func closedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard bound else { throw XCTSkip("cannot bind a loopback port") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// The server drops the writer's connection (a restart, a failover): that
+    /// batch fails (its senders get 503), the writer says so once, connects
+    /// again by itself and the next request is stored.
+    func testWriterReconnectsAfterTheServerDropsIt() throws {
+        let health = Mutex<[String]>([])
+        let writer = try stores.makeBackend(node: "n").openWriter(limits: StoreWriter.Limits(), onHealth: { h in
+            health.withLock { $0.append("\(h)") }
+        }, onCommit: nil)
+        defer { writer.close() }
+        _ = try store(Fixtures.request(target: "/before"), writer)
+        let admin = try PostgresTestServer.admin()
+        defer { admin.close() }
+        let database = try stores.makeBackend(node: nil).location.split(separator: "/").last.map(String.init) ?? ""
+        var b = PostgresBindings()
+        b.append(database)
+        try admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", b, context: "test")
+        var failures = 0
+        var stored: Int64?
+        for _ in 0..<50 where stored == nil {
+            do { stored = try store(Fixtures.request(target: "/after"), writer) } catch { failures += 1; usleep(20_000) }
+        }
+        XCTAssertNotNil(stored, "the writer never connected again")
+        XCTAssertLessThanOrEqual(failures, 2)
+        let targets = try stores.makeBackend(node: nil).openReader().list(limit: 0).map(\.target)
+        XCTAssertEqual(Set(targets), ["/before", "/after"])
+        if failures > 0 {
+            XCTAssertEqual(health.withLock { $0.count }, 2, "\(health.withLock { $0 })")
+            XCTAssertTrue(health.withLock { $0.first ?? "" }.contains("failing"))
+        }
+    }
+
+    /// Four daemons starting on a new database at once apply each migration once.
+    func testConcurrentStartsMigrateOnce() throws {
+        let backend = try stores.makeBackend(node: nil)
+        let errors = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            do { try backend.openWriter().close() } catch { errors.withLock { $0.append("\(error)") } }
+        }
+        XCTAssertEqual(errors.withLock { $0 }, [])
+        let admin = try (backend as! PostgresBackend).connect()
+        defer { admin.close() }
+        let rows = try admin.query("SELECT name FROM hooktop_migrations", context: "test").compactMap { PGRow($0).text(0) }
+        XCTAssertEqual(rows, PostgresSchema.all.map(\.name))
+    }
+
+    /// Text PostgreSQL cannot hold (NUL) in one request never fails the batch it shares with others.
+    func testANulInAHeaderDoesNotFailItsBatch() throws {
+        let writer = try stores.makeBackend(node: nil).openWriter()
+        defer { writer.close() }
+        let id = try store(Fixtures.request(target: "/nul", headers: [("X-Odd", "a\u{0}b")]), writer)
+        let read = try stores.makeBackend(node: nil).openReader().request(id: id)
+        XCTAssertEqual(read.headers.first("X-Odd"), "a\u{FFFD}b")
+    }
+
+    /// A body search over a big table is answered by its index, not a scan of every body.
+    func testBodySearchUsesTheTrigramIndex() throws {
+        let backend = try stores.makeBackend(node: nil)
+        try backend.openWriter().close()
+        let db = try (backend as! PostgresBackend).connect()
+        defer { db.close() }
+        try db.query("SET enable_seqscan = off", context: "test")
+        var filter = PostgresFilterSQL(now: .now())
+        let condition = filter.condition(try Filter.parse("~b needle-text"))
+        let plan = try db.query("EXPLAIN SELECT id FROM requests WHERE " + condition, filter.bindings, context: "test")
+            .compactMap { PGRow($0).text(0) }.joined(separator: "\n")
+        XCTAssertTrue(plan.contains("requests_body_trgm"), plan)
+    }
+}
