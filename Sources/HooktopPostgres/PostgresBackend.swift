@@ -12,6 +12,7 @@ public struct PostgresBackend: StoreBackend {
     public let node: String?
 
     public var location: String { address.description }
+    public var sharedByDaemons: Bool { true }
 
     /// Parses the URL and finds the password (never in the URL: see `PostgresLocation`).
     public init(url: String, passwordEnv: String?, node: String?, environment: [String: String]) throws(StoreError) {
@@ -32,19 +33,22 @@ public struct PostgresBackend: StoreBackend {
         return db
     }
 
+    /// Connects again after the server dropped a connection (the schema is there by then).
+    private var redial: () throws(StoreError) -> PGConnection {
+        let (address, password) = (self.address, self.password)
+        return { () throws(StoreError) in try PGConnection(address, password: password) }
+    }
+
     /// The server is the store: it is there when it answers (the schema is made on first use).
     public func exists() -> Bool { true }
 
     public func openWriter(limits: StoreWriter.Limits, onHealth: (@Sendable (StoreWriter.Health) -> Void)?,
                            onCommit: (@Sendable ([CapturedRequest]) -> Void)?) throws(StoreError) -> any StoreWriting {
-        let first = try connect()
-        let this = self
-        return PostgresWriter(connect: { () throws(StoreError) in try PGConnection(this.address, password: this.password) },
-                              first: first, node: node, limits: limits, onHealth: onHealth, onCommit: onCommit)
+        return PostgresWriter(connect: redial, first: try connect(), node: node, limits: limits, onHealth: onHealth, onCommit: onCommit)
     }
 
     public func openReader(forScans: Bool) throws(StoreError) -> any StoreReading {
-        PostgresReader(try connect(), node: node)
+        PostgresReader(try connect(), node: node, reconnect: redial)
     }
 
     public func openImporter() throws(StoreError) -> any StoreImporting { PostgresImporter(try connect(), node: node) }

@@ -7,17 +7,35 @@ import PostgresNIO
 /// fed by LISTEN/NOTIFY: every writer's commit signals it, so the
 /// dashboard learns of another daemon's requests without polling the table.
 final class PostgresReader: StoreReading {
-    private let db: PGConnection
+    private var connection: PGConnection
+    private let reconnect: () throws(StoreError) -> PGConnection
     private let node: String?
     private let changes = NIOLockedValueBox<Int64>(0)
     private var listening = false
 
-    init(_ db: PGConnection, node: String?) {
-        self.db = db
+    init(_ db: PGConnection, node: String?, reconnect: @escaping () throws(StoreError) -> PGConnection) {
+        self.connection = db
         self.node = node
+        self.reconnect = reconnect
     }
 
-    deinit { db.close() }
+    deinit { connection.close() }
+
+    /// The connection, opened again if the server dropped it (a restart): a
+    /// dashboard left open carries on. Notifications missed meanwhile count
+    /// as a change, so it reads again.
+    private var db: PGConnection {
+        get throws(StoreError) {
+            guard connection.isClosed else { return connection }
+            connection = try reconnect()
+            if listening {
+                listening = false
+                _ = try dataVersion()
+                changes.withLockedValue { $0 += 1 }
+            }
+            return connection
+        }
+    }
 
     /// A page at a time, keyset on the id: memory stays flat however many
     /// match, and the caller's work never runs on the connection's event loop.
@@ -77,6 +95,7 @@ final class PostgresReader: StoreReading {
     func dataVersion() throws(StoreError) -> Int64 {
         if !listening {
             let changes = self.changes
+            let db = try self.db
             db.connection.addListener(channel: PostgresSchema.channel) { _, _ in changes.withLockedValue { $0 += 1 } }
             try db.query("LISTEN \(PostgresSchema.channel)", context: "listening for changes")
             listening = true

@@ -7,6 +7,8 @@ import HooktopCore
 public protocol StoreBackend: Sendable {
     /// Where, for messages and logs: a file path, or a URL without any password.
     var location: String { get }
+    /// Whether daemons on many machines write it (the dashboard then shows each request's node).
+    var sharedByDaemons: Bool { get }
     /// Whether the store is there already (a failed start removes only what it created).
     func exists() -> Bool
     /// The capture daemon's writer: group commit, an id per request only once committed.
@@ -140,6 +142,7 @@ public protocol StoreImporting: AnyObject {
 public struct SQLiteBackend: StoreBackend {
     public let configuration: StoreConfiguration
     public var location: String { configuration.path }
+    public var sharedByDaemons: Bool { false }
 
     public init(_ configuration: StoreConfiguration) { self.configuration = configuration }
     public init(path: String) { self.init(StoreConfiguration(path: path)) }

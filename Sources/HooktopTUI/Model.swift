@@ -37,6 +37,8 @@ public struct Model: Sendable {
     /// The terminal cannot show UTF-8 (C locale): glyphs are drawn in ASCII.
     public var asciiOnly = false
     public var databasePath: String
+    /// A store many daemons write (PostgreSQL): the list shows which node captured each request.
+    public var showsNodes = false
 
     /// The visible page of the list, newest first; only this is in memory.
     public var page: [CapturedRequest] = []

@@ -24,7 +24,7 @@ enum RequestFormat {
     static func detail(_ r: CapturedRequest) -> String {
         var lines = [
             "#\(r.id)  \(TerminalText.inline(r.method)) \(TerminalText.inline(r.target))  \(r.version)",
-            "received   \(r.receivedAt.iso8601) from \(r.remote)",
+            "received   \(r.receivedAt.iso8601) from \(r.remote)" + (r.node.map { " by node \(TerminalText.inline($0))" } ?? ""),
             "body       \(size(r))" + (r.headers.first("content-type").map { " (\(TerminalText.inline($0)))" } ?? ""),
             "source     \(r.source ?? "-")",
             "signature  \(r.signature.status.rawValue)" + (r.signature.scheme.map { " (\($0))" } ?? "")

@@ -56,6 +56,7 @@ enum Dashboard {
         var model = Model(width: 80, height: 24, listening: listening, databasePath: store.location)
         model.notice = errors.first.map { .error("theme error: \($0)") }
         model.readOnly = readOnly || writer == nil
+        model.showsNodes = store.sharedByDaemons
         let actions = writer.map { makeActions(store: store, config: config, writer: $0) } ?? .none
 
         let stop = StopFlag()

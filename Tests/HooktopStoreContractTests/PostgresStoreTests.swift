@@ -83,12 +83,7 @@ final class PostgresStoreTests: XCTestCase {
         }, onCommit: nil)
         defer { writer.close() }
         _ = try store(Fixtures.request(target: "/before"), writer)
-        let admin = try PostgresTestServer.admin()
-        defer { admin.close() }
-        let database = try stores.makeBackend(node: nil).location.split(separator: "/").last.map(String.init) ?? ""
-        var b = PostgresBindings()
-        b.append(database)
-        try admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", b, context: "test")
+        try dropEveryConnection()
         var failures = 0
         var stored: Int64?
         for _ in 0..<50 where stored == nil {
@@ -102,6 +97,38 @@ final class PostgresStoreTests: XCTestCase {
             XCTAssertEqual(health.withLock { $0.count }, 2, "\(health.withLock { $0 })")
             XCTAssertTrue(health.withLock { $0.first ?? "" }.contains("failing"))
         }
+    }
+
+    /// The server drops every connection to the test's database, as a restart would.
+    private func dropEveryConnection() throws {
+        let admin = try PostgresTestServer.admin()
+        defer { admin.close() }
+        let database = try stores.makeBackend(node: nil).location.split(separator: "/").last.map(String.init) ?? ""
+        var b = PostgresBindings()
+        b.append(database)
+        try admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", b, context: "test")
+        usleep(100_000)
+    }
+
+    /// A dashboard left open across a server restart reads again, and hears changes again.
+    func testReaderReconnectsAndListensAgain() throws {
+        let backend = try stores.makeBackend(node: nil)
+        let writer = try backend.openWriter()
+        defer { writer.close() }
+        let reader = try backend.openReader()
+        _ = try store(Fixtures.request(target: "/one"), writer)
+        let before = try reader.dataVersion()
+        try dropEveryConnection()
+        var rows: [CapturedRequest]?
+        for _ in 0..<3 where rows == nil { rows = try? reader.list(limit: 0) }
+        XCTAssertEqual(rows?.map(\.target), ["/one"])
+        XCTAssertGreaterThan(try reader.dataVersion(), before, "missed notifications count as a change")
+        let heard = try reader.dataVersion()
+        var stored: Int64?
+        for _ in 0..<20 where stored == nil { stored = try? store(Fixtures.request(target: "/two"), writer) }
+        let deadline = Date().addingTimeInterval(1)
+        while try reader.dataVersion() == heard, Date() < deadline { usleep(5_000) }
+        XCTAssertGreaterThan(try reader.dataVersion(), heard, "LISTEN again after reconnecting")
     }
 
     /// Four daemons starting on a new database at once apply each migration once.

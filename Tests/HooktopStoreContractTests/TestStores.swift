@@ -22,6 +22,7 @@ enum PostgresTestServer {
 
     static func require() throws -> String {
         guard let url = adminURL else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("CI must provide a PostgreSQL server (HOOKTOP_TEST_POSTGRES)") }
             throw XCTSkip("set HOOKTOP_TEST_POSTGRES=postgres://postgres@127.0.0.1:PORT/postgres (.ci/run starts a server and sets it)")
         }
         return url

@@ -121,4 +121,32 @@ final class TmuxTests: XCTestCase {
         XCTAssertTrue(text.contains("exit 1"), text)
         daemon.stop()
     }
+
+    /// `hooktop tui --store postgres://…` shows two daemons' streams live, with their nodes.
+    func testDashboardShowsEveryDaemonOfAPostgresStoreLive() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw XCTSkip("tmux is not installed") }
+        let url = try makePostgresDatabase(for: self)
+        let alpha = try RunningDaemon(["serve", "--store", url, "--node", "alpha", "--listen", "127.0.0.1:0"])
+        let beta = try RunningDaemon(["serve", "--store", url, "--node", "beta", "--listen", "127.0.0.1:0"])
+        _ = try curl(["--data-binary", "first", "http://127.0.0.1:\(alpha.port)/before-tui"])
+        let session = "hooktop-pg-\(getpid())"
+        try tmux(["new-session", "-d", "-s", session, "-x", "110", "-y", "30", "\(HooktopBinary.path) tui --store \(url)"])
+        defer { try? tmux(["kill-session", "-t", session]) }
+        var pane = try waitForPane(session, toContain: "/before-tui")
+        XCTAssertTrue(pane.contains("NODE"), pane)
+
+        // Each daemon's next request appears without a key press (LISTEN/NOTIFY, not a poll of the table).
+        for (daemon, path) in [(beta, "/live-from-beta"), (alpha, "/live-from-alpha")] {
+            let sent = Date()
+            _ = try curl(["--data-binary", "x", "http://127.0.0.1:\(daemon.port)\(path)"])
+            pane = try waitForPane(session, toContain: path, timeout: 2)
+            XCTAssertLessThan(Date().timeIntervalSince(sent), 2)
+        }
+        let rows = pane.split(separator: "\n")
+        XCTAssertTrue(rows.contains { $0.contains("/live-from-beta") && $0.contains("beta") }, pane)
+        XCTAssertTrue(rows.contains { $0.contains("/live-from-alpha") && $0.contains("alpha") }, pane)
+        try tmux(["send-keys", "-t", session, "q"])
+        alpha.stop()
+        beta.stop()
+    }
 }

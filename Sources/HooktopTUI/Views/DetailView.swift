@@ -78,7 +78,7 @@ enum DetailView {
 
     static func overview(_ r: CapturedRequest) -> [Line] {
         var out: [Line] = [
-            field("received", "\(r.receivedAt.iso8601) from \(r.remote)"),
+            field("received", "\(r.receivedAt.iso8601) from \(r.remote)" + (r.node.map { " by node " + TerminalText.inline($0) } ?? "")),
             field("request", "\(TerminalText.inline(r.method)) \(TerminalText.inline(r.target)) \(r.version)", Marks.method(r.method)),
             field("body", ByteSize.describe(r.bodySize) + (r.bodyTruncated ? " (truncated)" : "")
                   + (r.headers.first("Content-Type").map { "  " + TerminalText.inline($0) } ?? "")),

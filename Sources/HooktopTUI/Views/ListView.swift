@@ -3,13 +3,15 @@ import HooktopCore
 /// The request list, between the header and the status line.
 enum ListView {
     struct Columns {
-        var id = 6, time = 8, method = 6, source = 8, sig = 1, status = 3, delivery = 9, size = 7
+        var id = 6, time = 8, node = 8, method = 6, source = 8, sig = 1, status = 3, delivery = 9, size = 7
         var path: Int
         var showSource: Bool
+        var showNode: Bool
 
-        init(width: Int) {
+        init(width: Int, nodes: Bool = false) {
             showSource = width >= 90
-            let fixed = id + time + method + sig + status + delivery + size + (showSource ? source + 1 : 0) + 8
+            showNode = nodes && width >= 60
+            let fixed = id + time + method + sig + status + delivery + size + (showSource ? source + 1 : 0) + (showNode ? node + 1 : 0) + 8
             path = max(8, width - fixed)
         }
     }
@@ -17,9 +19,10 @@ enum ListView {
     static func draw(_ model: Model, into screen: inout Screen) {
         HeaderView.draw(model, into: &screen)
         let top = model.headerLines
-        let cols = Columns(width: screen.width)
+        let cols = Columns(width: screen.width, nodes: model.showsNodes)
         var titles = Layout.fit("ID", cols.id, alignRight: true) + " " + Layout.fit("TIME", cols.time) + " "
-            + Layout.fit("METHOD", cols.method) + " " + Layout.fit("PATH", cols.path) + " "
+        if cols.showNode { titles += Layout.fit("NODE", cols.node) + " " }
+        titles += Layout.fit("METHOD", cols.method) + " " + Layout.fit("PATH", cols.path) + " "
         if cols.showSource { titles += Layout.fit("SOURCE", cols.source) + " " }
         titles += "S " + Layout.fit("ST", cols.status) + " " + Layout.fit("DELIVERY", cols.delivery) + " " + Layout.fit("SIZE", cols.size, alignRight: true)
         screen.put(titles, x: 0, y: top, role: .dim)
@@ -34,6 +37,9 @@ enum ListView {
             var line: Line = [
                 Span(Layout.fit(String(r.id), cols.id, alignRight: true) + " "),
                 Span(Layout.fit(String(r.receivedAt.timeOfDay.prefix(8)), cols.time) + " ", .dim),
+            ]
+            if cols.showNode { line.append(Span(Layout.fit(TerminalText.inline(r.node ?? ""), cols.node) + " ", .dim)) }
+            line += [
                 Span(Layout.fit(TerminalText.inline(r.method), cols.method) + " ", Marks.method(r.method)),
                 Span(Layout.fit((r.duplicateOf != nil ? "⟲ " : "") + tag(r) + TerminalText.inline(r.target), cols.path) + " ",
                      r.duplicateOf != nil ? .duplicate : .normal),
