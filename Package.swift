@@ -99,7 +99,7 @@ let package = Package(
 
         // In-process measurements (Benchmarks/README.md).
         .executableTarget(name: "hooktop-bench", dependencies: [
-            "HooktopCore", "HooktopStore", "HooktopExport", "HooktopTUI",
+            "HooktopCore", "HooktopStore", "HooktopPostgres", "HooktopExport", "HooktopTUI",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

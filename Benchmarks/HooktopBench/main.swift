@@ -10,6 +10,7 @@
 import Foundation
 import HooktopCore
 import HooktopExport
+import HooktopPostgres
 import HooktopStore
 import HooktopTUI
 
@@ -113,8 +114,12 @@ case "tui":
         + [.char("G"), .char("g"), .enter, .tab, .tab, .escape, .char("k")] + Array(repeating: .pageUp, count: 10)
     let terminal = TimedTerminal(width: 120, height: 40, keys: keys)
     let started = DispatchTime.now().uptimeNanoseconds
+    // A SQLite file, or a postgres:// URL.
+    let backend: any StoreBackend = args[2].hasPrefix("postgres://")
+        ? try PostgresBackend(url: args[2], passwordEnv: nil, node: nil, environment: ProcessInfo.processInfo.environment)
+        : SQLiteBackend(path: args[2])
     let runtime = Runtime(model: Model(width: 120, height: 40, listening: nil, databasePath: args[2]),
-                          data: try TUIData(backend: SQLiteBackend(path: args[2])), terminal: terminal, themes: [.monochrome], actions: .none)
+                          data: try TUIData(backend: backend), terminal: terminal, themes: [.monochrome], actions: .none)
     runtime.run()
     let ms = { (ns: UInt64) in Double(ns - started) / 1e6 }
     let keyTimes = terminal.keyMillis.sorted()

@@ -76,6 +76,25 @@ final class PGConnection: @unchecked Sendable {
         }
     }
 
+    /// Sends statements one after another without waiting for each answer
+    /// (the server still runs them in order), then collects the answers: one
+    /// round trip's wait for a whole transaction. Every answer is awaited;
+    /// the first failure is thrown.
+    func pipeline(_ statements: [(sql: String, binds: PostgresBindings)], context: String) throws(StoreError) -> [PostgresQueryResult] {
+        let futures = statements.map { connection.query(PostgresQuery(unsafeSQL: $0.sql, binds: $0.binds), logger: logger) }
+        var results: [PostgresQueryResult] = []
+        var failure: StoreError?
+        for future in futures {
+            do {
+                results.append(try future.wait())
+            } catch {
+                if failure == nil { failure = .postgres(location.description, Self.describe(error), context: context) }
+            }
+        }
+        if let failure { throw failure }
+        return results
+    }
+
     func close() { try? connection.close().wait() }
 
     /// The server's message and SQLSTATE, or why it could not be reached.

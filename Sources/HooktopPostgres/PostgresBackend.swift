@@ -111,7 +111,7 @@ final class PostgresImporter: StoreImporting {
         r.deliveryID = r.deliveryID ?? DeliveryID.extract(headers: r.headers, body: r.body)
         var binds = PostgresBindings()
         PostgresRows.bindInsert(&binds, r, leasedBy: nil, node: nil)
-        let sql = "INSERT INTO requests (\(PostgresRows.insertColumns)) VALUES \(PostgresRows.valuesTuple(first: 1)) RETURNING id"
+        let sql = "INSERT INTO requests (\(PostgresRows.insertColumns)) VALUES \(PostgresRows.valuesTuple(first: 1, toExpectation: Expectation.token(inTarget: r.target) != nil)) RETURNING id"
         guard let id = try db.query(sql, binds, context: "importing").first.map({ PGRow($0).int(0) }) else {
             throw .postgres(db.location.description, "the insert returned no id", context: "importing")
         }

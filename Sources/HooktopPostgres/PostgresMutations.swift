@@ -2,24 +2,26 @@ import HooktopCore
 import HooktopStore
 import PostgresNIO
 
-/// `StoreMutation`s in PostgreSQL's SQL, run inside the writer's batch transaction.
+/// `StoreMutation`s in PostgreSQL's SQL, run inside the writer's batch
+/// transaction: each is the statements to send; how many rows the last one
+/// changed is its result.
 enum PostgresMutations {
-    /// Returns how many rows changed.
-    static func run(_ m: StoreMutation, on db: PGConnection, node: String?) throws(StoreError) -> Int {
+    typealias Statement = (sql: String, binds: PostgresBindings)
+
+    static func statements(_ m: StoreMutation, node: String?) -> [Statement] {
         var b = PostgresBindings()
         switch m {
         case .recordAttempt(let id, let attempt, let state, let next, let scheduled, let note):
-            let (sql, binds) = PostgresRows.insertAttempt(attempt, requestID: id, numbered: false)
-            _ = try db.execute(sql, binds, context: "recording an attempt")
+            let append = PostgresRows.insertAttempt(attempt, requestID: id, numbered: false)
             b.int(id)
             b.text(state.rawValue)
             b.int(next?.microseconds)
             b.int(scheduled ? 1 : 0)
             b.text(note)
-            return try db.execute("""
+            return [append, ("""
                 UPDATE requests SET delivery_state = $2, next_attempt_at = $3, leased_by = NULL, leased_node = NULL,
                     scheduled_attempts = scheduled_attempts + $4, delivery_note = $5 WHERE id = $1
-                """, b, context: "recording an attempt")
+                """, b)]
         case .claim(let id, let expected, let lease, let pid):
             // Exactly one daemon takes an attempt: the due time must still be the one it read,
             // and a row another daemon is claiming right now is skipped, not waited for.
@@ -28,84 +30,80 @@ enum PostgresMutations {
             b.int(Int64(pid))
             b.text(node)
             b.int(expected?.microseconds)
-            return try db.execute("""
+            return [("""
                 UPDATE requests SET next_attempt_at = $2, leased_by = $3, leased_node = $4,
                     delivery_state = CASE delivery_state WHEN 'failed' THEN 'retrying' ELSE delivery_state END
                 WHERE id = (SELECT id FROM requests WHERE id = $1 AND delivery_state IN ('pending', 'retrying', 'failed')
                             AND next_attempt_at IS NOT DISTINCT FROM $5 FOR UPDATE SKIP LOCKED)
-                """, b, context: "claiming a delivery")
+                """, b)]
         case .reschedule(let id, let at):
             b.int(id)
             b.int(at.microseconds)
-            return try db.execute("""
+            return [("""
                 UPDATE requests SET next_attempt_at = $2, delivery_state = 'retrying', leased_by = NULL, leased_node = NULL,
                     delivery_note = NULL
                 WHERE id = $1 AND target_url IS NOT NULL AND delivery_state IN ('retrying', 'failed', 'pending')
-                """, b, context: "rescheduling a delivery")
+                """, b)]
         case .setResponse(let id, let response):
             b.int(id)
             b.int(response.status)
             b.text(response.headers.wireEncoded)
             b.bytes(response.body)
             b.int(response.durationMicros)
-            return try db.execute("""
+            return [("""
                 UPDATE requests SET response_status = $2, response_headers = $3, response_body = $4, response_duration_us = $5
                 WHERE id = $1
-                """, b, context: "recording the answer")
+                """, b)]
         case .alert(let kind, let requestID, let source, let message, let at):
             b.int(at.microseconds)
             b.text(kind)
             b.int(requestID)
             b.text(source)
             b.text(message)
-            return try db.execute("INSERT INTO alerts (at, kind, request_id, source, message) VALUES ($1, $2, $3, $4, $5)", b,
-                                  context: "recording an alert")
+            return [("INSERT INTO alerts (at, kind, request_id, source, message) VALUES ($1, $2, $3, $4, $5)", b)]
         case .setSignature(let id, let result):
             b.int(id)
             b.text(result.scheme)
             b.text(result.status.rawValue)
             b.text(result.detail)
-            return try db.execute("UPDATE requests SET sig_scheme = $2, sig_status = $3, sig_detail = $4 WHERE id = $1", b,
-                                  context: "recording a signature")
+            return [("UPDATE requests SET sig_scheme = $2, sig_status = $3, sig_detail = $4 WHERE id = $1", b)]
         case .prune(let before, let keep, let oldest, let limit):
             b.append(oldest)
             b.int(before?.microseconds ?? Int64.min)
             b.int(Int64(clamping: keep ?? Int.max))
             b.int(max(0, limit))
-            return try db.execute("""
+            return [("""
                 DELETE FROM requests WHERE id IN (
                     SELECT id FROM requests WHERE delivery_state NOT IN ('pending', 'retrying')
                       AND ($1 OR received_at < $2
                            OR id <= coalesce((SELECT id FROM requests ORDER BY id DESC LIMIT 1 OFFSET $3), 0))
                     ORDER BY id LIMIT $4)
-                """, b, context: "applying retention")
+                """, b)]
         case .giveBackSpace:
-            return 0  // PostgreSQL's autovacuum reuses the space
+            return []  // PostgreSQL's autovacuum reuses the space
         case .setMeta(let key, let value):
             b.text(key)
             b.text(value)
-            return try db.execute("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", b,
-                                  context: "recording meta")
+            return [("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", b)]
         case .expect(let e):
             b.text(e.token)
             b.text(e.label)
             b.int(e.createdAt.microseconds)
             b.int(e.deadline?.microseconds)
             b.text(e.url)
-            return try db.execute("INSERT INTO expectations (token, label, created_at, deadline, url) VALUES ($1, $2, $3, $4, $5)", b,
-                                  context: "recording an expectation")
+            return [("INSERT INTO expectations (token, label, created_at, deadline, url) VALUES ($1, $2, $3, $4, $5)", b)]
         case .expectationAlerted(let token):
             b.text(token)
-            return try db.execute("UPDATE expectations SET overdue_alerted = true WHERE token = $1", b, context: "recording an alert")
+            return [("UPDATE expectations SET overdue_alerted = true WHERE token = $1", b)]
         case .releaseLeases(let pids, let now):
             // Only this node's processes can be known dead; another node's leases end with their time.
             b.int(now.microseconds)
             b.text(node)
             b.append(pids.map { Int64($0) })
-            return try db.execute("""
+            return [("""
                 UPDATE requests SET next_attempt_at = $1, leased_by = NULL, leased_node = NULL
                 WHERE leased_node IS NOT DISTINCT FROM $2 AND leased_by = ANY($3) AND delivery_state IN ('pending', 'retrying')
-                """, b, context: "releasing leases")
+                """, b)]
         }
     }
 }

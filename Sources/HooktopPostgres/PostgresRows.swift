@@ -56,13 +56,15 @@ enum PostgresRows {
         delivery_state, delivery_id, target_url, next_attempt_at, leased_by, leased_node, scheduled_attempts, delivery_note,
         error, trailers, node, label, expect_arrival
         """
-    static let bindsPerRow = 31
+    /// Parameters a row binds: 30 columns, and the callback token when it went to an expected callback's URL.
+    static func binds(toExpectation: Bool) -> Int { toExpectation ? 31 : 30 }
 
     /// One row's VALUES tuple, its parameters starting at `$first`. A request
-    /// to an expected callback's URL takes its label and arrival from the
-    /// expectation (the last parameter is the callback token).
-    static func valuesTuple(first n: Int) -> String {
-        let p = (0..<bindsPerRow).map { "$\(n + $0)" }
+    /// to an expected callback's URL (`toExpectation`) takes its label and
+    /// arrival from the expectation; other rows skip those two lookups.
+    static func valuesTuple(first n: Int, toExpectation: Bool = true) -> String {
+        let p = (0..<binds(toExpectation: toExpectation)).map { "$\(n + $0)" }
+        guard toExpectation else { return "(" + p.joined(separator: ", ") + ")" }
         let token = p[30], received = p[0]
         return "(" + p[0..<28].joined(separator: ", ")
             + ", coalesce(\(p[28]), (SELECT label FROM expectations WHERE token = \(token)))"
@@ -71,6 +73,7 @@ enum PostgresRows {
     }
 
     /// - leasedBy: the pid (on `node`) that makes the first attempt itself.
+    /// Binds `binds(toExpectation:)` parameters, for `valuesTuple`.
     static func bindInsert(_ b: inout PostgresBindings, _ r: CapturedRequest, leasedBy: Int32?, node: String?) {
         b.int(r.receivedAt.microseconds)
         b.text(r.remote)
@@ -103,7 +106,7 @@ enum PostgresRows {
         // A request to an expected callback's URL takes its label (the store knows the expectations).
         b.text(r.label)
         b.text(r.arrival?.rawValue)
-        b.text(Expectation.token(inTarget: r.target))
+        if let token = Expectation.token(inTarget: r.target) { b.text(token) }
     }
 
     static let deliveriesSQL = """

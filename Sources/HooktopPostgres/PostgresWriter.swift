@@ -134,28 +134,40 @@ final class PostgresWriter: StoreWriting, @unchecked Sendable {
                 db = try connect()
             }
             guard let db else { throw .closed }
-            try db.query("BEGIN", context: "storing requests")
-            do throws(StoreError) {
-                if !inserts.isEmpty {
-                    var lock = PostgresBindings()
-                    lock.append(PostgresSchema.insertLock)
-                    try db.query("SELECT pg_advisory_xact_lock($1)", lock, context: "storing requests")
-                    var start = 0
-                    while start < inserts.count {
-                        let chunk = inserts[start..<min(start + Self.rowsPerInsert, inserts.count)]
-                        ids += try insert(chunk, on: db)
-                        start += chunk.count
-                    }
-                }
-                for case .mutate(let m, _) in batch { changed.append(try PostgresMutations.run(m, on: db, node: node)) }
-                var channel = PostgresBindings()
-                channel.append(PostgresSchema.channel)
-                try db.query("SELECT pg_notify($1, '')", channel, context: "storing requests")
-                try db.query("COMMIT", context: "storing requests")
-            } catch {
-                _ = try? db.query("ROLLBACK", context: "storing requests")
-                throw error
+            // The whole transaction in one pipeline: BEGIN, the insert lock, the
+            // inserts, the changes, NOTIFY, COMMIT. If a statement fails, the
+            // server refuses the rest and turns COMMIT into ROLLBACK.
+            var statements: [PostgresMutations.Statement] = [("BEGIN", PostgresBindings())]
+            var lock = PostgresBindings()
+            lock.append(PostgresSchema.insertLock)
+            if !inserts.isEmpty { statements.append(("SELECT pg_advisory_xact_lock($1)", lock)) }
+            var insertSteps: [Int] = []
+            var start = 0
+            while start < inserts.count {
+                let chunk = inserts[start..<min(start + Self.rowsPerInsert, inserts.count)]
+                insertSteps.append(statements.count)
+                statements.append(insertStatement(chunk))
+                start += chunk.count
             }
+            var mutationSteps: [Int?] = []  // the statement whose row count is the mutation's result
+            for case .mutate(let m, _) in batch {
+                let sent = PostgresMutations.statements(m, node: node)
+                statements += sent
+                mutationSteps.append(sent.isEmpty ? nil : statements.count - 1)
+            }
+            var channel = PostgresBindings()
+            channel.append(PostgresSchema.channel)
+            statements.append(("SELECT pg_notify($1, '')", channel))
+            statements.append(("COMMIT", PostgresBindings()))
+            let results = try db.pipeline(statements, context: "storing requests")
+            guard results.last?.metadata.command == "COMMIT" else {
+                throw .postgres(db.location.description, "the transaction was rolled back", context: "storing requests")
+            }
+            ids = insertSteps.flatMap { results[$0].rows.map { PGRow($0).int(0) } }
+            guard ids.count == inserts.count else {
+                throw .postgres(db.location.description, "the insert returned \(ids.count) ids for \(inserts.count) rows", context: "storing requests")
+            }
+            changed = mutationSteps.map { $0.map { results[$0].metadata.rows ?? 0 } ?? 0 }
         } catch {
             if db?.isClosed == true { db = nil }
             failedBatches += 1
@@ -193,20 +205,20 @@ final class PostgresWriter: StoreWriting, @unchecked Sendable {
         return true
     }
 
-    /// One multi-row INSERT; the ids in the order of the rows.
-    private func insert(_ rows: ArraySlice<CapturedRequest>, on db: PGConnection) throws(StoreError) -> [Int64] {
-        var binds = PostgresBindings(capacity: rows.count * PostgresRows.bindsPerRow)
+    /// One multi-row INSERT returning the ids in the order of the rows.
+    private func insertStatement(_ rows: ArraySlice<CapturedRequest>) -> PostgresMutations.Statement {
+        var binds = PostgresBindings(capacity: rows.count * PostgresRows.binds(toExpectation: true))
         var tuples: [String] = []
         tuples.reserveCapacity(rows.count)
-        for (i, r) in rows.enumerated() {
-            tuples.append(PostgresRows.valuesTuple(first: 1 + i * PostgresRows.bindsPerRow))
+        var next = 1
+        for r in rows {
+            let expected = Expectation.token(inTarget: r.target) != nil
+            tuples.append(PostgresRows.valuesTuple(first: next, toExpectation: expected))
+            next += PostgresRows.binds(toExpectation: expected)
             // A pending delivery is leased to this daemon, which makes the first attempt itself.
             PostgresRows.bindInsert(&binds, r, leasedBy: r.deliveryState == .pending ? pid : nil, node: node)
         }
-        let sql = "INSERT INTO requests (\(PostgresRows.insertColumns)) VALUES " + tuples.joined(separator: ", ") + " RETURNING id"
-        let ids = try db.query(sql, binds, context: "storing requests").map { PGRow($0).int(0) }
-        guard ids.count == rows.count else { throw .postgres(db.location.description, "the insert returned \(ids.count) ids for \(rows.count) rows", context: "storing requests") }
-        return ids
+        return ("INSERT INTO requests (\(PostgresRows.insertColumns)) VALUES " + tuples.joined(separator: ", ") + " RETURNING id", binds)
     }
 
     private func record(batchSize n: Int, micros: Int64) {

@@ -131,6 +131,35 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertGreaterThan(try reader.dataVersion(), heard, "LISTEN again after reconnecting")
     }
 
+    /// The dashboard's running total: counts only what came since the last
+    /// full count, and is exact for new requests from any daemon.
+    func testDashboardTotalCountsNewRequestsIncrementally() throws {
+        let writer = try stores.makeBackend(node: "a").openWriter()
+        let other = try stores.makeBackend(node: "b").openWriter()
+        defer { writer.close(); other.close() }
+        let reader = try stores.makeBackend(node: nil).openReader()
+        for i in 0..<3 { _ = try store(Fixtures.request(target: "/\(i)"), writer) }
+        XCTAssertEqual(try reader.count(filter: nil), 3)
+        for i in 3..<5 { _ = try store(Fixtures.request(target: "/\(i)"), i % 2 == 0 ? writer : other) }
+        XCTAssertEqual(try reader.count(filter: nil), 5)
+        XCTAssertEqual(try reader.headerCounts(since: .now().adding(microseconds: -60_000_000)).total, 5)
+        XCTAssertEqual(try reader.count(), 5)
+    }
+
+    /// A statement that fails in a pipelined batch rolls the whole batch
+    /// back (nothing half-committed), says why, and the next batch commits.
+    func testAFailedStatementRollsBackItsBatchAndTheWriterGoesOn() throws {
+        let writer = try stores.makeBackend(node: nil).openWriter()
+        defer { writer.close() }
+        let e = Expectation(token: String(repeating: "b", count: 32), label: "x", createdAt: .now(), deadline: nil, url: "u")
+        try apply(.expect(e), writer)
+        XCTAssertThrowsError(try apply(.expect(e), writer)) { XCTAssertTrue("\($0)".contains("duplicate key"), "\($0)") }
+        let id = try store(Fixtures.request(target: "/after"), writer)
+        let reader = try stores.makeBackend(node: nil).openReader()
+        XCTAssertEqual(try reader.request(id: id).target, "/after")
+        XCTAssertEqual(try reader.expectations().count, 1)
+    }
+
     /// Four daemons starting on a new database at once apply each migration once.
     func testConcurrentStartsMigrateOnce() throws {
         let backend = try stores.makeBackend(node: nil)
