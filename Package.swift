@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "HooktopStoreTests", dependencies: ["HooktopStore", "HooktopTesting"]),
         // One contract, run on the SQLite file and on PostgreSQL.
         .testTarget(name: "HooktopStoreContractTests", dependencies: [
-            "HooktopStore", "HooktopPostgres", "HooktopTesting", .product(name: "PostgresNIO", package: "postgres-nio"),
+            "HooktopStore", "HooktopPostgres", "HooktopLedger", "HooktopTesting", .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         .testTarget(name: "HooktopCaptureTests", dependencies: [
             "HooktopCapture", "HooktopConfig", "HooktopStore", "HooktopSignatures", "HooktopTesting",

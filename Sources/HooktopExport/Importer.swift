@@ -20,8 +20,11 @@ public enum Importer {
     /// The file's requests are held in memory to be put in order.
     public static func read(path: String, skipped: (ImportError) -> Void = { _ in },
                             _ each: (CapturedRequest) throws -> Void) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ImportError.cannotOpen(path) }
-        defer { try? handle.close() }
+        // "-": standard input, so an export can be piped straight into an import.
+        guard let handle = path == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: path) else {
+            throw ImportError.cannotOpen(path)
+        }
+        defer { if path != "-" { try? handle.close() } }
         let data = handle.readDataToEndOfFile()
         var requests: [CapturedRequest] = []
         switch detect(Array(data.prefix(256))) {

@@ -225,8 +225,14 @@ final class PostgresReader: StoreReading {
                            firstCallbackAt: c.optionalInt(6).map(Timestamp.init(microseconds:)))
     }
 
+    /// What the stored rows take. Not the tables' size on disk: that only
+    /// shrinks after a VACUUM FULL, so retention by `max_size` would go on
+    /// deleting what it had just made room for.
     func liveBytes() throws(StoreError) -> Int64 {
-        try scalar("SELECT pg_total_relation_size('requests') + pg_total_relation_size('deliveries')") ?? 0
+        try scalar("""
+            SELECT (SELECT coalesce(sum(pg_column_size(r.*)), 0) FROM requests r)::bigint
+                 + (SELECT coalesce(sum(pg_column_size(d.*)), 0) FROM deliveries d)::bigint
+            """) ?? 0
     }
 
     func failingDeliveries() throws(StoreError) -> Int {

@@ -88,7 +88,7 @@ struct Import: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Argument(help: "The file to import.")
+    @Argument(help: "The file to import (HAR or NDJSON), or - for standard input.")
     var file: String
 
     func run() throws {

@@ -14,6 +14,7 @@ final class SQLiteContractTests: XCTestCase {
     func testDataVersionSeesOtherWriters() throws { try contractDataVersionSeesOtherWriters(stores) }
     func testMutationsAndQueries() throws { try contractMutationsAndQueries(stores) }
     func testImportIsIdempotent() throws { try contractImportIsIdempotent(stores) }
+    func testRetentionBySizeKeepsTheNewestThatFit() throws { try contractRetentionBySizeKeepsTheNewestThatFit(stores) }
 }
 
 /// The same contract on PostgreSQL (a database per test on `HOOKTOP_TEST_POSTGRES`).
@@ -30,4 +31,5 @@ final class PostgresContractTests: XCTestCase {
     func testDataVersionSeesOtherWriters() throws { try contractDataVersionSeesOtherWriters(stores) }
     func testMutationsAndQueries() throws { try contractMutationsAndQueries(stores) }
     func testImportIsIdempotent() throws { try contractImportIsIdempotent(stores) }
+    func testRetentionBySizeKeepsTheNewestThatFit() throws { try contractRetentionBySizeKeepsTheNewestThatFit(stores) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HooktopCore
+import HooktopLedger
 import HooktopStore
 import HooktopTesting
 import XCTest
@@ -239,8 +240,37 @@ extension XCTestCase {
         XCTAssertEqual(try apply(.prune(before: now.adding(microseconds: -60_000_000), keepNewest: nil, oldest: false, limit: 3), writer), 3)
         XCTAssertEqual(try backend.prune(receivedBefore: now.adding(microseconds: -60_000_000)), 2)
         XCTAssertEqual(try reader.count(), 1)
+        // Retention by size sees what is left, not what the files once held.
+        let left = try reader.liveBytes()
+        XCTAssertGreaterThan(left, 0)
         XCTAssertEqual(try backend.prune(keep: 0), 1)
         XCTAssertEqual(try reader.count(), 0)
+    }
+
+    /// Retention by size (`[store] max_size`, run by the daemon's ledger)
+    /// removes the oldest until what is left fits, and no more.
+    func contractRetentionBySizeKeepsTheNewestThatFit(_ stores: StoreUnderTest) throws {
+        let backend = try stores.makeBackend(node: nil)
+        let writer = try backend.openWriter()
+        defer { writer.close() }
+        for i in 0..<40 { _ = try store(Fixtures.request(target: "/r/\(i)", body: Array(repeating: UInt8(ascii: "a") &+ UInt8(i % 26), count: 16_384)), writer) }
+        let reader = try backend.openReader()
+        let before = try reader.liveBytes()
+        let ledger = StoreLedger(writer: writer, backend: backend)
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var removed: Result<Int, any Error> = .success(0)
+        Task {
+            do { removed = .success(try await ledger.applyRetention(maxAgeMicros: nil, maxRequests: nil, maxSize: Int(before / 2), now: .now())) }
+            catch { removed = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        let n = try removed.get()
+        XCTAssertGreaterThan(n, 10, "about half had to go")
+        XCTAssertLessThan(n, 30, "not more than needed: \(n)")
+        let kept = try reader.list(limit: 0).map(\.target)
+        XCTAssertEqual(kept.count, 40 - n)
+        XCTAssertEqual(kept.last, "/r/\(n)", "the oldest went first")
     }
 
     /// Importing a file twice adds nothing the second time; the file's node stays.

@@ -166,6 +166,24 @@ final class PostgresLiveTests: XCTestCase {
         let fromPG = try HooktopBinary.run(["export", "--store", url, "--format", "ndjson", "--oldest-first"]).stdout
         let fromSQLite = try String(contentsOfFile: dir.file("out.ndjson"), encoding: .utf8)
         XCTAssertEqual(fromPG, fromSQLite, "the same requests, byte for byte, ids included")
+
+        // Piped, as the issue writes it, into a second database.
+        let second = try makePostgresDatabase(for: self)
+        let piped = try HooktopBinary.spawn("/bin/sh", ["-c", "'\(HooktopBinary.path)' export --db '\(db)' --format ndjson --oldest-first"
+            + " | '\(HooktopBinary.path)' import --store '\(second)' -"])
+        XCTAssertEqual(piped.status, 0, piped.stderr)
+        XCTAssertTrue(piped.stdout.hasPrefix("imported 5 requests"), piped.stdout)
+        XCTAssertEqual(try HooktopBinary.run(["export", "--store", second, "--format", "ndjson", "--oldest-first"]).stdout, fromSQLite)
+
+        // Replay and retry on the shared store: the attempt is recorded there.
+        let target = try TestTarget { _, _ in .respond(status: 200) }
+        defer { target.stop() }
+        let replay = try HooktopBinary.run(["replay", "2", "--store", url, "--to", target.url + "/again"])
+        XCTAssertEqual(replay.status, 0, replay.stderr)
+        XCTAssertEqual(target.received.last?.body, (0...255).map(UInt8.init))
+        XCTAssertEqual((try show(2)["deliveries"] as? [[String: Any]])?.map { $0["kind"] as? String }, ["replay"])
+        let pruned = try HooktopBinary.run(["prune", "--keep", "3", "--store", url])
+        XCTAssertEqual(pruned.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "removed 2 requests", pruned.stderr)
     }
 }
 
