@@ -1,3 +1,4 @@
+import Dispatch
 import HooktopCore
 import NIOCore
 import NIOHTTP1
@@ -36,22 +37,40 @@ private final class MetricsHandler: ChannelInboundHandler {
 
     init(scrape: @escaping @Sendable () -> [UInt8]) { self.scrape = scrape }
 
+    /// Scrapes run here, never on an event loop: they read the store (a
+    /// query that waits on PostgreSQL, or SQLite's file), which must not
+    /// hold up the connections the loop serves.
+    private static let scrapes = DispatchQueue(label: "hooktop-metrics")
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h): head = h
         case .body: break
         case .end:
             guard let head else { return }
-            let found = head.method == .GET && head.uri.split(separator: "?").first == "/metrics"
-            let body = found ? scrape() : Array("not found; metrics are at /metrics\n".utf8)
-            var headers = HTTPHeaders([("Content-Type", found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain"),
-                                       ("Content-Length", String(body.count))])
-            if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: found ? .ok : .notFound, headers: headers))),
-                          promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-            let keep = head.isKeepAlive
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in if !keep { context.close(promise: nil) } }
+            guard head.method == .GET && head.uri.split(separator: "?").first == "/metrics" else {
+                return respond(context, head, found: false, body: Array("not found; metrics are at /metrics\n".utf8))
+            }
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let (loop, scrape) = (context.eventLoop, self.scrape)
+            Self.scrapes.async {
+                let body = scrape()
+                loop.execute {
+                    let (handler, context) = bound.value
+                    handler.respond(context, head, found: true, body: body)
+                }
+            }
         }
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, found: Bool, body: [UInt8]) {
+        var headers = HTTPHeaders([("Content-Type", found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain"),
+                                   ("Content-Length", String(body.count))])
+        if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: found ? .ok : .notFound, headers: headers))),
+                      promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        let keep = head.isKeepAlive
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in if !keep { context.close(promise: nil) } }
     }
 }

@@ -53,38 +53,24 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
         case recreated(path: String)
     }
 
-    private enum Pending {
-        case insert(CapturedRequest, Completion)
-        case mutate(StoreMutation, @Sendable (Result<Int, StoreError>) -> Void)
-    }
+    /// The queue, its limits, its thread and its reports; this writer is its `commit`.
+    private let queue: GroupCommit
 
-    // Everything below `condition` is guarded by it.
-    private let condition = NSCondition()
-    private var pending: [Pending] = []
-    private var closing = false
-    private var stats = Stats()
-    private var queuedBytes = 0
-    private var queuedInserts = 0
-    private let limits: Limits
-
-    // Owned by the writer thread once it runs.
+    // Owned by the commit thread once it runs.
     private let config: StoreConfiguration
     private var db: SQLiteConnection
     private var mutations: MutationRunner
     private var fileIdentity: FileIdentity?
-    private var failedBatches = 0
     private var needsReopen = false
     private let pid = getpid()
-    private let onCommit: (@Sendable ([CapturedRequest]) -> Void)?
     private let onHealth: (@Sendable (Health) -> Void)?
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
     /// Checkpoints the WAL off this thread; its gate is held for each transaction.
     private let checkpointer: Checkpointer
     /// The WAL's length in frames after the last commit (SQLite's WAL hook writes it).
     private let walFrames: UnsafeMutablePointer<Int32>
-    /// Set by tests to make commits fail, as a full disk would.
+    /// Set by tests to make commits fail, as a full disk would (guarded by `failLock`).
     private var failNextCommits = 0
+    private let failLock = NSLock()
 
     /// Opens the database (creating it on first use) and starts the writer thread.
     /// `onCommit` sees every committed batch, ids assigned, on the writer thread.
@@ -93,7 +79,6 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
                 onHealth: (@Sendable (Health) -> Void)? = nil,
                 onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws(StoreError) {
         self.config = config
-        self.limits = limits
         db = try Store.openForWriting(config)
         try Self.leaveCheckpoints(db)
         // Nothing below throws: the checkpointer's thread never outlives a failed init.
@@ -103,105 +88,34 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
         mutations = MutationRunner(db)
         fileIdentity = FileIdentity(path: config.path)
         checkpointer = Checkpointer(path: config.path, durability: config.durability)
-        self.onCommit = onCommit
         self.onHealth = onHealth
-        let thread = Thread { [unowned self] in self.run() }
-        thread.name = "hooktop-store-writer"
-        self.thread = thread
-        thread.start()
+        queue = GroupCommit(limits: limits, node: config.node, pauseAfterFailureMicros: 20_000, onHealth: onHealth, onCommit: onCommit)
+        queue.start(name: "hooktop-store-writer", commit: { [unowned self] batch throws(StoreError) in try commit(batch) }, finish: { [self] in
+            checkpointer.close()
+            db.close()  // the last connection to close checkpoints what is left and removes the WAL
+            walFrames.deallocate()
+        })
     }
 
     /// Queues a request; `completion` runs once it is committed (with its id) or failed.
-    public func submit(_ request: CapturedRequest, completion: @escaping Completion) {
-        condition.lock()
-        if closing {
-            stats.rejected += 1
-            condition.unlock()
-            completion(.failure(.closed))
-            return
-        }
-        let size = request.body.count + request.headers.count * 64 + 512
-        if queuedInserts >= limits.requests || queuedBytes + size > limits.bytes {
-            let (n, bytes) = (queuedInserts, queuedBytes)
-            stats.rejected += 1
-            condition.unlock()
-            completion(.failure(.overloaded(queued: n, bytes: bytes)))
-            return
-        }
-        queuedInserts += 1
-        queuedBytes += size
-        pending.append(.insert(request, completion))
-        if pending.count == 1 { condition.signal() }
-        condition.unlock()
-    }
+    public func submit(_ request: CapturedRequest, completion: @escaping Completion) { queue.submit(request, completion: completion) }
 
     /// Queues a change; `completion` gets the number of rows it changed once committed.
     public func apply(_ mutation: StoreMutation, completion: @escaping @Sendable (Result<Int, StoreError>) -> Void) {
-        condition.lock()
-        if closing {
-            condition.unlock()
-            completion(.failure(.closed))
-            return
-        }
-        pending.append(.mutate(mutation, completion))
-        if pending.count == 1 { condition.signal() }
-        condition.unlock()
+        queue.apply(mutation, completion: completion)
     }
 
     public func currentStats() -> Stats {
-        condition.lock()
-        defer { condition.unlock() }
-        var now = stats
-        now.queued = queuedInserts
+        var now = queue.currentStats()
         (now.checkpoints, now.longestCheckpointPauseMicros) = checkpointer.stats
         return now
     }
 
     /// Commits what is queued, stops the thread and closes the database.
-    public func close() {
-        condition.lock()
-        let alreadyClosing = closing
-        closing = true
-        condition.signal()
-        condition.unlock()
-        if !alreadyClosing { finished.wait() }
-    }
+    public func close() { queue.close() }
 
     /// For tests: the next `count` batches fail as if the disk were full.
-    public func simulateCommitFailures(_ count: Int) {
-        condition.lock()
-        failNextCommits = count
-        condition.unlock()
-    }
-
-    private func run() {
-        var batch: [Pending] = []
-        while true {
-            condition.lock()
-            while pending.isEmpty && !closing { condition.wait() }
-            if pending.isEmpty {
-                condition.unlock()
-                break
-            }
-            swap(&batch, &pending)
-            queuedInserts = 0
-            queuedBytes = 0
-            let mustFail = failNextCommits > 0
-            if mustFail { failNextCommits -= 1 }
-            condition.unlock()
-
-            let ok = commit(&batch, simulateFailure: mustFail)
-            batch.removeAll(keepingCapacity: true)
-            if !ok {
-                // Give a failing disk a moment instead of spinning on it; senders already have their 503.
-                usleep(20_000)
-            }
-        }
-        checkpointer.close()
-        db.close()  // the last connection to close checkpoints what is left and removes the WAL
-        walFrames.deallocate()
-        finished.signal()
-    }
+    public func simulateCommitFailures(_ count: Int) { failLock.withLock { failNextCommits = count } }
 
     /// The writer's connection leaves checkpoints to the `Checkpointer` (and,
     /// through `csqlite_track_wal`, reports the WAL's length after each commit).
@@ -225,23 +139,23 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
         if replaced { onHealth?(.recreated(path: config.path)) }
     }
 
-    /// Commits one batch and answers every job in it. Returns whether it committed.
-    private func commit(_ batch: inout [Pending], simulateFailure: Bool) -> Bool {
-        // One result per job: a new id for an insert, rows changed for a mutation.
+    /// One batch in one transaction: a new id per insert, rows changed per mutation.
+    private func commit(_ batch: [GroupCommit.Job]) throws(StoreError) -> [Int64] {
         var results: [Int64] = []
         results.reserveCapacity(batch.count)
-        var began = Timestamp.now()
         do throws(StoreError) {
-            if simulateFailure { throw .sqlite(13, "database or disk is full (simulated)", "commit") }
+            if failLock.withLock({ () -> Bool in
+                defer { failNextCommits = max(0, failNextCommits - 1) }
+                return failNextCommits > 0
+            }) { throw .sqlite(13, "database or disk is full (simulated)", "commit") }
             // A deleted or replaced file would take commits into an unlinked inode: never acknowledge those.
             if needsReopen || fileIdentity != FileIdentity(path: config.path) { try reopen() }
-            began = Timestamp.now()
             checkpointer.gate.lock()
             defer { checkpointer.gate.unlock() }
             try db.execute("BEGIN IMMEDIATE")
             do throws(StoreError) {
-                for item in batch {
-                    switch item {
+                for job in batch {
+                    switch job {
                     case .insert(let request, _):
                         // A pending delivery is leased to this daemon, which makes the first attempt itself.
                         results.append(try db.with(RequestRows.insertSQL) { s throws(StoreError) in
@@ -260,53 +174,10 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
             }
         } catch {
             if error.needsReopen { needsReopen = true }
-            failedBatches += 1
-            if failedBatches == 1 { onHealth?(.failing(error)) }
-            let inserts = batch.reduce(0) { n, item in if case .insert = item { n + 1 } else { n } }
-            condition.lock()
-            stats.rejected += inserts
-            condition.unlock()
-            for item in batch {
-                switch item {
-                case .insert(_, let completion): completion(.failure(error))
-                case .mutate(_, let completion): completion(.failure(error))
-                }
-            }
-            return false
+            throw error
         }
         checkpointer.committed(walFrames: walFrames.pointee)
-        if failedBatches > 0 {
-            onHealth?(.recovered(failedBatches: failedBatches))
-            failedBatches = 0
-        }
-        var committed: [CapturedRequest] = []
-        for (item, result) in zip(batch, results) {
-            if case .insert(var request, _) = item {
-                request.id = result
-                if request.node == nil { request.node = config.node }
-                committed.append(request)
-            }
-        }
-        record(batchSize: committed.count, micros: Timestamp.now().elapsedMicroseconds(since: began))
-        if let onCommit, !committed.isEmpty { onCommit(committed) }
-        for (item, result) in zip(batch, results) {
-            switch item {
-            case .insert(_, let completion): completion(.success(result))
-            case .mutate(_, let completion): completion(.success(Int(result)))
-            }
-        }
-        return true
-    }
-
-    private func record(batchSize n: Int, micros: Int64) {
-        guard n > 0 else { return }
-        condition.lock()
-        stats.lastCommitMicros = micros
-        stats.batches += 1
-        stats.requests += n
-        stats.largestBatch = max(stats.largestBatch, n)
-        stats.histogram[min(Int.bitWidth - 1 - n.leadingZeroBitCount, 15)] += 1
-        condition.unlock()
+        return results
     }
 }
 

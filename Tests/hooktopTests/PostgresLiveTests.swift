@@ -139,6 +139,25 @@ final class PostgresLiveTests: XCTestCase {
         return p
     }
 
+    /// Metrics read the shared store off the event loops (a PostgreSQL query
+    /// waited for on a loop would stop the daemon).
+    func testMetricsOnAPostgresStore() throws {
+        let daemon = try RunningDaemon(["serve", "--store", url, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+        let line = daemon.stderr
+        let port = try XCTUnwrap(line.range(of: #"metrics http://127\.0\.0\.1:(\d+)/metrics"#, options: .regularExpression)
+            .map { String(line[$0]).split(separator: ":").last!.split(separator: "/").first! }, line)
+        _ = try curl(["-d", "x", "http://127.0.0.1:\(daemon.port)/m"])
+        var text = ""
+        for _ in 0..<50 {
+            text = try curl(["http://127.0.0.1:\(port)/metrics"])
+            if text.contains("hooktop_requests_stored_total 1") { break }
+            usleep(50_000)
+        }
+        XCTAssertTrue(text.contains("hooktop_requests_stored_total 1"), text)
+        XCTAssertTrue(text.contains("hooktop_deliveries_failing 0"), text)
+        XCTAssertEqual(daemon.stop(), 0)
+    }
+
     func testUnreachableDatabaseIsOneLineAndImportExportMoveACapture() throws {
         // A server that is not there: one line naming it, no password anywhere.
         let refused = try HooktopBinary.run(["list", "--store", "postgres://hook@127.0.0.1:1/none"], environment: ["PGPASSWORD": "s3cret"])
