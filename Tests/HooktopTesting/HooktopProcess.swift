@@ -3,6 +3,49 @@ import Foundation
 /// Runs the built `hooktop` binary as a user would, for end-to-end tests.
 public struct StartFailure: Error, CustomStringConvertible { public let description: String }
 
+/// The end-to-end tests on PostgreSQL: with `HOOKTOP_TEST_STORE=postgres`
+/// (and `HOOKTOP_TEST_POSTGRES`, a server where databases may be made),
+/// every `--db PATH` a test gives the binary becomes `--store URL` of a
+/// database made for that path, so the same CLI and daemon tests run on
+/// the shared store unchanged (`.ci/run` runs them a second time so).
+public enum StoreUnderTest {
+    public static var isPostgres: Bool { ProcessInfo.processInfo.environment["HOOKTOP_TEST_STORE"] == "postgres" }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var made: [String: String] = [:]
+
+    public static func arguments(_ arguments: [String]) throws -> [String] {
+        guard isPostgres, let admin = ProcessInfo.processInfo.environment["HOOKTOP_TEST_POSTGRES"], !admin.isEmpty else { return arguments }
+        var out: [String] = []
+        var i = 0
+        while i < arguments.count {
+            if arguments[i] == "--db", i + 1 < arguments.count {
+                out += ["--store", try url(for: arguments[i + 1], admin: admin)]
+                i += 2
+            } else {
+                out.append(arguments[i])
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// The database standing for a SQLite path (made on first use).
+    private static func url(for path: String, admin: String) throws -> String {
+        try lock.withLock {
+            if let url = made[path] { return url }
+            // FNV-1a of the path: the same path is the same database for the whole run.
+            let hash = path.utf8.reduce(UInt64(0xcbf29ce484222325)) { ($0 ^ UInt64($1)) &* 0x100000001b3 }
+            let name = "hooktop_as_" + String(hash, radix: 16)
+            let made = try HooktopBinary.spawn("/usr/bin/psql", [admin, "-qc", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)", "-c", "CREATE DATABASE \(name)"])
+            guard made.status == 0 else { throw StartFailure(description: "cannot make a database for \(path): \(made.stderr)") }
+            let url = String(admin[..<(admin.lastIndex(of: "/") ?? admin.endIndex)]) + "/" + name
+            Self.made[path] = url
+            return url
+        }
+    }
+}
+
 public enum HooktopBinary {
     /// The executable next to the test bundle (SwiftPM builds both into one folder).
     public static var path: String {
@@ -24,7 +67,7 @@ public enum HooktopBinary {
     /// exit: Foundation's Process now and then never saw a child exit, and the
     /// suite hung. A run past `timeoutSeconds` is killed and fails its test.
     public static func run(_ arguments: [String], environment: [String: String] = [:], timeoutSeconds: Int = 60) throws -> Result {
-        try spawn(path, arguments, environment: environment, timeoutSeconds: timeoutSeconds)
+        try spawn(path, try StoreUnderTest.arguments(arguments), environment: environment, timeoutSeconds: timeoutSeconds)
     }
 
     /// Runs any program to completion the same way.
@@ -79,7 +122,7 @@ public final class RunningDaemon: @unchecked Sendable {
     /// for its "listening on" line to learn the port.
     public init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: HooktopBinary.path)
-        process.arguments = arguments
+        process.arguments = try StoreUnderTest.arguments(arguments)
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardError = stderrPipe
         process.standardOutput = stdoutPipe

@@ -118,7 +118,12 @@ final class OperationsTests: XCTestCase {
 
         // max_size: the oldest go until the file's live pages fit.
         let big = dir.file("big.ndjson")
-        let payload = Data(repeating: 0x62, count: 2048).base64EncodedString()
+        // Bytes that do not compress (PostgreSQL would store 2 KiB of one letter in a few bytes).
+        var seed: UInt64 = 42
+        let payload = Data((0..<2048).map { _ in
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: seed >> 56)
+        }).base64EncodedString()
         var bigRows: [String] = []
         for i in 0..<300 {
             let at = iso(now - 1000 + Int64(i))
@@ -127,7 +132,7 @@ final class OperationsTests: XCTestCase {
         try bigRows.joined(separator: "\n").write(toFile: big, atomically: true, encoding: .utf8)
         let sized = dir.file("sized.sqlite")
         XCTAssertEqual(try HooktopBinary.run(["import", "--db", sized, big]).status, 0)
-        let before = try FileManager.default.attributesOfItem(atPath: sized)[.size] as? Int ?? 0
+        let before = StoreUnderTest.isPostgres ? 0 : try FileManager.default.attributesOfItem(atPath: sized)[.size] as? Int ?? 0
         try "[store]\nmax_size = \"200KiB\"\n".write(toFile: config, atomically: true, encoding: .utf8)
         let second = try RunningDaemon(["serve", "--db", sized, "--listen", "127.0.0.1:0", "--config", config])
         for _ in 0..<100 where !second.stderr.contains("msg=retention") { usleep(50_000) }
@@ -136,8 +141,10 @@ final class OperationsTests: XCTestCase {
         XCTAssertLessThan(left.count, 300)
         XCTAssertGreaterThan(left.count, 0)
         XCTAssertEqual(left.first?["target"] as? String, "/b/299", "the newest stay")
-        let after = try FileManager.default.attributesOfItem(atPath: sized)[.size] as? Int ?? 0
-        XCTAssertLessThan(after, before / 2, "space is given back to the file system: \(before) -> \(after) bytes")
+        if !StoreUnderTest.isPostgres {  // PostgreSQL's autovacuum reuses the space instead
+            let after = try FileManager.default.attributesOfItem(atPath: sized)[.size] as? Int ?? 0
+            XCTAssertLessThan(after, before / 2, "space is given back to the file system: \(before) -> \(after) bytes")
+        }
     }
 
     /// Shell completions from swift-argument-parser, with the theme and scheme names.

@@ -9,6 +9,7 @@ final class PostgresLiveTests: XCTestCase {
     private var url = ""
 
     override func setUpWithError() throws {
+        try XCTSkipIf(StoreUnderTest.isPostgres, "runs on PostgreSQL in the main pass (it uses SQLite files on purpose too)")
         dir = TempDirectory("pg-live")
         url = try makePostgresDatabase(for: self)
     }

@@ -28,6 +28,11 @@ final class TmuxTests: XCTestCase {
         return output ? ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "") : ""
     }
 
+    /// `tui --db PATH`, or the store the tests run on (`StoreUnderTest`).
+    private func tuiArguments(_ db: String) throws -> String {
+        try StoreUnderTest.arguments(["tui", "--db", db]).joined(separator: " ")
+    }
+
     private func waitForPane(_ session: String, toContain text: String, timeout: TimeInterval = 10) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var pane = ""
@@ -54,7 +59,7 @@ final class TmuxTests: XCTestCase {
         let session = "hooktop-test-\(getpid())"
         let exitFile = dir.file("exit")
         try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
-                      "\(HooktopBinary.path) tui --db \(db); echo $? > \(exitFile)"])
+                      "\(HooktopBinary.path) \(try tuiArguments(db)); echo $? > \(exitFile)"])
         defer { try? tmux(["kill-session", "-t", session]) }
 
         var pane = try waitForPane(session, toContain: "/shop/hooks")
@@ -99,7 +104,7 @@ final class TmuxTests: XCTestCase {
         _ = try curl(["-H", "X-Hub-Signature-256: sha256=00", "-d", "{}", "http://127.0.0.1:\(daemon.port)/gh/push"])
         let session = "hooktop-c-\(getpid())"
         try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
-                  "env LANG= LC_ALL=C \(HooktopBinary.path) tui --db \(db)"])
+                  "env LANG= LC_ALL=C \(HooktopBinary.path) \(try tuiArguments(db))"])
         defer { try? tmux(["kill-session", "-t", session]) }
         let pane = try waitForPane(session, toContain: "/gh/push")
         let row = pane.split(separator: "\n").first { $0.contains("/gh/push") } ?? ""
@@ -114,7 +119,7 @@ final class TmuxTests: XCTestCase {
 
         let dumb = "hooktop-dumb-\(getpid())"
         try tmux(["new-session", "-d", "-s", dumb, "-x", "120", "-y", "30",
-                  "env TERM=dumb \(HooktopBinary.path) tui --db \(db); echo \"exit $?\"; sleep 10"])
+                  "env TERM=dumb \(HooktopBinary.path) \(try tuiArguments(db)); echo \"exit $?\"; sleep 10"])
         defer { try? tmux(["kill-session", "-t", dumb]) }
         let text = try waitForPane(dumb, toContain: "exit ")
         XCTAssertTrue(text.contains("hooktop: TERM=dumb cannot show the dashboard"), text)
