@@ -54,18 +54,6 @@ final class PGConnection: @unchecked Sendable {
         }
     }
 
-    /// Streams rows to `body` one at a time, so memory stays flat over a large result.
-    func forEach(_ sql: String, _ binds: PostgresBindings, context: String,
-                 _ body: @escaping @Sendable (PostgresRow) throws -> Void) throws(StoreError) {
-        do {
-            _ = try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger, body).wait()
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw .postgres(location.description, Self.describe(error), context: context)
-        }
-    }
-
     /// The rows changed by an UPDATE/DELETE/INSERT.
     func execute(_ sql: String, _ binds: PostgresBindings = PostgresBindings(), context: String) throws(StoreError) -> Int {
         do {

@@ -24,9 +24,12 @@ struct PostgresFilterSQL {
         case .header(let name, let value):
             return "hooktop_header(headers, \(text(name)), \(value.map { text($0) } ?? "NULL::text"))"
         case .body(let needle):
-            // The trigram index narrows the rows (its LIKE), the byte search decides.
+            // The trigram index narrows the rows (its LIKE over the head), bodies
+            // longer than the head come from their own index; the byte search decides.
             let raw = Array(needle.utf8)
-            return "(hooktop_body_text(body) LIKE \(text("%" + Self.likeEscaped(Self.escapeEncoded(raw)) + "%")) AND position(\(bytes(raw)) IN body) > 0)"
+            let head = PostgresSchema.bodyIndexHead
+            return "((hooktop_body_text(body) LIKE \(text("%" + Self.likeEscaped(Self.escapeEncoded(raw)) + "%"))"
+                + " OR octet_length(body) > \(head)) AND position(\(bytes(raw)) IN body) > 0)"
         case .source(let s):
             return "source IS NOT DISTINCT FROM \(text(s))"
         case .signature(let status):

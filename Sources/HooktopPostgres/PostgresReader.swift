@@ -40,7 +40,7 @@ final class PostgresReader: StoreReading {
     /// A page at a time, keyset on the id: memory stays flat however many
     /// match, and the caller's work never runs on the connection's event loop.
     func forEach(_ query: StoreQuery, _ body: (CapturedRequest) throws -> Void) throws(StoreError) {
-        let page = query.includeBodies ? 50 : 500
+        let page = query.includeBodies ? 16 : 500  // bodies may be up to 512 MiB each
         var remaining = query.limit > 0 ? query.limit : Int.max
         var beyond = query.beyondID
         while remaining > 0 {

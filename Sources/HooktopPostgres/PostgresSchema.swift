@@ -10,6 +10,8 @@ enum PostgresSchema {
     /// never later finds a smaller id appear (the dashboard tails by id).
     static let insertLock: Int64 = 0x686F6F6B746F70    // "hooktop"
     static let migrationLock: Int64 = 0x686F6F6B6D6967  // "hookmig"
+    /// How much of a body the trigram index covers (`0002_body_search`).
+    static let bodyIndexHead = 262_144
     /// NOTIFY channel: every commit that changes requests signals it.
     static let channel = "hooktop_changes"
 
@@ -118,16 +120,20 @@ enum PostgresSchema {
             $$
             """,
         ]),
-        // `~b` at a million rows: a trigram index over the body in PostgreSQL's
-        // escape form (bytes as ASCII text), which narrows the candidates
-        // before the exact byte search (PostgresFilterSQL).
+        // `~b` at a million rows: a trigram index over the body's first 256 KiB
+        // in PostgreSQL's escape form (bytes as ASCII text) narrows the
+        // candidates before the exact byte search; longer bodies are found
+        // through their own small index and searched whole (PostgresFilterSQL).
+        // The head keeps one large body from costing the index (or, escaped
+        // past PostgreSQL's 1 GB value limit, failing its batch).
         ("0002_body_search", [
             "CREATE EXTENSION IF NOT EXISTS pg_trgm",
             """
             CREATE FUNCTION hooktop_body_text(b bytea) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-            AS $$ SELECT encode(b, 'escape') $$
+            AS $$ SELECT encode(substring(b from 1 for \(bodyIndexHead)), 'escape') $$
             """,
             "CREATE INDEX requests_body_trgm ON requests USING gin (hooktop_body_text(body) gin_trgm_ops)",
+            "CREATE INDEX requests_long_bodies ON requests (id) WHERE octet_length(body) > \(bodyIndexHead)",
         ]),
     ]
 

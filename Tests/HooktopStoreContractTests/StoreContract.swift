@@ -69,6 +69,11 @@ extension XCTestCase {
             if i % 7 == 0 {
                 r.deliveries = [DeliveryAttempt(attempt: 1, kind: .forward, url: "u", startedAt: now, durationMicros: 1, status: 502, error: nil)]
             }
+            if i == 47 {
+                // Longer than PostgreSQL's indexed head (256 KiB): a needle past it, one across its end.
+                r.body = Array(repeating: UInt8(ascii: "z"), count: 262_140) + Array("deep-needle".utf8)
+                    + Array(repeating: UInt8(ascii: "y"), count: 40_000) + Array("deeper-needle".utf8)
+            }
             r.id = try importer.add(r)
             r.deliveryID = DeliveryID.extract(headers: r.headers, body: r.body)
             corpus.append(r)
@@ -84,7 +89,7 @@ extension XCTestCase {
                        "~t >10m", "~t <10m", "~dup", "!~dup", "hello", "GITHUB", "ping", "~m GET | ~c 503 & !~src stripe",
                        "(~m GET | ~m PUT) ~b body", "~label job-42", "~label \"clip 7\"", "~label nope", "!~label job-42", "~expect done",
                        "~expect overdue", "~expect waiting", "!~expect done & ~label job-42", "!~expect done",
-                       "~b %", "~b _", "~b é", "~b \"50% off_\"", "~b ly\\\\n", "~b body", "~b \"4 He\""]
+                       "~b %", "~b _", "~b é", "~b deep-needle", "~b deeper-needle", "~b zzzdeep", "~b ydeeper", "~b \"50% off_\"", "~b ly\\\\n", "~b body", "~b \"4 He\""]
         for text in filters {
             let filter = try Filter.parse(text)
             let viaSQL = Set(try reader.list(limit: 0, filter: filter).map(\.id))
@@ -93,6 +98,8 @@ extension XCTestCase {
             XCTAssertEqual(try reader.count(filter: filter, now: now), inMemory.count, text)
         }
         XCTAssertEqual(try reader.list(limit: 0, filter: try Filter.parse("~dup")).count, 48 - 5)
+        XCTAssertEqual(try reader.list(limit: 0, filter: try Filter.parse("~b deep-needle")).map(\.id), [corpus[47].id])
+        XCTAssertEqual(try reader.list(limit: 0, filter: try Filter.parse("~b deeper-needle")).map(\.id), [corpus[47].id])
         XCTAssertEqual(try reader.count(filter: try Filter.parse("~label job-42")), 8)
         XCTAssertEqual(try reader.count(filter: try Filter.parse("~expect overdue")), 3)
         XCTAssertEqual(try reader.request(id: corpus[7].id).deliveries.map(\.status), [502])
