@@ -40,6 +40,12 @@ final class PGConnection: @unchecked Sendable {
         } catch {
             throw .cannotOpen(location.description, Self.describe(error))
         }
+        // hooktop's queries are short, or scans that compiling does not pay back:
+        // JIT added up to a second to a filter over a million rows.
+        do { _ = try connection.query("SET jit = off", logger: logger).wait() } catch {
+            close()
+            throw .cannotOpen(location.description, Self.describe(error))
+        }
     }
 
     var isClosed: Bool { connection.isClosed }

@@ -134,6 +134,9 @@ enum PostgresSchema {
             """,
             "CREATE INDEX requests_body_trgm ON requests USING gin (hooktop_body_text(body) gin_trgm_ops)",
             "CREATE INDEX requests_long_bodies ON requests (id) WHERE octet_length(body) > \(bodyIndexHead)",
+            // Without it the planner guesses a third of the rows are long, costs the
+            // search as a scan of all of them and compiles it (JIT): 0.8-1.3 s instead of 0.1.
+            "CREATE STATISTICS requests_body_length ON (octet_length(body)) FROM requests",
         ]),
     ]
 
