@@ -101,15 +101,17 @@ final class PostgresReader: StoreReading {
     /// the next full count.
     private func total() throws(StoreError) -> Int {
         let now = ContinuousClock.now
+        // What is carried over from the last full count, if it is recent enough.
+        let base = counted.flatMap { now - $0.at < .seconds(10) ? $0 : nil }
         var b = PostgresBindings()
-        let fresh = counted.map { now - $0.at < .seconds(10) } ?? false
-        b.int(fresh ? counted!.upTo : 0)
+        b.int(base?.upTo ?? 0)
         guard let row = try db.query("SELECT count(*), coalesce(max(id), $1) FROM requests WHERE id > $1", b, context: "counting requests")
             .first.map(PGRow.init) else { return 0 }
-        let n = Int(exactly: row.int(0)) ?? 0
-        counted = (row.int(1), (fresh ? counted!.total : 0) + n, fresh ? counted!.at : now)
-        return counted!.total
+        let total = (base?.total ?? 0) + (Int(exactly: row.int(0)) ?? 0)
+        counted = (row.int(1), total, base?.at ?? now)
+        return total
     }
+
 
     func maxID() throws(StoreError) -> Int64 { try scalar("SELECT coalesce(max(id), 0) FROM requests") ?? 0 }
 

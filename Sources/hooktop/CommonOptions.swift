@@ -45,6 +45,9 @@ struct DatabaseOptions: ParsableArguments {
     /// - node: the name this process records on what it captures.
     func backend(_ config: Config, durability: StoreConfiguration.Durability = .normal, node: String? = nil) throws(CLIError) -> any StoreBackend {
         let env = ProcessInfo.processInfo.environment
+        if store != nil && db != nil {
+            throw CLIError("--db and --store name two different stores; give one", exitCode: 64)
+        }
         if let url = store ?? config.store.url {
             return try cli { () throws(StoreError) in
                 try PostgresBackend(url: url, passwordEnv: config.store.passwordEnv, node: node ?? Self.hostName, environment: env)

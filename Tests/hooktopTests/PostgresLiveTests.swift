@@ -168,6 +168,9 @@ final class PostgresLiveTests: XCTestCase {
         let inURL = try HooktopBinary.run(["list", "--store", "postgres://hook:s3cret@127.0.0.1:1/none"])
         XCTAssertNotEqual(inURL.status, 0)
         XCTAssertFalse(inURL.stderr.contains("s3cret"), inURL.stderr)
+        let both = try HooktopBinary.run(["list", "--store", url, "--db", dir.file("x.sqlite")])
+        XCTAssertEqual(both.status, 64)
+        XCTAssertTrue(both.stderr.contains("--db and --store name two different stores"), both.stderr)
 
         // A SQLite capture moved into PostgreSQL through NDJSON comes out the same.
         let db = dir.file("local.sqlite")
