@@ -2,7 +2,8 @@
 # The PostgreSQL store, in one run on a throw-away server (.ci/postgres.sh):
 # durable capture req/s into SQLite, into PostgreSQL, and into PostgreSQL
 # from two daemons at once, interleaved round by round; afterwards each
-# store must hold every request wrk saw answered 2xx. With `all`: `~b` over
+# store must hold every request wrk saw answered 2xx. The request is run.sh's
+# (Benchmarks/common.sh). With `all`: `~b` over
 # 1,000,000 requests, the dashboard on them, and how long another daemon's
 # request takes to appear on a dashboard in tmux.
 #
@@ -22,25 +23,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; stop_postgres; rm -rf "$work"' EXIT
 admin=$HOOKTOP_TEST_POSTGRES
 base=${admin%/*}
 
-python3 - "$work/post.lua" <<'PY'
-import json, sys
-body = json.dumps({"id": "evt_1NXxd2KZ0dZRqLEK1ASxV0", "type": "payment_intent.succeeded",
-                   "data": {"object": {"amount": 2000, "currency": "usd", "description": "x" * 900}}})[:1024].ljust(1024)
-open(sys.argv[1], "w").write(
-    'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' % json.dumps(body))
-PY
-
-# wrk's summary as "req/s p50 p99 answered-2xx".
-measure() {
-  local out rps p50 p99 total non2xx
-  out=$(wrk -t1 -c"$2" -d"${secs}s" --latency -s "$work/post.lua" "$1")
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
-  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-  total=$(echo "$out" | awk '/requests in/ {print $1}')
-  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-  echo "$rps $p50 $p99 $((total - ${non2xx:-0}))"
-}
+source Benchmarks/common.sh
 
 declare -A pid=() port=()
 serve() {  # serve NAME ARGS...: starts a daemon (pid[NAME]), waits for its port (port[NAME])
@@ -60,7 +43,8 @@ declare -A sum=()
 for r in $(seq "$rounds"); do
   db="$work/r$r.sqlite"
   serve sqlite --db "$db"
-  read -r rps p50 p99 acked < <(measure "http://127.0.0.1:${port[sqlite]}/stripe/events" "$conns")
+  read -r rps p50 p99 total non2xx < <(measure "http://127.0.0.1:${port[sqlite]}/stripe/events" "$conns")
+  acked=$((total - non2xx))
   stop sqlite
   printf '%-6s %-22s %10s %9s %9s\n' "$r" sqlite "$rps" "$p50" "$p99"
   sum[sqlite]=$(python3 -c "print(${sum[sqlite]:-0} + $rps)")
@@ -68,7 +52,8 @@ for r in $(seq "$rounds"); do
 
   url=$(fresh_db bench_one)
   serve pg --store "$url" --node one
-  read -r rps p50 p99 acked < <(measure "http://127.0.0.1:${port[pg]}/stripe/events" "$conns")
+  read -r rps p50 p99 total non2xx < <(measure "http://127.0.0.1:${port[pg]}/stripe/events" "$conns")
+  acked=$((total - non2xx))
   stop pg
   printf '%-6s %-22s %10s %9s %9s\n' "$r" postgres "$rps" "$p50" "$p99"
   sum[pg]=$(python3 -c "print(${sum[pg]:-0} + $rps)")
@@ -81,8 +66,9 @@ for r in $(seq "$rounds"); do
   measure "http://127.0.0.1:${port[pgb]}/stripe/events" $((conns / 2)) > "$work/b.txt" & wb=$!
   wait $wa $wb
   stop pga pgb
-  read -r ra _ pa99 acked_a < "$work/a.txt"
-  read -r rb _ pb99 acked_b < "$work/b.txt"
+  read -r ra _ pa99 total_a non2xx_a < "$work/a.txt"
+  read -r rb _ pb99 total_b non2xx_b < "$work/b.txt"
+  acked_a=$((total_a - non2xx_a)); acked_b=$((total_b - non2xx_b))
   rps=$(python3 -c "print(round($ra + $rb, 2))")
   printf '%-6s %-22s %10s %9s %9s\n' "$r" "postgres, 2 daemons" "$rps" "-" "$pa99/$pb99"
   sum[pg2]=$(python3 -c "print(${sum[pg2]:-0} + $rps)")

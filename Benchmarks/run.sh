@@ -23,28 +23,7 @@ bin=$(swift build -c release --show-bin-path)
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-python3 - "$work/post.lua" <<'PY'
-import json, sys
-body = json.dumps({"id": "evt_1NXxd2KZ0dZRqLEK1ASxV0", "type": "payment_intent.succeeded",
-                   "data": {"object": {"amount": 2000, "currency": "usd", "description": "x" * 900}}})[:1024].ljust(1024)
-open(sys.argv[1], "w").write(
-    'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n'
-    'wrk.headers["Stripe-Signature"] = "t=1700000000,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd"\n'
-    % json.dumps(body))
-PY
-
-# wrk's summary as "req/s p50 p99 requests non2xx".
-measure() {
-  local out
-  out=$(wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$work/post.lua" "$1")
-  local rps p50 p99 total non2xx
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
-  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-  total=$(echo "$out" | awk '/requests in/ {print $1}')
-  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-  echo "$rps $p50 $p99 $total ${non2xx:-0}"
-}
+source Benchmarks/common.sh
 
 port_of() {  # waits for a server's "listening on" line in $work/out or $work/err; prints the port
   for _ in $(seq 100); do grep -qh 'listening on' "$work/out" "$work/err" 2>/dev/null && break; sleep 0.1; done
@@ -56,7 +35,7 @@ sum_base=0; sum_hook=0; checked=ok
 for r in $(seq "$rounds"); do
   "$bin/hooktop-baseline" 0 > "$work/out" 2> "$work/err" & pid=$!
   port=$(port_of)
-  read -r rps p50 p99 _ _ < <(measure "http://127.0.0.1:$port/stripe/events")
+  read -r rps p50 p99 _ _ < <(measure "http://127.0.0.1:$port/stripe/events" "$conns")
   kill $pid; wait $pid 2>/dev/null || true
   printf '%-6s %-9s %10s %9s %9s\n' "$r" baseline "$rps" "$p50" "$p99"
   sum_base=$(python3 -c "print($sum_base + $rps)")
@@ -64,7 +43,7 @@ for r in $(seq "$rounds"); do
   db="$work/r$r.sqlite"
   "$bin/hooktop" serve --db "$db" --listen 127.0.0.1:0 --log-level warning > "$work/out" 2> "$work/err" & pid=$!
   port=$(port_of)
-  read -r rps p50 p99 total non2xx < <(measure "http://127.0.0.1:$port/stripe/events")
+  read -r rps p50 p99 total non2xx < <(measure "http://127.0.0.1:$port/stripe/events" "$conns")
   kill -TERM $pid; wait $pid 2>/dev/null || true
   printf '%-6s %-9s %10s %9s %9s\n' "$r" hooktop "$rps" "$p50" "$p99"
   sum_hook=$(python3 -c "print($sum_hook + $rps)")

@@ -1,0 +1,25 @@
+# Sourced by the benchmark scripts: the request wrk sends and how a run is read.
+# Needs $work (a temporary folder) and $secs (seconds per wrk run).
+
+# $work/post.lua: a 1 KiB Stripe-like JSON POST with a Stripe-Signature header.
+python3 - "$work/post.lua" <<'PY'
+import json, sys
+body = json.dumps({"id": "evt_1NXxd2KZ0dZRqLEK1ASxV0", "type": "payment_intent.succeeded",
+                   "data": {"object": {"amount": 2000, "currency": "usd", "description": "x" * 900}}})[:1024].ljust(1024)
+open(sys.argv[1], "w").write(
+    'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n'
+    'wrk.headers["Stripe-Signature"] = "t=1700000000,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd"\n'
+    % json.dumps(body))
+PY
+
+# measure URL CONNECTIONS: wrk's summary as "req/s p50 p99 requests non2xx".
+measure() {
+  local out rps p50 p99 total non2xx
+  out=$(wrk -t1 -c"$2" -d"${secs}s" --latency -s "$work/post.lua" "$1")
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  total=$(echo "$out" | awk '/requests in/ {print $1}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+  echo "$rps $p50 $p99 $total ${non2xx:-0}"
+}
