@@ -5,11 +5,40 @@ import XCTest
 /// The built binary in a real terminal (tmux): list visible, open a request,
 /// see its body, a new request appears live, quit cleanly.
 final class TmuxTests: XCTestCase {
+    /// Each test has a tmux server of its own (its own socket, no user
+    /// config) that stays up while it has no session (`exit-empty off`) and
+    /// is killed when the test ends. On the shared default server, a test
+    /// that started a session just as the last one closed could reach a
+    /// server on its way out: the session was never made and the pane stayed
+    /// empty (CI saw it on the PostgreSQL pass, where quitting takes longer).
+    private var socket = ""
+
+    override func setUp() {
+        socket = "hooktop-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+    }
+
+    override func tearDown() {
+        _ = try? tmux(["kill-server"])
+    }
+
+    /// Starts a detached session on this test's server; fails the test at once when tmux could not.
+    private func newSession(_ name: String, width: Int, height: Int, _ command: String) throws {
+        let status = try tmuxStatus(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command,
+                                     ";", "set-option", "-s", "exit-empty", "off"])
+        guard status == 0 else { throw NSError(domain: "tmux new-session exited \(status)", code: Int(status)) }
+    }
+
+    @discardableResult
+    private func tmux(_ args: [String], output: Bool = false) throws -> String {
+        try run(args, output: output).output
+    }
+
+    private func tmuxStatus(_ args: [String]) throws -> Int32 { try run(args, output: false).status }
+
     /// Runs tmux with posix_spawn and waitpid. (Foundation's Process never
     /// saw the tmux client exit when that client had just forked the tmux
     /// server, and the test hung.) Output goes through a file, read after exit.
-    @discardableResult
-    private func tmux(_ args: [String], output: Bool = false) throws -> String {
+    private func run(_ args: [String], output: Bool) throws -> (status: Int32, output: String) {
         let file = NSTemporaryDirectory() + "tmux-out-\(getpid())-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: file) }
         var actions = posix_spawn_file_actions_t()
@@ -18,14 +47,15 @@ final class TmuxTests: XCTestCase {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output ? file : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = (["tmux"] + args).map { strdup($0) } + [nil]
+        let argv = (["tmux", "-L", socket, "-f", "/dev/null"] + args).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let rc = posix_spawnp(&pid, "tmux", &actions, nil, argv, environ)
         guard rc == 0 else { throw NSError(domain: "tmux", code: Int(rc)) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return output ? ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "") : ""
+        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exit, output ? ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "") : "")
     }
 
     /// `tui --db PATH`, or the store the tests run on (`StoreUnderTest`).
@@ -58,9 +88,7 @@ final class TmuxTests: XCTestCase {
 
         let session = "hooktop-test-\(getpid())"
         let exitFile = dir.file("exit")
-        try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
-                      "\(HooktopBinary.path) \(try tuiArguments(db)); echo $? > \(exitFile)"])
-        defer { try? tmux(["kill-session", "-t", session]) }
+        try newSession(session, width: 100, height: 30, "\(HooktopBinary.path) \(try tuiArguments(db)); echo $? > \(exitFile)")
 
         var pane = try waitForPane(session, toContain: "/shop/hooks")
         XCTAssertTrue(pane.contains("attached"), pane)
@@ -103,9 +131,7 @@ final class TmuxTests: XCTestCase {
         let daemon = try RunningDaemon(["serve", "--db", db, "--config", config, "--listen", "127.0.0.1:0"])
         _ = try curl(["-H", "X-Hub-Signature-256: sha256=00", "-d", "{}", "http://127.0.0.1:\(daemon.port)/gh/push"])
         let session = "hooktop-c-\(getpid())"
-        try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
-                  "env LANG= LC_ALL=C \(HooktopBinary.path) \(try tuiArguments(db))"])
-        defer { try? tmux(["kill-session", "-t", session]) }
+        try newSession(session, width: 100, height: 30, "env LANG= LC_ALL=C \(HooktopBinary.path) \(try tuiArguments(db))")
         let pane = try waitForPane(session, toContain: "/gh/push")
         let row = pane.split(separator: "\n").first { $0.contains("/gh/push") } ?? ""
         XCTAssertTrue(row.contains(" x "), "the invalid-signature mark in ASCII: \(row)")
@@ -118,9 +144,7 @@ final class TmuxTests: XCTestCase {
         try tmux(["send-keys", "-t", session, "q"])
 
         let dumb = "hooktop-dumb-\(getpid())"
-        try tmux(["new-session", "-d", "-s", dumb, "-x", "120", "-y", "30",
-                  "env TERM=dumb \(HooktopBinary.path) \(try tuiArguments(db)); echo \"exit $?\"; sleep 10"])
-        defer { try? tmux(["kill-session", "-t", dumb]) }
+        try newSession(dumb, width: 120, height: 30, "env TERM=dumb \(HooktopBinary.path) \(try tuiArguments(db)); echo \"exit $?\"; sleep 10")
         let text = try waitForPane(dumb, toContain: "exit ")
         XCTAssertTrue(text.contains("hooktop: TERM=dumb cannot show the dashboard"), text)
         XCTAssertTrue(text.contains("exit 1"), text)
@@ -135,8 +159,7 @@ final class TmuxTests: XCTestCase {
         let beta = try RunningDaemon(["serve", "--store", url, "--node", "beta", "--listen", "127.0.0.1:0"])
         _ = try curl(["--data-binary", "first", "http://127.0.0.1:\(alpha.port)/before-tui"])
         let session = "hooktop-pg-\(getpid())"
-        try tmux(["new-session", "-d", "-s", session, "-x", "110", "-y", "30", "\(HooktopBinary.path) tui --store \(url)"])
-        defer { try? tmux(["kill-session", "-t", session]) }
+        try newSession(session, width: 110, height: 30, "\(HooktopBinary.path) tui --store \(url)")
         var pane = try waitForPane(session, toContain: "/before-tui")
         XCTAssertTrue(pane.contains("NODE"), pane)
 
