@@ -22,7 +22,11 @@ struct PostgresFilterSQL {
         case .path(let glob):
             return "\(Self.pathExpression) LIKE \(text(Self.likePattern(glob.pattern))) COLLATE \"C\""
         case .header(let name, let value):
-            return "hooktop_header(headers, \(text(name)), \(value.map { text($0) } ?? "NULL::text"))"
+            // The wire form holds "Name:" for each field: a cheap test on the whole text first,
+            // so only rows that may have the field are split into lines.
+            let n = text(name)
+            return "(strpos(lower(headers COLLATE \"C\"), lower(\(n) COLLATE \"C\") || ':') > 0"
+                + " AND hooktop_header(headers, \(n), \(value.map { text($0) } ?? "NULL::text")))"
         case .body(let needle):
             // The trigram index narrows the rows (its LIKE over the head), bodies
             // longer than the head come from their own index; the byte search decides.
