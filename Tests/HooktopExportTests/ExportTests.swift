@@ -80,15 +80,8 @@ final class ExportTests: XCTestCase {
                 let arg = command[command.range(of: "--data-binary ")!.upperBound...]
                 script = "printf '%s' " + arg
             }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", script]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            XCTAssertEqual(Array(data), r.body, r.target)
+            let shell = try HooktopBinary.spawn("/bin/sh", ["-c", script])
+            XCTAssertEqual(Array(shell.stdoutData), r.body, r.target)
         }
     }
 

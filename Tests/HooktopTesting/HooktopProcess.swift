@@ -60,12 +60,12 @@ public enum HooktopBinary {
         public var status: Int32
         public var stdout: String
         public var stderr: String
+        /// stdout as bytes, for output that need not be UTF-8.
+        public var stdoutData: Data
     }
 
-    /// Runs to completion and returns status and output. Spawned with
-    /// posix_spawn and reaped with waitpid, output through files read after
-    /// exit: Foundation's Process now and then never saw a child exit, and the
-    /// suite hung. A run past `timeoutSeconds` is killed and fails its test.
+    /// Runs to completion and returns status and output; a run past
+    /// `timeoutSeconds` is killed and fails its test (see `Child`).
     public static func run(_ arguments: [String], environment: [String: String] = [:], timeoutSeconds: Int = 60) throws -> Result {
         try spawn(path, try StoreUnderTest.arguments(arguments), environment: environment, timeoutSeconds: timeoutSeconds)
     }
@@ -73,85 +73,42 @@ public enum HooktopBinary {
     /// Runs any program to completion the same way.
     public static func spawn(_ path: String, _ arguments: [String], environment: [String: String] = [:],
                              timeoutSeconds: Int = 60) throws -> Result {
-        let base = NSTemporaryDirectory() + "hooktop-run-\(getpid())-\(UUID().uuidString)"
-        defer { for f in [".out", ".err"] { try? FileManager.default.removeItem(atPath: base + f) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
-        guard rc == 0 else { throw StartFailure(description: "cannot start \(path): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(TimeInterval(timeoutSeconds))
-        while true {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { break }
-            if r < 0 && errno != EINTR { break }
-            if Date() > deadline {
-                kill(pid, SIGKILL)
-                _ = waitpid(pid, &status, 0)
-                throw StartFailure(description: "\(path) \(arguments.joined(separator: " ")) did not finish in \(timeoutSeconds) s")
-            }
-            usleep(2_000)
-        }
-        let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Result(status: exit, stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
+        let child = try Child(path, arguments, environment: environment)
+        let status = try child.wait(timeoutSeconds: Double(timeoutSeconds))
+        let out = child.stdoutData
+        return Result(status: status, stdout: String(decoding: out, as: UTF8.self), stderr: child.stderr, stdoutData: out)
     }
 }
 
 /// A `hooktop serve` (or `hooktop`) running in the background on a free port.
 public final class RunningDaemon: @unchecked Sendable {
-    public let process = Process()
+    private let child: Child
     public private(set) var port = 0
-    private let stderrPipe = Pipe()
-    private let stdoutPipe = Pipe()
-    private let lock = NSLock()
-    private var stderrText = ""
-    private var stdoutText = ""
-
 
     /// Starts the binary with `arguments` (add `--listen 127.0.0.1:0`) and waits
     /// for its "listening on" line to learn the port.
     public init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: HooktopBinary.path)
-        process.arguments = try StoreUnderTest.arguments(arguments)
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardError = stderrPipe
-        process.standardOutput = stdoutPipe
-        process.standardInput = FileHandle.nullDevice
-        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] h in self?.append(h.availableData, toStderr: true) }
-        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] h in self?.append(h.availableData, toStderr: false) }
-        try process.run()
+        child = try Child(HooktopBinary.path, try StoreUnderTest.arguments(arguments), environment: environment)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if let port = parsePort() {
                 self.port = port
                 return
             }
-            if !process.isRunning { break }
+            if !child.isRunning { break }
             usleep(20_000)
         }
-        process.terminate()
-        throw StartFailure(description: "hooktop did not start: \(stderr)")
+        child.signal(SIGKILL)
+        throw StartFailure(description: "hooktop did not start: \(child.stderr)")
     }
 
-    public var stderr: String { lock.withLock { stderrText } }
-    public var stdout: String { lock.withLock { stdoutText } }
+    public var pid: pid_t { child.pid }
+    public var stderr: String { child.stderr }
+    public var stdout: String { child.stdout }
+    public var isRunning: Bool { child.isRunning }
 
-    private func append(_ data: Data, toStderr: Bool) {
-        guard !data.isEmpty else { return }
-        lock.withLock {
-            if toStderr { stderrText += String(decoding: data, as: UTF8.self) } else { stdoutText += String(decoding: data, as: UTF8.self) }
-        }
-    }
+    /// Sends a signal without waiting (SIGHUP: reload the config).
+    public func signal(_ signal: Int32) { child.signal(signal) }
 
     private func parsePort() -> Int? {
         let text = stderr
@@ -160,16 +117,13 @@ public final class RunningDaemon: @unchecked Sendable {
         return rest.split(separator: ":").last.flatMap { Int($0) }
     }
 
-    /// Sends a signal and waits for the process to exit; returns its status.
+    /// Sends a signal and waits for the exit; returns its status (128 + N
+    /// for signal N). One that is still running after `timeoutSeconds` is
+    /// killed, and the status says so.
     @discardableResult
-    public func stop(signal: Int32 = SIGTERM) -> Int32 {
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    public func stop(signal: Int32 = SIGTERM, timeoutSeconds: Double = 30) -> Int32 {
+        child.signal(signal)
+        do { return try child.wait(timeoutSeconds: timeoutSeconds) } catch { return child.status ?? 128 + SIGKILL }
     }
 }
 

@@ -123,19 +123,12 @@ final class CLITests: XCTestCase {
         // Kill once a good number are in, with every client still sending.
         for _ in 0..<200 where acked.all.count < 1_000 { usleep(10_000) }
         daemon.stop(signal: SIGKILL)
-        group.wait()
+        XCTAssertEqual(group.wait(timeout: .now() + 60), .success, "the clients finish once the daemon is gone")
         let before = acked.all
         XCTAssertGreaterThan(before.count, 100)
 
         if !StoreUnderTest.isPostgres {  // the file is whole (PostgreSQL's own recovery is the server's)
-            let check = Process()
-            check.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-            check.arguments = [db, "PRAGMA integrity_check;"]
-            let out = Pipe()
-            check.standardOutput = out
-            try check.run()
-            check.waitUntilExit()
-            XCTAssertEqual(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "ok\n")
+            XCTAssertEqual(try HooktopBinary.spawn("/usr/bin/sqlite3", [db, "PRAGMA integrity_check;"]).stdout, "ok\n")
         }
 
         let restarted = try serve()

@@ -7,14 +7,7 @@ import XCTest
 enum CurlReplay {
     /// `bash SCRIPT`, output discarded; its exit status.
     static func run(_ script: String) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        try HooktopBinary.spawn("/bin/bash", [script], timeoutSeconds: 120).status
     }
 
     /// Every request arrived as captured: method, target, version, body

@@ -26,13 +26,7 @@ final class ExportCLITests: XCTestCase {
         let export = try HooktopBinary.run(["export", "--db", db, "--format", "curl", "--oldest-first",
                                             "--base-url", "http://127.0.0.1:\(second.port)", "-o", script])
         XCTAssertEqual(export.status, 0, export.stderr)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertEqual(try CurlReplay.run(script), 0)
 
         let a = try HooktopBinary.run(["export", "--db", db, "--format", "ndjson", "--oldest-first"]).stdout
         let b = try HooktopBinary.run(["export", "--db", dir.file("b.sqlite"), "--format", "ndjson", "--oldest-first"]).stdout

@@ -33,18 +33,11 @@ final class InteropTests: XCTestCase {
     /// Runs `interop.py COMMAND ARGS…`; returns its JSON output.
     @discardableResult
     private func tool(_ command: String, _ args: [String]) throws -> Any {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try XCTUnwrap(Self.python))
-        p.arguments = [Self.repo.appendingPathComponent("Tests/Interop/interop.py").path, command] + args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, "\(command): \(errors)")
-        return try JSONSerialization.jsonObject(with: data.isEmpty ? Data("null".utf8) : data, options: [.fragmentsAllowed])
+        let run = try HooktopBinary.spawn(try XCTUnwrap(Self.python),
+                                          [Self.repo.appendingPathComponent("Tests/Interop/interop.py").path, command] + args,
+                                          timeoutSeconds: 120)
+        XCTAssertEqual(run.status, 0, "\(command): \(run.stderr)")
+        return try JSONSerialization.jsonObject(with: run.stdoutData.isEmpty ? Data("null".utf8) : run.stdoutData, options: [.fragmentsAllowed])
     }
 
     private func send(_ port: Int, _ bytes: [UInt8]) throws {

@@ -37,8 +37,7 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(target.received.map(\.uri).sorted(), ["/app/hook?a=1", "/app/stripe/events?b=2"])
         XCTAssertFalse(target.received.contains { r in r.uri.contains(token) || r.headers.contains { $0.1 == token } },
                        "the target never sees the token")
-        daemon.process.interrupt()
-        daemon.process.waitUntilExit()
+        XCTAssertEqual(daemon.stop(signal: SIGINT), 0)
         XCTAssertTrue(daemon.stderr.contains("refused_without_token=3") || daemon.stderr.contains("refused_without_token: 3"), daemon.stderr)
 
         let missing = try HooktopBinary.run(["serve", "--db", db, "--listen", "127.0.0.1:0", "--require-token"], environment: ["HOOKTOP_TOKEN": ""])
@@ -61,7 +60,7 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(try ask(client), 503)
 
         func hangUp(until line: String) {
-            kill(daemon.process.processIdentifier, SIGHUP)
+            daemon.signal(SIGHUP)
             for _ in 0..<100 where !daemon.stderr.contains(line) { usleep(50_000) }
         }
         try write("[[respond]]\nmatch = \"/flaky/*\"\nstatus = 202\n")

@@ -92,16 +92,15 @@ final class PostgresLiveTests: XCTestCase {
     func testDaemonAnswers503WhileTheDatabaseIsUnreachableAndReconnects() throws {
         let server = try XCTUnwrap(URL(string: url.replacingOccurrences(of: "postgres://", with: "http://")))
         let proxyPort = try freePort()
-        var proxy: Process? = try startProxy(listen: proxyPort, to: try XCTUnwrap(server.port))
-        defer { proxy?.terminate() }
+        var proxy = try startProxy(listen: proxyPort, to: try XCTUnwrap(server.port))
         let viaProxy = "postgres://postgres@127.0.0.1:\(proxyPort)" + server.path
         let daemon = try RunningDaemon(["serve", "--store", viaProxy, "--node", "solo", "--listen", "127.0.0.1:0"])
         func post(_ i: Int) throws -> String {
             try curl(["-o", "/dev/null", "-w", "%{http_code}", "--data-binary", "b", "http://127.0.0.1:\(daemon.port)/ok/\(i)"])
         }
         XCTAssertEqual(try post(0), "200")
-        proxy?.terminate()
-        proxy?.waitUntilExit()
+        proxy.signal(SIGTERM)
+        _ = try proxy.wait()
         var codes: [Int: String] = [:]
         for i in 1...5 { codes[i] = try post(i) }
         XCTAssertEqual(codes.values.sorted(), Array(repeating: "503", count: 5), "unreachable: \(codes)")
@@ -126,17 +125,12 @@ final class PostgresLiveTests: XCTestCase {
         return try XCTUnwrap(Int(out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
-    private func startProxy(listen: Int, to target: Int) throws -> Process {
+    /// The proxy runs until the test lets go of it (a `Child` is killed when released).
+    private func startProxy(listen: Int, to target: Int) throws -> Child {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Interop/tcp_proxy.py").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = [script, String(listen), String(target)]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let ready = out.fileHandleForReading.availableData
-        XCTAssertEqual(String(decoding: ready, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), "ready")
+        let p = try Child("/usr/bin/python3", ["-u", script, String(listen), String(target)])
+        XCTAssertTrue(p.waitForOutput("ready", stderr: false), "the proxy did not start: \(p.stderr)")
         return p
     }
 

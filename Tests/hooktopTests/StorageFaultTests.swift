@@ -45,14 +45,7 @@ final class StorageFaultTests: XCTestCase {
 
     @discardableResult
     private func run(_ tool: String, _ args: [String]) -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return -1 }
-        p.waitUntilExit()
-        return p.terminationStatus
+        (try? HooktopBinary.spawn(tool, args))?.status ?? -1
     }
 
     /// A tmpfs of `size` under the temp folder; skips where mounting is not allowed.
@@ -150,18 +143,13 @@ final class StorageFaultTests: XCTestCase {
         let db = dir.file("locked.sqlite")
         let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0"])
         XCTAssertEqual(post(daemon.port, [1]), 200)
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        holder.arguments = [db]
-        let input = Pipe()
-        holder.standardInput = input
-        holder.standardOutput = FileHandle.nullDevice
-        try holder.run()
-        input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nINSERT INTO alerts(at, kind, message) VALUES (0, 'x', 'held');\n".utf8))
+        let holder = try Child("/usr/bin/sqlite3", [db], input: .pipe)
+        holder.write("BEGIN IMMEDIATE;\nINSERT INTO alerts(at, kind, message) VALUES (0, 'x', 'held');\n")
         usleep(300_000)
         XCTAssertEqual(post(daemon.port, [2]), 503, "the lock is held: not stored, so not acknowledged")
-        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
-        holder.waitUntilExit()
+        holder.write("ROLLBACK;\n.quit\n")
+        holder.closeInput()
+        XCTAssertEqual(try holder.wait(), 0, holder.stderr)
         XCTAssertEqual(post(daemon.port, [3]), 200)
         XCTAssertEqual(daemon.stop(), 0)
         XCTAssertEqual(try storedCount(db), 2)

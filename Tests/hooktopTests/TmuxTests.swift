@@ -28,34 +28,14 @@ final class TmuxTests: XCTestCase {
         guard status == 0 else { throw NSError(domain: "tmux new-session exited \(status)", code: Int(status)) }
     }
 
+    /// Runs tmux on this test's server (a `Child`, so with a deadline); returns its stdout.
     @discardableResult
-    private func tmux(_ args: [String], output: Bool = false) throws -> String {
-        try run(args, output: output).output
-    }
+    private func tmux(_ args: [String]) throws -> String { try tmuxRun(args).stdout }
 
-    private func tmuxStatus(_ args: [String]) throws -> Int32 { try run(args, output: false).status }
+    private func tmuxStatus(_ args: [String]) throws -> Int32 { try tmuxRun(args).status }
 
-    /// Runs tmux with posix_spawn and waitpid. (Foundation's Process never
-    /// saw the tmux client exit when that client had just forked the tmux
-    /// server, and the test hung.) Output goes through a file, read after exit.
-    private func run(_ args: [String], output: Bool) throws -> (status: Int32, output: String) {
-        let file = NSTemporaryDirectory() + "tmux-out-\(getpid())-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output ? file : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = (["tmux", "-L", socket, "-f", "/dev/null"] + args).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, "tmux", &actions, nil, argv, environ)
-        guard rc == 0 else { throw NSError(domain: "tmux", code: Int(rc)) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (exit, output ? ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "") : "")
+    private func tmuxRun(_ args: [String]) throws -> HooktopBinary.Result {
+        try HooktopBinary.spawn("/usr/bin/tmux", ["-L", socket, "-f", "/dev/null"] + args, timeoutSeconds: 20)
     }
 
     /// `tui --db PATH`, or the store the tests run on (`StoreUnderTest`).
@@ -67,7 +47,7 @@ final class TmuxTests: XCTestCase {
         let deadline = Date().addingTimeInterval(timeout)
         var pane = ""
         while Date() < deadline {
-            pane = try tmux(["capture-pane", "-p", "-t", session], output: true)
+            pane = try tmux(["capture-pane", "-p", "-t", session])
             if pane.contains(text) { return pane }
             usleep(50_000)
         }
@@ -109,7 +89,7 @@ final class TmuxTests: XCTestCase {
         try tmux(["send-keys", "-t", session, "Escape", "k", "Enter"])
         pane = try waitForPane(session, toContain: "\\x1b]0;pwned\\x07")
         XCTAssertTrue(pane.contains("[Body]"))
-        let title = try tmux(["display-message", "-p", "-t", session, "#{pane_title}"], output: true)
+        let title = try tmux(["display-message", "-p", "-t", session, "#{pane_title}"])
         XCTAssertFalse(title.contains("pwned"), "the payload set the terminal title")
 
         try tmux(["send-keys", "-t", session, "q"])
@@ -139,7 +119,7 @@ final class TmuxTests: XCTestCase {
         // y with tmux's default settings: the command lands in tmux's buffer, and the status line says so.
         try tmux(["send-keys", "-t", session, "y"])
         _ = try waitForPane(session, toContain: "paste buffer")
-        let buffer = try tmux(["show-buffer"], output: true)
+        let buffer = try tmux(["show-buffer"])
         XCTAssertTrue(buffer.contains("--request-target '/gh/push'") && buffer.hasPrefix("printf "), buffer)
         try tmux(["send-keys", "-t", session, "q"])
 
