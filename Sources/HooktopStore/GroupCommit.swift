@@ -163,13 +163,14 @@ public final class GroupCommit: @unchecked Sendable {
             }
         }
         record(batchSize: committed.count, micros: Timestamp.now().elapsedMicroseconds(since: began))
-        if let onCommit, !committed.isEmpty { onCommit(committed) }
+        // Senders first: what they are told does not wait for the deliverer or the log.
         for (job, result) in zip(batch, results) {
             switch job {
             case .insert(_, let completion): completion(.success(result))
             case .mutate(_, let completion): completion(.success(Int(result)))
             }
         }
+        if let onCommit, !committed.isEmpty { onCommit(committed) }
         return true
     }
 
