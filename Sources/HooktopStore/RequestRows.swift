@@ -2,7 +2,15 @@ import HooktopCore
 
 /// How a `CapturedRequest` maps onto the `requests` table.
 enum RequestRows {
-    static let insertSQL = """
+    /// The INSERT for a request: a request to an expected callback's URL
+    /// (`/cb/<token>`) takes its label and arrival from `expectations`;
+    /// any other request binds them as they are, with no lookup per row
+    /// (`hooktop-bench populate`: 43-47k -> 48-53k rows/s).
+    static func insertSQL(toExpectation: Bool) -> String {
+        toExpectation ? expectedInsertSQL : plainInsertSQL
+    }
+
+    private static let columns = """
         INSERT INTO requests (received_at, remote, method, target, version, headers, body,
             body_size, body_truncated, source, sig_scheme, sig_status, sig_detail,
             response_status, response_headers, response_body, response_duration_us, delivery_state, delivery_id,
@@ -12,15 +20,21 @@ enum RequestRows {
             :body_size, :body_truncated, :source, :sig_scheme, :sig_status, :sig_detail,
             :response_status, :response_headers, :response_body, :response_duration_us, :delivery_state, :delivery_id,
             :target_url, :next_attempt_at, :leased_by, :scheduled_attempts, :delivery_note, :error, :trailers,
+        """
+
+    private static let plainInsertSQL = columns + ":label, :arrival, :node)"
+
+    private static let expectedInsertSQL = columns + """
             coalesce(:label, (SELECT label FROM expectations WHERE token = :cb_token)),
             coalesce(:arrival, (SELECT CASE WHEN deadline IS NULL OR :received_at <= deadline THEN 'done' ELSE 'overdue' END
                                 FROM expectations WHERE token = :cb_token)), :node)
         """
 
+    /// Binds `r` to the statement `insertSQL(toExpectation: token != nil)` made.
     /// - leasedBy: the pid that will make the first attempt itself (the
     ///   capturing daemon), so no other process takes it meanwhile.
     /// - node: the capturing daemon, for a request that does not name one.
-    static func bindInsert(_ s: Statement, _ r: CapturedRequest, leasedBy: Int32? = nil, node: String? = nil) {
+    static func bindInsert(_ s: Statement, _ r: CapturedRequest, token: String?, leasedBy: Int32? = nil, node: String? = nil) {
         s.bind(":received_at", r.receivedAt.microseconds)
         s.bind(":remote", r.remote)
         s.bind(":method", r.method)
@@ -50,7 +64,7 @@ enum RequestRows {
         // A request to an expected callback's URL takes its label (the store knows the expectations).
         s.bind(":label", r.label)
         s.bind(":arrival", r.arrival?.rawValue)
-        s.bind(":cb_token", Expectation.token(inTarget: r.target))
+        if let token { s.bind(":cb_token", token) }
         s.bind(":node", r.node ?? node)
     }
 

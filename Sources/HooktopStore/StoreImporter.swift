@@ -35,8 +35,9 @@ public final class StoreImporter: StoreImporting {
         if inTransaction == 0 { try db.execute("BEGIN IMMEDIATE") }
         var r = request
         r.deliveryID = r.deliveryID ?? DeliveryID.extract(headers: r.headers, body: r.body)
-        let id = try db.with(RequestRows.insertSQL) { s throws(StoreError) in
-            RequestRows.bindInsert(s, r)
+        let token = Expectation.token(inTarget: r.target)
+        let id = try db.with(RequestRows.insertSQL(toExpectation: token != nil)) { s throws(StoreError) in
+            RequestRows.bindInsert(s, r, token: token)
             try s.step()
             return db.lastInsertRowID
         }
