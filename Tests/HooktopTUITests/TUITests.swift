@@ -320,7 +320,7 @@ final class DetailDocumentTests: XCTestCase {
     /// body escaped, split at newlines, tabs expanded, each line wrapped.
     private func eager(_ body: [UInt8], wrap: Int?) -> [Line] {
         let lines = TerminalText.block(body).split(separator: "\n", omittingEmptySubsequences: false).map {
-            [Span($0.replacingOccurrences(of: "\t", with: "    "))]
+            [Span(TextLines.expandingTabs(String($0)))]
         }
         guard let wrap else { return lines }
         return lines.flatMap { Layout.wrap($0, width: wrap) }
@@ -364,6 +364,84 @@ final class DetailDocumentTests: XCTestCase {
             let document = DetailDocument([.text(TextLines(body, expandTabs: true))], wrapWidth: wrap)
             XCTAssertEqual(document.allRows, eager(body, wrap: wrap), "\(body) at \(wrap ?? 0)")
         }
+    }
+
+    /// Text made of what `ClusterRows` counts — scripts, emoji, skin tones,
+    /// flags, ZWJ sequences, combining marks, variation selectors — lays out
+    /// exactly as everything at once would, and is counted from its bytes:
+    /// opening it lays out no line.
+    func testEmojiFlagsAndMarksAreCountedFromTheirBytesAndAgreeWithTheLayout() {
+        var rng = SeededRandom(seed: 0xC1A5)
+        let pieces: [[UInt8]] = [
+            "a", "#", "1", " ", "\t", "\u{1B}", "é", "Ω", "Ж", "ש", "ب", "日", "한", "ア", "€", "→", "☃", "©", "‼", "™", "⌚", "❤", "✈",
+            "\u{301}", "\u{5B4}", "\u{64E}", "\u{20DD}", "\u{200D}", "\u{FE0F}", "\u{FE0E}", "\u{1F3FB}", "\u{1F3FF}",
+            "\u{1F1EB}", "\u{1F1F7}", "\u{1F1FA}", "👍", "🚀", "👨", "👩", "👧", "🤝", "🧑", "🏳", "😀", "🛫",
+        ].map { Array($0.utf8) }
+        for _ in 0..<1500 {
+            var body: [UInt8] = []
+            for _ in 0..<Int(rng.next() % 60) { body += rng.pick(pieces) }
+            let expandTabs = rng.chance(70)
+            let wrap = Int(1 + rng.next() % 24)
+            let text = TextLines(body, expandTabs: expandTabs)
+            for i in 0..<text.count {
+                let line: Line = [Span(text.display(i))]
+                XCTAssertEqual(text.rows(i, width: wrap), Layout.rowCount(line, width: wrap), "\(body) at \(wrap)")
+                XCTAssertEqual(ClusterRows.rows(line, width: wrap), Layout.rowCount(line, width: wrap), "\(body) at \(wrap)")
+                XCTAssertEqual(Layout.wrap(line, width: wrap).count, Layout.rowCount(line, width: wrap))
+            }
+        }
+        // The benchmark's line (Benchmarks: hooktop-bench body emoji).
+        let body = Array(String(repeating: "line 1: 👍🏽 🇫🇷 👨‍👩‍👧 e\u{301}\n", count: 500).utf8)
+        let document = DetailDocument([.text(TextLines(body, expandTabs: true))], wrapWidth: 9)
+        XCTAssertEqual(document.linesLaidOut, 0, "no line was laid out to be counted")
+        XCTAssertEqual(document.allRows, eager(body, wrap: 9))
+    }
+
+    /// Spans are broken into characters one by one, so a mark that starts a
+    /// span is a character of its own there.
+    func testAMarkStartingASpanIsACharacterOfItsOwn() {
+        let line: Line = [Span("e"), Span("\u{301}\u{FE0F}"), Span("🇫"), Span("🇷")]
+        for wrap in 1...6 {
+            XCTAssertEqual(ClusterRows.rows(line, width: wrap), Layout.rowCount(line, width: wrap), "at \(wrap)")
+        }
+    }
+
+    /// Every table of `ClusterRows`, code point by code point, against the
+    /// standard library's grapheme breaking and `CharWidth`: a standalone
+    /// code point is a character of its own beside letters, pictographs and
+    /// itself, with the columns given; the pictographs are those a joiner
+    /// joins to 😀 (either side); every combining or enclosing mark joins
+    /// what is before it and keeps a pictograph joinable.
+    func testClusterTablesAgreeWithTheStandardLibrary() {
+        func characters(_ scalars: [Unicode.Scalar]) -> Int {
+            var view = String.UnicodeScalarView()
+            view.append(contentsOf: scalars)
+            return String(view).count
+        }
+        var failures: [String] = []
+        for (range, _) in ClusterRows.standalone {
+            for v in range {
+                guard let s = Unicode.Scalar(v) else { continue }
+                let hex = String(v, radix: 16)
+                if characters(["a", s]) != 2 || characters([s, "a"]) != 2 || characters([s, s]) != 2 || characters([s, "\u{1F600}"]) != 2 {
+                    failures.append("\(hex) is not a character of its own")
+                }
+                if ClusterRows.standaloneColumns(s) != CharWidth.of(Character(s)) { failures.append("\(hex): columns") }
+                let joins = characters(["\u{1F600}", "\u{200D}", s]) == 1
+                if Pictographs.contains(v) != joins || (characters([s, "\u{200D}", "\u{1F600}"]) == 1) != joins {
+                    failures.append("\(hex): pictograph")
+                }
+            }
+        }
+        for v in UInt32(0x80)...0x10FFFF {
+            guard let m = Unicode.Scalar(v) else { continue }
+            let category = m.properties.generalCategory
+            guard category == .nonspacingMark || category == .enclosingMark else { continue }
+            if characters(["a", m]) != 1 || characters(["\u{1F600}", m, "\u{200D}", "\u{1F600}"]) != 1 || CharWidth.of(m) != 0 {
+                failures.append("mark \(String(v, radix: 16))")
+            }
+        }
+        XCTAssertEqual(failures, [], "\(failures.count) code points")
     }
 
     /// A line longer than `TextLines.maxLineBytes` goes on as the next line;

@@ -156,14 +156,7 @@ final class DetailDocument {
     private static func plainRows(_ part: Part, _ i: Int, width: Int) -> Int? {
         switch part {
         case .lines(let lines):
-            var columns = 0
-            for span in lines[i] {
-                for b in span.text.utf8 {
-                    if b >= 0x80 { return nil }
-                    if b >= 0x20 && b < 0x7F { columns += 1 }
-                }
-            }
-            return max(1, (columns + width - 1) / width)  // every character one column (or none)
+            return ClusterRows.rows(lines[i], width: width)
         case .text(let text):
             return text.rows(i, width: width)
         case .hex(let bytes):
@@ -226,66 +219,41 @@ struct TextLines {
     /// Line `i` made safe to show, as the text view shows it.
     func display(_ i: Int) -> String {
         let text = TerminalText.block(bytes[range(i)])
-        return expandTabs && text.utf8.contains(0x09) ? text.replacingOccurrences(of: "\t", with: "    ") : text
+        return expandTabs ? Self.expandingTabs(text) : text
+    }
+
+    /// Each tab as four spaces. Byte by byte: a String search for "\t" does
+    /// not find a tab that a mark or modifier follows, and `rows` counts every one.
+    static func expandingTabs(_ text: String) -> String {
+        guard text.utf8.contains(0x09) else { return text }
+        var expanded: [UInt8] = []
+        expanded.reserveCapacity(text.utf8.count + 12)
+        for b in text.utf8 {
+            if b == 0x09 { expanded += [0x20, 0x20, 0x20, 0x20] } else { expanded.append(b) }
+        }
+        return String(decoding: expanded, as: UTF8.self)
     }
 
     /// How many rows `display(i)` wraps into at `width` columns, worked out
     /// from its bytes as `Layout.wrap` would lay it out: printable ASCII a
-    /// column a character, escapes (`\x1b`) and expanded tabs four, and
-    /// characters of scripts where every code point is a character of its
-    /// own (Latin, Greek, Cyrillic, CJK, kana, Hangul syllables, symbols,
-    /// most emoji) as wide as they are drawn. nil for anything else
-    /// (combining marks, joiners, flags, invalid UTF-8): that line is laid out.
+    /// column a character, escapes (`\x1b`) and expanded tabs four, and the
+    /// characters `ClusterRows` knows (most scripts, emoji, flags, combining
+    /// marks) as wide as they are drawn. nil for anything else (spacing
+    /// marks, jamo, C1 and format controls, invalid UTF-8): that line is laid out.
     func rows(_ i: Int, width: Int) -> Int? {
         let r = range(i)
-        let tab = expandTabs ? 4 : 0
+        let expandTabs = self.expandTabs
         return bytes.withUnsafeBufferPointer { buffer -> Int? in
-            var cursor = Layout.WrapCursor(width: width)
-            // One character of `w` columns, `times` times.
-            func put(_ w: Int, times: Int = 1) {
-                for _ in 0..<times { _ = cursor.put(w) }
-            }
-            var k = r.lowerBound
-            while k < r.upperBound {
-                let b = buffer[k]
-                if b >= 0x20 && b < 0x7F {
-                    put(1)
-                    k += 1
-                } else if b < 0x80 {
-                    if b == 0x09 { put(tab > 0 ? 1 : 0, times: max(1, tab)) } else { put(1, times: 4) }
-                    k += 1
+            var counter = ClusterRows(width: width)
+            let counted = counter.count(buffer, from: r.lowerBound, to: r.upperBound) { counter, b in
+                if b == 0x09 && !expandTabs {
+                    counter.control()
                 } else {
-                    guard let (scalar, length) = TerminalText.decodeScalar(buffer, at: k, end: r.upperBound),
-                          let w = Self.standaloneWidth(scalar) else { return nil }
-                    put(w)
-                    k += length
+                    for _ in 0..<4 { counter.ascii() }  // four spaces, or `\xNN`
                 }
             }
-            return cursor.rows
+            return counted ? counter.rows : nil
         }
-    }
-
-    /// Code points that are always a character (grapheme) of their own and
-    /// shown as themselves (no combining marks, joiners, variation selectors,
-    /// emoji modifiers, regional indicators, Hangul jamo, C1 or format
-    /// controls), with the columns `CharWidth` gives them (0: ask it).
-    private static let standalone: [(range: ClosedRange<UInt32>, columns: Int)] = [
-        (0x00A0...0x00AC, 1), (0x00AE...0x02FF, 1), (0x0370...0x0482, 1), (0x048A...0x052F, 1),
-        (0x2010...0x2027, 1), (0x2030...0x205E, 1), (0x20A0...0x20C0, 1), (0x2100...0x2BFF, 0),
-        (0x3000...0x3029, 2), (0x3030...0x303E, 2), (0x3041...0x3096, 2), (0x30A0...0x30FF, 2),
-        (0x3400...0x4DBF, 2), (0x4E00...0x9FFF, 2), (0xAC00...0xD7A3, 2), (0xFF01...0xFF60, 2), (0xFFE0...0xFFE6, 2),
-        (0x1F300...0x1F3FA, 2), (0x1F400...0x1F64F, 2), (0x1F680...0x1F6FF, 2), (0x1F900...0x1F9FF, 2), (0x1FA70...0x1FAFF, 2),
-        (0x20000...0x3FFFD, 2),
-    ]
-
-    /// The columns of a code point that stands alone, or nil.
-    private static func standaloneWidth(_ scalar: Unicode.Scalar) -> Int? {
-        let v = scalar.value
-        for (range, columns) in standalone {
-            if v < range.lowerBound { return nil }
-            if v <= range.upperBound { return columns > 0 ? columns : CharWidth.of(scalar) }
-        }
-        return nil
     }
 
     /// Whether line `i` can show the lower-case ASCII `needle`: false only for
