@@ -82,15 +82,25 @@ public struct CapturedRequest: Sendable, Equatable {
     }
 
     /// The target up to `?` (the whole target when there is no query).
-    public var path: String {
-        guard let q = target.firstIndex(of: "?") else { return target }
+    public var path: String { RequestTarget.path(target) }
+
+    /// The part after the first `?`, or the empty string.
+    public var query: String { RequestTarget.query(target) }
+}
+
+/// A request target split at its first `?` byte: the path before it, the
+/// query after it. By bytes, not Characters: the capture path asks this
+/// several times per request, and a Character search breaks graphemes
+/// (a `?` followed by a combining mark still ends the path).
+public enum RequestTarget {
+    public static func path(_ target: String) -> String {
+        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
         return String(target[..<q])
     }
 
-    /// The part after the first `?`, or the empty string.
-    public var query: String {
-        guard let q = target.firstIndex(of: "?") else { return "" }
-        return String(target[target.index(after: q)...])
+    public static func query(_ target: String) -> String {
+        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return "" }
+        return String(target[target.utf8.index(after: q)...])
     }
 }
 

@@ -22,8 +22,7 @@ public enum ForwardTarget {
     }
 
     public static func split(_ target: String) -> (String, String) {
-        guard let q = target.firstIndex(of: "?") else { return (target, "") }
-        return (String(target[..<q]), String(target[target.index(after: q)...]))
+        (RequestTarget.path(target), RequestTarget.query(target))
     }
 
     /// `http://h:1/a/b` -> (`http://h:1`, `/a/b`); a query on the base is dropped.

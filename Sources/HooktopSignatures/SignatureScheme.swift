@@ -26,10 +26,7 @@ public struct SignedRequest: Sendable {
                   url: url, now: now ?? request.receivedAt.seconds)
     }
 
-    public var query: String {
-        guard let q = target.firstIndex(of: "?") else { return "" }
-        return String(target[target.index(after: q)...])
-    }
+    public var query: String { RequestTarget.query(target) }
 }
 
 /// What a source says about checking: its secrets, and overrides.

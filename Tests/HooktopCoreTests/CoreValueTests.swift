@@ -154,3 +154,26 @@ final class TerminalTextTests: XCTestCase {
                        "00000000  41 42 43 00                                       |ABC.|")
     }
 }
+
+final class RequestTargetTests: XCTestCase {
+    /// The first `?` byte ends the path, even where a Character search would
+    /// not see it (a combining mark after it makes one Character of both).
+    func testSplitsAtTheFirstQuestionMarkByte() {
+        let cases: [(String, String, String)] = [
+            ("/hooks", "/hooks", ""),
+            ("/hooks?a=1?b", "/hooks", "a=1?b"),
+            ("/h?\u{301}x=1", "/h", "\u{301}x=1"),
+            ("/caf\u{E9}/?q=\u{1F600}", "/caf\u{E9}/", "q=\u{1F600}"),
+            ("?", "", ""),
+            ("", "", ""),
+        ]
+        for (target, path, query) in cases {
+            XCTAssertEqual(RequestTarget.path(target), path, target)
+            XCTAssertEqual(RequestTarget.query(target), query, target)
+            let request = CapturedRequest(receivedAt: .now(), remote: "r", method: "GET", target: target, version: "HTTP/1.1",
+                                          headers: HeaderList(), body: [], bodySize: 0)
+            XCTAssertEqual(request.path, path)
+            XCTAssertEqual(request.query, query)
+        }
+    }
+}
