@@ -431,6 +431,10 @@ final class DetailDocumentTests: XCTestCase {
                 if Pictographs.contains(v) != joins || (characters([s, "\u{200D}", "\u{1F600}"]) == 1) != joins {
                     failures.append("\(hex): pictograph")
                 }
+                let kind = ClusterRows.Kind.of(v)  // the counter's own tables and ranges say the same
+                if !kind.counted || kind.mark || kind.columns != CharWidth.of(Character(s)) || kind.pictograph != joins {
+                    failures.append("\(hex): kind")
+                }
             }
         }
         for v in UInt32(0x80)...0x10FFFF {
@@ -440,6 +444,8 @@ final class DetailDocumentTests: XCTestCase {
             if characters(["a", m]) != 1 || characters(["\u{1F600}", m, "\u{200D}", "\u{1F600}"]) != 1 || CharWidth.of(m) != 0 {
                 failures.append("mark \(String(v, radix: 16))")
             }
+            let kind = ClusterRows.Kind.of(v)
+            if !kind.counted || !kind.mark || kind.columns != 0 { failures.append("mark \(String(v, radix: 16)): kind") }
         }
         XCTAssertEqual(failures, [], "\(failures.count) code points")
     }

@@ -133,43 +133,48 @@ struct ClusterRows {
         var columns: Int { Int(bits & 0x03) }
 
         static func of(_ v: UInt32) -> Kind {
-            if v < 0x3000 { return Kind(bits: low[Int(v)]) }
+            if v < 0x3100 { return Kind(bits: low[Int(v)]) }
             if v >= 0x1F000 && v < 0x20000 { return Kind(bits: emoji[Int(v - 0x1F000)]) }
             switch v {
-            case 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xAC00...0xD7A3, 0x20000...0x3FFFD: return Kind(bits: 0x80 | 2)  // CJK, Hangul
-            default: return Kind(bits: Unicode.Scalar(v).map(work) ?? 0)
+            case 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xAC00...0xD7A3, 0x20000...0x3FFFD: return Kind(bits: 0x80 | 2)  // CJK, Hangul: two columns, no pictographs
+            default: return Unicode.Scalar(v).map(classify) ?? Kind(bits: 0)
             }
         }
 
-        private static let low = table(0..<0x3000)
+        /// Latin to kana (with CJK punctuation), and the emoji planes' block.
+        private static let low = table(0..<0x3100)
         private static let emoji = table(0x1F000..<0x20000)
 
-        /// `work` for every code point of `range`, filled in by the tables' ranges rather than asked one by one.
+        /// `classify` for every code point of `range`, filled in from the
+        /// standalone ranges rather than by searching them once per code point.
         private static func table(_ range: Range<UInt32>) -> [UInt8] {
             var kinds = [UInt8](repeating: 0, count: range.count)
             for v in range {
-                guard let scalar = Unicode.Scalar(v) else { continue }
-                switch scalar.properties.generalCategory {
-                case .nonspacingMark, .enclosingMark: kinds[Int(v - range.lowerBound)] = 0x80 | 0x40 | UInt8(min(2, max(0, CharWidth.of(scalar))))
-                default: break
-                }
+                if let scalar = Unicode.Scalar(v), let kind = mark(scalar) { kinds[Int(v - range.lowerBound)] = kind.bits }
             }
             for (standalone, columns) in ClusterRows.standalone where standalone.overlaps(range) {
                 for v in max(standalone.lowerBound, range.lowerBound)...min(standalone.upperBound, range.upperBound - 1) {
                     let width = columns > 0 ? columns : Unicode.Scalar(v).map(CharWidth.of) ?? 1
-                    kinds[Int(v - range.lowerBound)] = 0x80 | (Pictographs.contains(v) ? 0x20 : 0) | UInt8(min(2, max(0, width)))
+                    kinds[Int(v - range.lowerBound)] = Self.standalone(v, columns: width).bits
                 }
             }
             return kinds
         }
 
-        private static func work(_ scalar: Unicode.Scalar) -> UInt8 {
-            if let columns = ClusterRows.standaloneColumns(scalar) {
-                return 0x80 | (Pictographs.contains(scalar.value) ? 0x20 : 0) | UInt8(min(2, max(0, columns)))
-            }
+        private static func classify(_ scalar: Unicode.Scalar) -> Kind {
+            if let columns = ClusterRows.standaloneColumns(scalar) { return standalone(scalar.value, columns: columns) }
+            return mark(scalar) ?? Kind(bits: 0)
+        }
+
+        private static func standalone(_ v: UInt32, columns: Int) -> Kind {
+            Kind(bits: 0x80 | (Pictographs.contains(v) ? 0x20 : 0) | UInt8(min(2, max(0, columns))))
+        }
+
+        /// A combining or enclosing mark, or nil.
+        private static func mark(_ scalar: Unicode.Scalar) -> Kind? {
             switch scalar.properties.generalCategory {
-            case .nonspacingMark, .enclosingMark: return 0x80 | 0x40 | UInt8(min(2, max(0, CharWidth.of(scalar))))
-            default: return 0
+            case .nonspacingMark, .enclosingMark: Kind(bits: 0x80 | 0x40 | UInt8(min(2, max(0, CharWidth.of(scalar)))))
+            default: nil
             }
         }
     }
