@@ -89,8 +89,9 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
+        .target(name: "CSignalPipe"),
         .executableTarget(name: "hooktop", dependencies: [
-            "HooktopCore", "HooktopConfig", "HooktopStore", "HooktopCapture", "HooktopSignatures", "HooktopExport",
+            "CSignalPipe", "HooktopCore", "HooktopConfig", "HooktopStore", "HooktopCapture", "HooktopSignatures", "HooktopExport",
             "HooktopDelivery", "HooktopLedger", "HooktopTUI", "HooktopCurses", "HooktopPostgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -13,14 +13,19 @@ import Logging
 enum DaemonRunner {
     static func run(database: DatabaseOptions, options: DaemonOptions, logger: Logger,
                     onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws {
+        // Caught before the daemon starts: a SIGTERM sent as soon as the
+        // listening line is read stops it (the line promises that), one sent
+        // while it starts stops it once it has started, and a SIGHUP then
+        // finds the config just loaded.
+        let stop = DispatchSemaphore(value: 0)
+        let running = Running()
+        let sources = try SignalWatch.on([SIGINT, SIGTERM]) { stop.signal() }
+            + SignalWatch.on([SIGHUP]) { running.daemon.map { reload($0, database: database, logger: logger) } }
         let (daemon, config, store) = try start(database: database, options: options, logger: logger, onCommit: onCommit)
         // Scripts and tests read this line to learn the port when --listen asked for 0.
         Console.error("hooktop: listening on http://\(daemon.server.boundAddress), database \(store.location)"
                       + (options.metricsListen.map { ", metrics http://\($0.value.host):\(daemon.metricsPort)/metrics" } ?? ""))
-
-        let stop = DispatchSemaphore(value: 0)
-        let sources = SignalWatch.on([SIGINT, SIGTERM]) { stop.signal() }
-            + SignalWatch.on([SIGHUP]) { reload(daemon, database: database, logger: logger) }
+        running.set(daemon)
         for source in config.sources {
             logger.info("source", metadata: ["name": "\(source.name)", "match": "\(source.match)", "scheme": "\(source.scheme ?? "detect")",
                                          "secrets": "\(source.secrets.count)"])
@@ -114,15 +119,10 @@ enum DaemonRunner {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
-/// Turns signals into a callback on a queue, instead of the default death.
-enum SignalWatch {
-    static func on(_ signals: [Int32], _ handler: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {
-        signals.map { sig in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler(handler: handler)
-            source.resume()
-            return source
-        }
-    }
+/// The daemon once it has started, for the SIGHUP handler.
+private final class Running: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: CaptureDaemon?
+    func set(_ daemon: CaptureDaemon) { lock.withLock { value = daemon } }
+    var daemon: CaptureDaemon? { lock.withLock { value } }
 }

@@ -60,7 +60,7 @@ enum Dashboard {
         let actions = writer.map { makeActions(store: store, config: config, writer: $0) } ?? .none
 
         let stop = StopFlag()
-        let sources = SignalWatch.on([SIGTERM, SIGHUP]) { stop.set() }
+        let sources = try SignalWatch.on([SIGTERM, SIGHUP]) { stop.set() }
         defer { sources.forEach { $0.cancel() } }
         let terminal: CursesTerminal
         do { terminal = try CursesTerminal(noColor: noColor) } catch { throw CLIError(error.description) }

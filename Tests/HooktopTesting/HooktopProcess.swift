@@ -96,7 +96,7 @@ public final class RunningDaemon: @unchecked Sendable {
                 return
             }
             if !child.isRunning { break }
-            usleep(20_000)
+            usleep(2_000)
         }
         child.signal(SIGKILL)
         throw StartFailure(description: "hooktop did not start: \(child.stderr)")

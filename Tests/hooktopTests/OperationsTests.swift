@@ -204,4 +204,17 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(shown["delivery_state"] as? String, "delivered")
         XCTAssertEqual((shown["deliveries"] as? [[String: Any]])?.first?["status"] as? Int, 200)
     }
+
+    /// A signal sent the moment the listening line is read is not lost: a
+    /// SIGHUP then a SIGTERM, or a SIGINT, stop the daemon cleanly (exit 0)
+    /// every time. The handlers used to be registered after the line, by
+    /// dispatch sources that register later still; a SIGTERM in between was
+    /// ignored and the daemon ran on (CI: killed after 30 s, exit 137).
+    func testSignalsSentAsSoonAsItListensAreNotLost() throws {
+        for round in 0..<30 {
+            let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            if round.isMultiple(of: 2) { daemon.signal(SIGHUP) }
+            XCTAssertEqual(daemon.stop(signal: round.isMultiple(of: 3) ? SIGINT : SIGTERM, timeoutSeconds: 10), 0, "round \(round)")
+        }
+    }
 }
