@@ -47,7 +47,7 @@ struct Export: ParsableCommand {
 
     func validate() throws {
         if let baseURL, !(baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) || baseURL.count < 9 {
-            throw ValidationError("--base-url must be an http:// or https:// URL, got '\(baseURL ?? "")'")
+            throw ValidationError("--base-url must be an http:// or https:// URL, got '\(baseURL)'")
         }
     }
 

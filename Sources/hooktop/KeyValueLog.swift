@@ -24,11 +24,11 @@ struct KeyValueLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        var out = "ts=\(Timestamp.now().iso8601) level=\(level) msg=\(Self.value(message.description))"
-        let merged = metadata.merging(explicit ?? [:]) { $1 }
-        for key in merged.keys.sorted() { out += " \(key)=\(Self.value("\(merged[key]!)"))" }
+    func log(event: LogEvent) {
+        var out = "ts=\(Timestamp.now().iso8601) level=\(event.level) msg=\(Self.value(event.message.description))"
+        var merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        if let error = event.error, merged["error"] == nil { merged["error"] = "\(error)" }
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) { out += " \(key)=\(Self.value("\(value)"))" }
         write(out + "\n")
     }
 
