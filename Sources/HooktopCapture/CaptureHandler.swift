@@ -48,6 +48,9 @@ final class CaptureHandler: ChannelInboundHandler {
 
     /// What the decoder read of a head it refused.
     private let broken: BrokenHeadBox
+    /// The sender has half-closed (`shutdown(SHUT_WR)`, `nc -N`): the request
+    /// in flight is answered, then the connection is closed.
+    private var inputClosed = false
 
     convenience init(policy: ResponsePolicy, sink: any CaptureSink, logger: Logger, limits: CaptureConfiguration.Limits = .init(),
                      broken: BrokenHeadBox = BrokenHeadBox(), proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil,
@@ -90,9 +93,29 @@ final class CaptureHandler: ChannelInboundHandler {
         stopTimer()
         if case .receiving(let r) = state {
             state = .storing
-            record(r, error: "the client disconnected after \(r.size) bytes of the body", status: 499, context: context, answer: false)
+            recordCutOff(r, context: context)
         }
         context.fireChannelInactive()
+    }
+
+    /// The sender will send nothing more. Idle: close. Mid-body: what came
+    /// is recorded as cut off (the decoder has usually reported it already).
+    /// Storing: answered first, then closed (`write`).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            inputClosed = true
+            switch state {
+            case .idle:
+                context.close(promise: nil)
+            case .receiving(let r):
+                state = .storing
+                recordCutOff(r, context: context)
+                context.close(promise: nil)
+            case .storing:
+                break
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     // MARK: timeouts
@@ -210,6 +233,11 @@ final class CaptureHandler: ChannelInboundHandler {
         record(request, version: r.head.version, error: error, status: status, context: context, answer: answer)
     }
 
+    /// The sender closed (or half-closed) inside a body: 499, nothing answered.
+    private func recordCutOff(_ r: Receiving, context: ChannelHandlerContext) {
+        record(r, error: "the client disconnected after \(r.size) bytes of the body", status: 499, context: context, answer: false)
+    }
+
     private func record(_ broken: BrokenHead, context: ChannelHandlerContext) {
         let request = CapturedRequest(receivedAt: .now(), remote: remote, method: broken.method, target: broken.target,
                                       version: broken.version, headers: broken.headers, body: [], bodySize: 0)
@@ -305,6 +333,7 @@ final class CaptureHandler: ChannelInboundHandler {
     private func write(_ response: RecordedResponse, version: HTTPVersion, keepAlive: Bool, head isHead: Bool,
                        context: ChannelHandlerContext) {
         state = .idle
+        let keepAlive = keepAlive && !inputClosed
         if keepAlive { armTimer(context: context) }
         var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
@@ -337,12 +366,9 @@ final class CaptureHandler: ChannelInboundHandler {
             broken.head = nil
             state = .storing
             record(head, context: context)
-        } else if let parse = error as? HTTPParserError, case .receiving(let r) = state {
+        } else if error is HTTPParserError, case .receiving(let r) = state {
             state = .storing
-            // NIO reports a connection closed mid-body as a parser error too.
-            let why = parse == .invalidEOFState ? "the client disconnected after \(r.size) bytes of the body"
-                                                : "malformed body after \(r.size) bytes: \(error)"
-            record(r, error: why, status: parse == .invalidEOFState ? 499 : 400, context: context, answer: false)
+            record(r, error: "malformed body after \(r.size) bytes: \(error)", status: 400, context: context, answer: false)
         }
         context.close(promise: nil)
     }

@@ -55,6 +55,8 @@ public final class CaptureServer: Sendable {
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            // A sender that half-closes after its request still gets the answer (CaptureHandler).
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try CaptureServer.configure(channel.pipeline.syncOperations, policies: policies, sink: sink, logger: logger,

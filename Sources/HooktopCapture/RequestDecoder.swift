@@ -129,9 +129,11 @@ struct RequestDecoder: ByteToMessageDecoder {
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
-        if case .head = state { return .needMoreData }
-        // The connection ended inside a body: the capture handler records what came.
-        throw HTTPParserError.invalidEOFState
+        // Inside a body: nothing more will come, and the capture handler
+        // records what did when it hears that the input closed. No error
+        // here, so NIO's error handler does not answer 400 to a sender that
+        // only half-closed: what it is told and what is recorded agree.
+        return .needMoreData
     }
 
     // MARK: head

@@ -52,6 +52,40 @@ final class BrokenRequestTests: XCTestCase {
         XCTAssertTrue(request.json().serialized().contains(#""error":"the client disconnected after 10 bytes of the body""#))
     }
 
+    /// `shutdown(SHUT_WR)` after the request (`nc -N`, some embedded
+    /// clients): the request and its FIN often arrive in one read, and the
+    /// connection used to close before the commit, so the sender never got
+    /// its answer. Now it is stored, answered with `Connection: close`, then
+    /// closed.
+    func testSenderThatHalfClosesAfterItsRequestIsAnswered() throws {
+        try start()
+        for i in 0..<5 {
+            let client = try RawHTTPClient(port: port)
+            try client.send("POST /half/\(i) HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc")
+            client.finishSending()
+            let response = try client.readResponse()
+            XCTAssertEqual(response.status, 200)
+            XCTAssertEqual(response.header("Connection"), "close")
+            XCTAssertTrue(client.isClosedByPeer(), "closed once answered")
+        }
+        let requests = try stored(5)
+        XCTAssertEqual(requests.map(\.target), (0..<5).map { "/half/\($0)" })
+        XCTAssertEqual(requests.map(\.body), Array(repeating: Array("abc".utf8), count: 5))
+        XCTAssertTrue(requests.allSatisfy { $0.error == nil })
+    }
+
+    func testSenderThatHalfClosesMidBodyIsRecorded() throws {
+        try start()
+        let client = try RawHTTPClient(port: port)
+        try client.send("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nhalf of it")
+        client.finishSending()
+        XCTAssertTrue(client.isClosedByPeer())
+        let request = try XCTUnwrap(try stored(1).first)
+        XCTAssertEqual(request.body, Array("half of it".utf8))
+        XCTAssertEqual(request.error, "the client disconnected after 10 bytes of the body")
+        XCTAssertEqual(request.response.status, 499)
+    }
+
     func testBadChunkingIsAnswered400AndRecorded() throws {
         try start()
         let client = try RawHTTPClient(port: port)

@@ -51,6 +51,12 @@ public final class RawHTTPClient {
         Glibc.close(fd)
     }
 
+    /// Ends the sending side (`shutdown(SHUT_WR)`): the request is all there
+    /// is, and the answer is still to be read, as `nc -N` does.
+    public func finishSending() {
+        shutdown(fd, Int32(SHUT_WR))
+    }
+
     public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
