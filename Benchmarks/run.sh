@@ -30,22 +30,33 @@ port_of() {  # waits for a server's "listening on" line in $work/out or $work/er
   grep -ho 'http://127.0.0.1:[0-9]*' "$work/out" "$work/err" | head -1 | cut -d: -f3
 }
 
-printf '%-6s %-9s %10s %9s %9s\n' round server req/s p50 p99
+ticks() {  # CPU ticks (1/100 s) a process has used, user and system
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+cpu_per_request() {  # TICKS_BEFORE TICKS_AFTER REQUESTS: microseconds of the server's CPU a request
+  python3 -c "print('%.1f' % (($2 - $1) * 10000 / max(1, $3)))"
+}
+
+printf '%-6s %-9s %10s %9s %9s %12s\n' round server req/s p50 p99 'cpu µs/req'
 sum_base=0; sum_hook=0; checked=ok
 for r in $(seq "$rounds"); do
   "$bin/hooktop-baseline" 0 > "$work/out" 2> "$work/err" & pid=$!
   port=$(port_of)
-  read -r rps p50 p99 _ _ < <(measure "http://127.0.0.1:$port/stripe/events" "$conns")
+  t0=$(ticks $pid)
+  read -r rps p50 p99 total _ < <(measure "http://127.0.0.1:$port/stripe/events" "$conns")
+  cpu=$(cpu_per_request "$t0" "$(ticks $pid)" "$total")
   kill $pid; wait $pid 2>/dev/null || true
-  printf '%-6s %-9s %10s %9s %9s\n' "$r" baseline "$rps" "$p50" "$p99"
+  printf '%-6s %-9s %10s %9s %9s %12s\n' "$r" baseline "$rps" "$p50" "$p99" "$cpu"
   sum_base=$(python3 -c "print($sum_base + $rps)")
 
   db="$work/r$r.sqlite"
   "$bin/hooktop" serve --db "$db" --listen 127.0.0.1:0 --log-level warning > "$work/out" 2> "$work/err" & pid=$!
   port=$(port_of)
+  t0=$(ticks $pid)
   read -r rps p50 p99 total non2xx < <(measure "http://127.0.0.1:$port/stripe/events" "$conns")
+  cpu=$(cpu_per_request "$t0" "$(ticks $pid)" "$total")
   kill -TERM $pid; wait $pid 2>/dev/null || true
-  printf '%-6s %-9s %10s %9s %9s\n' "$r" hooktop "$rps" "$p50" "$p99"
+  printf '%-6s %-9s %10s %9s %9s %12s\n' "$r" hooktop "$rps" "$p50" "$p99" "$cpu"
   sum_hook=$(python3 -c "print($sum_hook + $rps)")
   stored=$(sqlite3 "$db" 'select count(*) from requests')
   acked=$((total - non2xx))
@@ -53,6 +64,11 @@ for r in $(seq "$rounds"); do
 done
 python3 -c "print('ratio hooktop/baseline: %.2f  (goal 0.60)' % ($sum_hook / $sum_base))"
 echo "every 2xx stored: $checked"
+# The floor under hooktop's writer: SQLite alone, same table, same row (docs/PERFORMANCE.md).
+if command -v cc >/dev/null && cc -O2 Benchmarks/sqlite-floor.c -lsqlite3 -o "$work/sqlite-floor" 2>/dev/null; then
+  sqlite3 "$work/r1.sqlite" .schema > "$work/schema.sql"
+  "$work/sqlite-floor" "$work/schema.sql" "$work/floor.sqlite" 100000 12
+fi
 
 # The other paths of the performance issue, with `all` as the fourth argument:
 # export, a body filter and the dashboard on large databases, and forwarding.
