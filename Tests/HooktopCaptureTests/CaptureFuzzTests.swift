@@ -43,6 +43,25 @@ final class CaptureFuzzTests: XCTestCase {
         return channel
     }
 
+    /// The decoder reads the framing headers in one pass; what it finds is
+    /// what NIO's `headers[canonicalForm:]` gives, for names in any case and
+    /// values with commas, spaces, tabs and empty items.
+    func testFramingHeadersAgreeWithNIOsCanonicalForm() {
+        let names = ["Content-Length", "content-length", "CONTENT-LENGTH", "Transfer-Encoding", "transfer-encoding",
+                     "Content-Lengths", "X-Content-Length", "Host"]
+        let values = ["5", " 5 ", "5,5", "5, 5", "\t5\t,", ",", "", "  ", "chunked", "gzip, chunked", "chunked ,", "a,,b", "é, 5"]
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            var headers = HTTPHeaders()
+            for _ in 0..<Int.random(in: 0...4, using: &random) {
+                headers.add(name: names.randomElement(using: &random)!, value: values.randomElement(using: &random)!)
+            }
+            let (te, lengths) = RequestDecoder.framing(headers)
+            XCTAssertEqual(te, headers[canonicalForm: "transfer-encoding"], "\(headers)")
+            XCTAssertEqual(lengths, headers[canonicalForm: "content-length"], "\(headers)")
+        }
+    }
+
     func testTheStripeHeaderThatKilledTheDaemon() throws {
         let sink = ImmediateSink()
         let ch = try channel(sink)
