@@ -216,11 +216,20 @@ final class CaptureHandler: ChannelInboundHandler {
     private func captured(_ r: Receiving) -> CapturedRequest {
         var request = CapturedRequest(
             receivedAt: r.receivedAt, remote: remote, method: r.head.method.rawValue, target: r.head.uri,
-            version: "HTTP/\(r.head.version.major).\(r.head.version.minor)",
+            version: Self.versionText(r.head.version),
             headers: HeaderList(r.head.headers.map { HeaderList.Field($0.name, $0.value) }),
             body: Array(r.body.readableBytesView), bodySize: r.size, bodyTruncated: r.truncated)
         request.trailers = r.trailers
         return request
+    }
+
+    /// "HTTP/1.1" without building it for each request.
+    static func versionText(_ version: HTTPVersion) -> String {
+        switch (version.major, version.minor) {
+        case (1, 1): "HTTP/1.1"
+        case (1, 0): "HTTP/1.0"
+        default: "HTTP/\(version.major).\(version.minor)"
+        }
     }
 
     /// Stores a request that did not arrive whole, marked with what went
@@ -282,7 +291,8 @@ final class CaptureHandler: ChannelInboundHandler {
         request.response = response
         let delay = decision.delayMicros
         let proxy = decision.waitForTarget ? self.proxy : nil
-        let stored = request
+        // Kept for the proxy only: the answer closure holds no copy of the request otherwise.
+        let stored = proxy == nil ? nil : request
 
         let keepAlive = r.head.isKeepAlive
         let version = r.head.version
@@ -294,12 +304,12 @@ final class CaptureHandler: ChannelInboundHandler {
             let answer: @Sendable () -> Void = {
                 let (handler, context) = bound.value
                 switch result {
-                case .success(let id) where proxy != nil:
+                case .success(let id) where stored != nil:
                     // Proxy mode: stored first, then the target's answer goes back to the sender.
-                    var committed = stored
+                    guard let proxy, var committed = stored else { return }
                     committed.id = id
                     Task {
-                        let answer = await proxy!(committed)
+                        let answer = await proxy(committed)
                         bound.eventLoop.execute {
                             let (handler, context) = bound.value
                             handler.write(answer, version: version, keepAlive: keepAlive, head: isHead, context: context)
