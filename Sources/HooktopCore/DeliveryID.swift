@@ -18,10 +18,12 @@ public enum DeliveryID {
         return nil
     }
 
+    private static let idKey = Array(#""id""#.utf8)
+
     /// The top-level `"id": "evt_…"` of a Stripe event, found without parsing
     /// the whole body (this runs for every captured Stripe request).
     static func stripeEventID(_ body: [UInt8]) -> String? {
-        let key = Array(#""id""#.utf8)
+        let key = idKey
         var i = 0
         let limit = min(body.count, 4096)  // Stripe puts the id first; do not scan megabytes
         while i + key.count < limit {
