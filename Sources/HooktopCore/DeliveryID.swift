@@ -37,8 +37,11 @@ public enum DeliveryID {
                 let start = j + 1
                 var end = start
                 while end < limit, body[end] != UInt8(ascii: "\""), end - start < 128 { end += 1 }
+                // A whole string only: one cut short (a truncated body, an id
+                // over 128 bytes) would link unrelated requests as duplicates.
+                guard end < limit, body[end] == UInt8(ascii: "\"") else { return nil }
                 let id = String(decoding: body[start..<end], as: UTF8.self)
-                return id.hasPrefix("evt_") ? id : nil
+                return id.hasPrefix("evt_") && id.utf8.count > 4 ? id : nil
             }
             i += 1
         }

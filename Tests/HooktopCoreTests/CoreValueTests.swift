@@ -177,3 +177,30 @@ final class RequestTargetTests: XCTestCase {
         }
     }
 }
+
+/// The id that links a provider's retries of one delivery (`~dup`).
+final class DeliveryIDTests: XCTestCase {
+    private func id(_ headers: [(String, String)], _ body: String = "") -> String? {
+        DeliveryID.extract(headers: HeaderList(headers), body: Array(body.utf8))
+    }
+
+    func testHeadersInOrderOfSpecificityAnyCaseEmptySkipped() {
+        XCTAssertEqual(id([("X-GitHub-Delivery", "72d3162e"), ("Webhook-Id", "msg_1")]), "webhook-id:msg_1")
+        XCTAssertEqual(id([("x-github-delivery", "72d3162e")]), "x-github-delivery:72d3162e")
+        XCTAssertEqual(id([("svix-id", ""), ("X-Event-Id", "e9")]), "x-event-id:e9")
+        XCTAssertNil(id([("Content-Type", "application/json")], #"{"id": "evt_1"}"#), "a Stripe id needs Stripe's signature header")
+    }
+
+    func testStripeEventIDFromTheBody() {
+        let sig = [("Stripe-Signature", "t=1,v1=00")]
+        XCTAssertEqual(id(sig, #"{"id": "evt_1NXxd2KZ0dZRqLEK1ASxV0", "type": "x"}"#), "stripe:evt_1NXxd2KZ0dZRqLEK1ASxV0")
+        XCTAssertEqual(id(sig, "{\n  \"object\": \"event\",\n  \"id\" :\t\"evt_2\"\n}"), "stripe:evt_2")
+        XCTAssertNil(id(sig, #"{"id": "ch_3", "type": "x"}"#), "not an event id")
+        XCTAssertNil(id(sig, #"{"id": 42}"#))
+        XCTAssertNil(id(sig, String(repeating: " ", count: 5_000) + #"{"id": "evt_far"}"#), "only the first 4 KiB are read")
+        XCTAssertEqual(id(sig + [("Idempotency-Key", "k1")], #"{"id": "evt_4"}"#), "idempotency-key:k1", "a header wins over the body")
+        XCTAssertNil(id(sig, #"{"id": "evt_1NXxd2"#), "a body cut inside the id gives none, not a prefix")
+        XCTAssertNil(id(sig, #"{"id": "evt_"# + String(repeating: "a", count: 200) + #""}"#), "nor does an id over 128 bytes")
+        XCTAssertNil(id(sig, #"{"id": "evt_", "type": "x"}"#))
+    }
+}
