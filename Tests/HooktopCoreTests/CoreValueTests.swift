@@ -204,3 +204,32 @@ final class DeliveryIDTests: XCTestCase {
         XCTAssertNil(id(sig, #"{"id": "evt_", "type": "x"}"#))
     }
 }
+
+/// Form bodies and query strings decode as Python's `parse_qsl` (the WHATWG
+/// urlencoded parser) does: the table below is its output.
+final class FormDecodingTests: XCTestCase {
+    func testDecodesAsTheURLStandardAndPythonDo() {
+        let cases: [(String, [(String, String)])] = [
+            ("a=1&b=2", [("a", "1"), ("b", "2")]),
+            ("q=a+b%20c", [("q", "a b c")]),
+            ("x=100%", [("x", "100%")]),
+            ("x=%zz%41", [("x", "%zzA")]),
+            ("x=%4", [("x", "%4")]),
+            ("x=%", [("x", "%")]),
+            ("k=%FF%FEok", [("k", "\u{FFFD}\u{FFFD}ok")]),
+            ("name=%E2%82%AC%E2", [("name", "€\u{FFFD}")]),
+            ("a&&b=&=c", [("a", ""), ("b", ""), ("", "c")]),
+            ("a=b=c", [("a", "b=c")]),
+            ("%41%42=%43", [("AB", "C")]),
+            ("email=a%2Bb%40x.org", [("email", "a+b@x.org")]),
+            ("t=%e2%9c%93+%2B", [("t", "✓ +")]),
+            ("p=%C3", [("p", "\u{FFFD}")]),
+            ("u=caf%C3%A9&v=%c3%a9", [("u", "café"), ("v", "é")]),
+        ]
+        for (text, expected) in cases {
+            let pairs = FormDecoding.pairs(text)
+            XCTAssertEqual(pairs.map(\.0), expected.map(\.0), text)
+            XCTAssertEqual(pairs.map(\.1), expected.map(\.1), text)
+        }
+    }
+}
