@@ -97,9 +97,7 @@ public struct Handshake: Sendable {
     static let dropbox = Handshake(scheme: "dropbox", needsSecret: false, recognisableAlone: true, matches: { r in
         r.method == "GET" && query(r)["challenge"] != nil
     }, answer: { r, _, _ in
-        var response = text(200, query(r)["challenge"] ?? "")
-        response.headers.append("X-Content-Type-Options", "nosniff")
-        return response
+        text(200, query(r)["challenge"] ?? "")
     })
 
     /// X (Twitter) CRC: `GET ?crc_token=…` -> `sha256=` + base64 HMAC with the consumer secret.
@@ -182,8 +180,12 @@ public struct Handshake: Sendable {
                          body: Array(JSON.object(members).serialized().utf8))
     }
 
+    /// Text that a sender chose (a challenge echoed back): `nosniff`, so a
+    /// browser sent to the URL never takes it for a page (Dropbox asks for
+    /// it; Graph, Meta and Twitch echo the same way).
     static func text(_ status: Int, _ body: String) -> RecordedResponse {
-        RecordedResponse(status: status, headers: HeaderList([("Content-Type", "text/plain; charset=utf-8")]), body: bytes(body))
+        RecordedResponse(status: status, headers: HeaderList([("Content-Type", "text/plain; charset=utf-8"),
+                                                             ("X-Content-Type-Options", "nosniff")]), body: bytes(body))
     }
 }
 

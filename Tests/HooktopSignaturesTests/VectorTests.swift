@@ -135,6 +135,9 @@ final class VectorTests: XCTestCase {
             for (name, value) in expected.headers ?? [:] where name != "Content-Type" {
                 XCTAssertEqual(response.headers.first(name), value, v.id)
             }
+            if response.headers.first("Content-Type")?.hasPrefix("text/plain") == true {
+                XCTAssertEqual(response.headers.first("X-Content-Type-Options"), "nosniff", "\(v.id): echoed text is never sniffed as a page")
+            }
             switch expected.body {
             case .text(let text): XCTAssertEqual(String(decoding: response.body, as: UTF8.self), text, v.id)
             case .object(let object):
