@@ -67,8 +67,12 @@ struct ResponsePolicy: Sendable {
             <body style="font-family: sans-serif; margin: 3em"><p>\(message)</p></body></html>
 
             """
+        // The URL holds a live authorization code: the page loads nothing, runs nothing and sends no Referer.
         return RecordedResponse(status: 200, headers: HeaderList([("Content-Type", "text/html; charset=utf-8"),
-                                                                  ("Cache-Control", "no-store")]), body: Array(page.utf8))
+                                                                  ("Cache-Control", "no-store"),
+                                                                  ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"),
+                                                                  ("Referrer-Policy", "no-referrer")]),
+                                body: Array(page.utf8))
     }
 
     /// Text from a request, safe inside HTML.

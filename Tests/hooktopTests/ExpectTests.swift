@@ -111,6 +111,11 @@ final class ExpectTests: XCTestCase {
         let base = "http://127.0.0.1:\(daemon.port)"
         let page = try curl(["\(base)/oauth/callback?code=4%2F0AbCdEfGhIjKlMnOp&state=st-81"])
         XCTAssertTrue(page.contains("you can close this tab") && page.hasPrefix("<!doctype html>"), page)
+        let head = try curl(["-s", "-o", "/dev/null", "-D", "-", "\(base)/oauth/callback?code=4%2F0AbCdEfGhIjKlMnOp&state=st-83"])
+        for header in ["Cache-Control: no-store", "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'",
+                       "Referrer-Policy: no-referrer"] {
+            XCTAssertTrue(head.contains(header), "the page that holds a live code in its URL sends \(header): \(head)")
+        }
         let refused = try curl(["\(base)/oauth/callback?error=access_denied&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E&state=st-82"])
         XCTAssertTrue(refused.contains("The provider refused: access_denied (&lt;script&gt;alert(1)&lt;/script&gt;)"), refused)
         XCTAssertEqual(try curl(["\(base)/elsewhere?code=1"]), #"{"ok":true}"#, "only the configured path answers with the page")
