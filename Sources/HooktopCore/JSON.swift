@@ -48,51 +48,61 @@ public indirect enum JSON: Sendable, Equatable {
         }
     }
 
-    /// Escapes on the UTF-8 bytes: runs that need no escaping are copied whole.
-    /// C0 and C1 controls, DEL, U+2028 and U+2029 are written as `\\uXXXX`.
+    /// A JSON string; C0 and C1 controls, DEL, U+2028 and U+2029 are written
+    /// as `\\uXXXX`, so no terminal or JavaScript parser sees them raw.
     static func writeString(_ s: String, to out: inout String) {
         out += "\""
-        var s = s
-        s.withUTF8 { bytes in
-            var start = 0
-            var i = 0
-            func flush(_ end: Int) {
-                if end > start { out += String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) }
-            }
-            while i < bytes.count {
-                let b = bytes[i]
-                var escape: String?
-                var width = 1
-                switch b {
-                case 0x22: escape = "\\\""
-                case 0x5C: escape = "\\\\"
-                case 0x0A: escape = "\\n"
-                case 0x0D: escape = "\\r"
-                case 0x09: escape = "\\t"
-                case 0x00..<0x20, 0x7F: escape = unicodeEscape(UInt32(b))
-                case 0xC2 where i + 1 < bytes.count && bytes[i + 1] < 0xA0:
-                    escape = unicodeEscape(UInt32(bytes[i + 1])); width = 2
-                case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
-                    escape = unicodeEscape(bytes[i + 2] == 0xA8 ? 0x2028 : 0x2029); width = 3
-                default: break
-                }
-                if let escape {
-                    flush(i)
-                    out += escape
-                    i += width
-                    start = i
-                } else {
-                    i += 1
-                }
-            }
-            flush(bytes.count)
+        // Most strings (names, URLs, ids, header values) need no escape: appended whole.
+        if s.utf8.allSatisfy({ !mayNeedEscape($0) }) {
+            out += s
+        } else {
+            out += escaped(s)
         }
         out += "\""
     }
 
-    private static func unicodeEscape(_ value: UInt32) -> String {
-        let hex = String(value, radix: 16)
-        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+    /// A byte that starts something `escaped` rewrites (or might: the lead
+    /// bytes of C1 controls and of U+2028/U+2029).
+    private static func mayNeedEscape(_ b: UInt8) -> Bool {
+        b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F || b == 0xC2 || b == 0xE2
+    }
+
+    /// `s` with quotes, backslashes, C0 and C1 controls, DEL and U+2028/9
+    /// escaped, built in one buffer (not a String per run between escapes).
+    private static func escaped(_ s: String) -> String {
+        var s = s
+        return s.withUTF8 { bytes in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + bytes.count / 8 + 16)
+            func append(_ text: StaticString) {
+                text.withUTF8Buffer { out.append(contentsOf: $0) }
+            }
+            func appendUnicode(_ value: UInt32) {
+                append("\\u")
+                for shift in stride(from: 12, through: 0, by: -4) {
+                    let digit = UInt8((value >> UInt32(shift)) & 0xF)
+                    out.append(digit < 10 ? 0x30 + digit : 0x57 + digit)  // 0-9, a-f
+                }
+            }
+            var i = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                switch b {
+                case 0x22: append("\\\""); i += 1
+                case 0x5C: append("\\\\"); i += 1
+                case 0x0A: append("\\n"); i += 1
+                case 0x0D: append("\\r"); i += 1
+                case 0x09: append("\\t"); i += 1
+                case 0x00..<0x20, 0x7F: appendUnicode(UInt32(b)); i += 1
+                case 0xC2 where i + 1 < bytes.count && bytes[i + 1] < 0xA0:
+                    appendUnicode(UInt32(bytes[i + 1])); i += 2
+                case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                    appendUnicode(bytes[i + 2] == 0xA8 ? 0x2028 : 0x2029); i += 3
+                default: out.append(b); i += 1
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
     }
 }
 

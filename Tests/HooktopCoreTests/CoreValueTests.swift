@@ -46,11 +46,52 @@ final class HeaderListTests: XCTestCase {
     }
 }
 
+/// The wire form the stores keep headers in, read back.
+final class HeaderWireFormTests: XCTestCase {
+    func testRandomFieldsRoundTripThroughTheWireForm() {
+        let nameParts = ["X", "-", "a", "Z", "9", "_", "!", "~"]
+        let valueParts = ["a", " ", "\t", ":", ": ", "é", "\u{301}", "\u{200D}", "👩‍👩‍👧", "🇫🇷", "\u{1B}", "\r", "\n", "\\", "\""]
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let fields = (0..<Int.random(in: 0...5, using: &random)).map { _ in
+                HeaderList.Field((0..<Int.random(in: 1...8, using: &random)).map { _ in nameParts.randomElement(using: &random)! }.joined(),
+                                 (0..<Int.random(in: 0...8, using: &random)).map { _ in valueParts.randomElement(using: &random)! }.joined())
+            }.filter { field in
+                // What the capture server accepts: no CR or LF in a value, none that starts with a space (it is trimmed).
+                !field.value.hasPrefix(" ") && !field.value.unicodeScalars.contains { $0 == "\r" || $0 == "\n" }
+            }
+            let list = HeaderList(fields)
+            let back = HeaderList(wireEncoded: list.wireEncoded)
+            XCTAssertEqual(back.fields.map(\.name), list.fields.map(\.name), list.wireEncoded.debugDescription)
+            XCTAssertEqual(back.fields.map(\.value), list.fields.map(\.value), list.wireEncoded.debugDescription)
+        }
+        XCTAssertEqual(HeaderList(wireEncoded: "A: \u{301}x\r\nB:y\r\nno colon\r\n\r\nC: ").fields.map { "\($0.name)=\($0.value)" },
+                       ["A=\u{301}x", "B=y", "C="])
+    }
+}
+
 final class JSONTests: XCTestCase {
     func testKeepsKeyOrderAndEscapes() {
         let value = JSON.object([("b", .int(1)), ("a", .string("q\"\\\n\u{1b}\u{7f}é")), ("n", .null),
                                  ("t", .bool(true)), ("d", .double(0.4)), ("w", .double(12))])
         XCTAssertEqual(value.serialized(), #"{"b":1,"a":"q\"\\\n\u001b\u007fé","n":null,"t":true,"d":0.4,"w":12}"#)
+    }
+
+    /// Random strings of plain text, quotes, backslashes, every control,
+    /// C1 controls, U+2028/9, accents and emoji: each serializes to JSON that
+    /// parses back to it, with no control, C1 or line separator left raw.
+    func testRandomStringsRoundTripWithEveryControlEscaped() throws {
+        let pieces: [String] = ["a", "Z", "0", " ", "\"", "\\", "/", "é", "€", "😀", "👩‍👩‍👧", "\u{85}", "\u{9F}", "\u{A0}",
+                                "\u{2028}", "\u{2029}", "\u{2027}", "\u{7F}", "\u{0}", "\n", "\r", "\t", "\u{1B}[2J", "\u{C2}"]
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let text = (0..<Int.random(in: 0...24, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            let json = JSON.string(text).serialized()
+            let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed) as? String
+            XCTAssertEqual(parsed, text, json)
+            XCTAssertFalse(json.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029 },
+                           json)
+        }
     }
 
     func testSerializedOutputParsesAsJSON() throws {
