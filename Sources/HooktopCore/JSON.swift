@@ -12,73 +12,65 @@ public indirect enum JSON: Sendable, Equatable {
     public static func == (a: JSON, b: JSON) -> Bool { a.serialized() == b.serialized() }
 
     public func serialized() -> String {
-        var out = ""
+        var out: [UInt8] = []
         write(to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     public func write(to out: inout String) {
+        out += serialized()
+    }
+
+    /// Into bytes: exports write these straight out (appending to a String
+    /// checked and grew it at every piece; 23 % of a HAR export).
+    public func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
+        case .null: JSON.append("null", to: &out)
+        case .bool(let b): JSON.append(b ? "true" : "false", to: &out)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d):
             if d.isFinite {
-                out += d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+                out.append(contentsOf: (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)).utf8)
             } else {
-                out += "null"
+                JSON.append("null", to: &out)
             }
         case .string(let s): JSON.writeString(s, to: &out)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 item.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (i, (key, value)) in members.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSON.writeString(key, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 value.write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
+    }
+
+    private static func append(_ text: StaticString, to out: inout [UInt8]) {
+        text.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
     /// A JSON string; C0 and C1 controls, DEL, U+2028 and U+2029 are written
     /// as `\\uXXXX`, so no terminal or JavaScript parser sees them raw.
-    static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        // Most strings (names, URLs, ids, header values) need no escape: appended whole.
-        if s.utf8.allSatisfy({ !mayNeedEscape($0) }) {
-            out += s
-        } else {
-            out += escaped(s)
-        }
-        out += "\""
-    }
-
-    /// A byte that starts something `escaped` rewrites (or might: the lead
-    /// bytes of C1 controls and of U+2028/U+2029).
-    private static func mayNeedEscape(_ b: UInt8) -> Bool {
-        b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F || b == 0xC2 || b == 0xE2
-    }
-
-    /// `s` with quotes, backslashes, C0 and C1 controls, DEL and U+2028/9
-    /// escaped, built in one buffer (not a String per run between escapes).
-    private static func escaped(_ s: String) -> String {
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
         var s = s
-        return s.withUTF8 { bytes in
-            var out: [UInt8] = []
-            out.reserveCapacity(bytes.count + bytes.count / 8 + 16)
-            func append(_ text: StaticString) {
-                text.withUTF8Buffer { out.append(contentsOf: $0) }
+        s.withUTF8 { bytes in
+            // Most strings (names, URLs, ids, header values) need no escape: copied whole.
+            guard bytes.contains(where: mayNeedEscape) else {
+                out.append(contentsOf: bytes)
+                return
             }
             func appendUnicode(_ value: UInt32) {
-                append("\\u")
+                append("\\u", to: &out)
                 for shift in stride(from: 12, through: 0, by: -4) {
                     let digit = UInt8((value >> UInt32(shift)) & 0xF)
                     out.append(digit < 10 ? 0x30 + digit : 0x57 + digit)  // 0-9, a-f
@@ -88,11 +80,11 @@ public indirect enum JSON: Sendable, Equatable {
             while i < bytes.count {
                 let b = bytes[i]
                 switch b {
-                case 0x22: append("\\\""); i += 1
-                case 0x5C: append("\\\\"); i += 1
-                case 0x0A: append("\\n"); i += 1
-                case 0x0D: append("\\r"); i += 1
-                case 0x09: append("\\t"); i += 1
+                case 0x22: append("\\\"", to: &out); i += 1
+                case 0x5C: append("\\\\", to: &out); i += 1
+                case 0x0A: append("\\n", to: &out); i += 1
+                case 0x0D: append("\\r", to: &out); i += 1
+                case 0x09: append("\\t", to: &out); i += 1
                 case 0x00..<0x20, 0x7F: appendUnicode(UInt32(b)); i += 1
                 case 0xC2 where i + 1 < bytes.count && bytes[i + 1] < 0xA0:
                     appendUnicode(UInt32(bytes[i + 1])); i += 2
@@ -101,8 +93,14 @@ public indirect enum JSON: Sendable, Equatable {
                 default: out.append(b); i += 1
                 }
             }
-            return String(decoding: out, as: UTF8.self)
         }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// A byte that starts something `writeString` rewrites (or might: the
+    /// lead bytes of C1 controls and of U+2028/U+2029).
+    private static func mayNeedEscape(_ b: UInt8) -> Bool {
+        b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F || b == 0xC2 || b == 0xE2
     }
 }
 

@@ -53,8 +53,9 @@ extension ExportWriter {
 public struct NDJSONWriter: ExportWriter {
     public init() {}
     public mutating func write(_ request: CapturedRequest, to out: inout some ExportOutput) throws(ExportError) {
-        var line = request.json().serialized()
-        line += "\n"
+        var line: [UInt8] = []
+        request.json().write(to: &line)
+        line.append(0x0A)
         try out.write(line)
     }
 }

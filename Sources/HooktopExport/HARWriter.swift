@@ -14,7 +14,7 @@ public struct HARWriter: ExportWriter {
     }
 
     public mutating func write(_ r: CapturedRequest, to out: inout some ExportOutput) throws(ExportError) {
-        var line = first ? "\n" : ",\n"
+        var line: [UInt8] = first ? [0x0A] : [UInt8(ascii: ","), 0x0A]
         first = false
         Self.entry(r).write(to: &line)
         try out.write(line)
