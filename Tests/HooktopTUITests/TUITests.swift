@@ -301,8 +301,10 @@ final class DetailCacheTests: XCTestCase {
         XCTAssertEqual(cache.layouts, 1, "scrolling reuses the layout")
         m.tab = .raw
         _ = Render.screen(m, cache: cache)
+        XCTAssertEqual(cache.contentBuilds, 2)
         m.width = 100
         _ = Render.screen(m, cache: cache)
+        XCTAssertEqual(cache.contentBuilds, 2, "a new width wraps the same content again, without building it again")
         r.deliveries.append(DeliveryAttempt(attempt: 9, kind: .retry, url: "http://t/", startedAt: .now(), durationMicros: 1, status: 200, error: nil))
         m.detail = r
         _ = Render.screen(m, cache: cache)
@@ -312,6 +314,7 @@ final class DetailCacheTests: XCTestCase {
         m.wrap = true
         XCTAssertEqual(Render.screen(m, cache: cache), Render.screen(m), "the kept layout draws what a new one would")
         XCTAssertEqual(cache.layouts, 5, "wrap off and on again reuses the wrapped layout")
+        XCTAssertEqual(cache.contentBuilds, 3, "turning wrap off builds no content: only the delivery record did")
     }
 }
 

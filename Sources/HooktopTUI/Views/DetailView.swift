@@ -47,7 +47,12 @@ enum DetailView {
     /// The open tab's lines as the view lays them out (wrapped when wrapping):
     /// what scrolling and search count in.
     static func document(_ model: Model, _ r: CapturedRequest) -> DetailDocument {
-        DetailDocument(content(r, tab: model.tab, bodyView: model.bodyView), wrapWidth: model.wrap ? model.width - 1 : nil)
+        document(model, content(r, tab: model.tab, bodyView: model.bodyView))
+    }
+
+    /// `parts` (the tab's content) wrapped as the model says.
+    static func document(_ model: Model, _ parts: [DetailDocument.Part]) -> DetailDocument {
+        DetailDocument(parts, wrapWidth: model.wrap ? model.width - 1 : nil)
     }
 
     static func matches(_ line: Line, _ search: String) -> Bool {
