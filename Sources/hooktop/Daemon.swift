@@ -13,19 +13,17 @@ import Logging
 enum DaemonRunner {
     static func run(database: DatabaseOptions, options: DaemonOptions, logger: Logger,
                     onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws {
-        // Caught before the daemon starts: a SIGTERM sent as soon as the
-        // listening line is read stops it (the line promises that), one sent
-        // while it starts stops it once it has started, and a SIGHUP then
-        // finds the config just loaded.
-        let stop = DispatchSemaphore(value: 0)
-        let running = Running()
-        let sources = try SignalWatch.on([SIGINT, SIGTERM]) { stop.signal() }
-            + SignalWatch.on([SIGHUP]) { running.daemon.map { reload($0, database: database, logger: logger) } }
         let (daemon, config, store) = try start(database: database, options: options, logger: logger, onCommit: onCommit)
+        // Caught before the listening line is printed, so a SIGTERM sent as
+        // soon as it is read stops the daemon cleanly. While it starts, the
+        // default applies: a start that hangs (a database that does not
+        // answer) still ends on SIGTERM.
+        let stop = DispatchSemaphore(value: 0)
+        let sources = try SignalWatch.on([SIGINT, SIGTERM]) { stop.signal() }
+            + SignalWatch.on([SIGHUP]) { reload(daemon, database: database, logger: logger) }
         // Scripts and tests read this line to learn the port when --listen asked for 0.
         Console.error("hooktop: listening on http://\(daemon.server.boundAddress), database \(store.location)"
                       + (options.metricsListen.map { ", metrics http://\($0.value.host):\(daemon.metricsPort)/metrics" } ?? ""))
-        running.set(daemon)
         for source in config.sources {
             logger.info("source", metadata: ["name": "\(source.name)", "match": "\(source.match)", "scheme": "\(source.scheme ?? "detect")",
                                          "secrets": "\(source.secrets.count)"])
@@ -118,11 +116,3 @@ enum DaemonRunner {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
-
-/// The daemon once it has started, for the SIGHUP handler.
-private final class Running: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: CaptureDaemon?
-    func set(_ daemon: CaptureDaemon) { lock.withLock { value = daemon } }
-    var daemon: CaptureDaemon? { lock.withLock { value } }
-}
