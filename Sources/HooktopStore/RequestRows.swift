@@ -2,12 +2,21 @@ import HooktopCore
 
 /// How a `CapturedRequest` maps onto the `requests` table.
 enum RequestRows {
-    /// The INSERT for a request: a request to an expected callback's URL
-    /// (`/cb/<token>`) takes its label and arrival from `expectations`;
+    /// Inserts `r` and returns its id. A request to an expected callback's
+    /// URL (`/cb/<token>`) takes its label and arrival from `expectations`;
     /// any other request binds them as they are, with no lookup per row
     /// (`hooktop-bench populate`: 43-47k -> 48-53k rows/s).
-    static func insertSQL(toExpectation: Bool) -> String {
-        toExpectation ? expectedInsertSQL : plainInsertSQL
+    /// - leasedBy: the pid that will make the first attempt itself (the
+    ///   capturing daemon), so no other process takes it meanwhile.
+    /// - node: the capturing daemon, for a request that does not name one.
+    static func insert(_ r: CapturedRequest, into db: SQLiteConnection, leasedBy: Int32? = nil,
+                       node: String? = nil) throws(StoreError) -> Int64 {
+        let token = Expectation.token(inTarget: r.target)
+        return try db.with(token == nil ? plainInsertSQL : expectedInsertSQL) { s throws(StoreError) in
+            bindInsert(s, r, token: token, leasedBy: leasedBy, node: node)
+            try s.step()
+            return db.lastInsertRowID
+        }
     }
 
     private static let columns = """
@@ -30,11 +39,7 @@ enum RequestRows {
                                 FROM expectations WHERE token = :cb_token)), :node)
         """
 
-    /// Binds `r` to the statement `insertSQL(toExpectation: token != nil)` made.
-    /// - leasedBy: the pid that will make the first attempt itself (the
-    ///   capturing daemon), so no other process takes it meanwhile.
-    /// - node: the capturing daemon, for a request that does not name one.
-    static func bindInsert(_ s: Statement, _ r: CapturedRequest, token: String?, leasedBy: Int32? = nil, node: String? = nil) {
+    private static func bindInsert(_ s: Statement, _ r: CapturedRequest, token: String?, leasedBy: Int32? = nil, node: String? = nil) {
         s.bind(":received_at", r.receivedAt.microseconds)
         s.bind(":remote", r.remote)
         s.bind(":method", r.method)

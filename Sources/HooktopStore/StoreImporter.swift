@@ -35,12 +35,7 @@ public final class StoreImporter: StoreImporting {
         if inTransaction == 0 { try db.execute("BEGIN IMMEDIATE") }
         var r = request
         r.deliveryID = r.deliveryID ?? DeliveryID.extract(headers: r.headers, body: r.body)
-        let token = Expectation.token(inTarget: r.target)
-        let id = try db.with(RequestRows.insertSQL(toExpectation: token != nil)) { s throws(StoreError) in
-            RequestRows.bindInsert(s, r, token: token)
-            try s.step()
-            return db.lastInsertRowID
-        }
+        let id = try RequestRows.insert(r, into: db)
         for attempt in r.deliveries {
             try db.with(RequestRows.insertAttemptSQL) { s throws(StoreError) in
                 RequestRows.bindAttempt(s, attempt, requestID: id, numbered: true)

@@ -158,13 +158,8 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
                     switch job {
                     case .insert(let request, _):
                         // A pending delivery is leased to this daemon, which makes the first attempt itself.
-                        let token = Expectation.token(inTarget: request.target)
-                        results.append(try db.with(RequestRows.insertSQL(toExpectation: token != nil)) { s throws(StoreError) in
-                            RequestRows.bindInsert(s, request, token: token, leasedBy: request.deliveryState == .pending ? pid : nil,
-                                                   node: config.node)
-                            try s.step()
-                            return db.lastInsertRowID
-                        })
+                        results.append(try RequestRows.insert(request, into: db, leasedBy: request.deliveryState == .pending ? pid : nil,
+                                                              node: config.node))
                     case .mutate(let mutation, _):
                         results.append(Int64(try mutations.run(mutation)))
                     }
