@@ -290,9 +290,9 @@ final class CaptureHandler: ChannelInboundHandler {
         response.durationMicros = Timestamp.now().elapsedMicroseconds(since: started)
         request.response = response
         let delay = decision.delayMicros
-        let proxy = decision.waitForTarget ? self.proxy : nil
-        // Kept for the proxy only: the answer closure holds no copy of the request otherwise.
-        let stored = proxy == nil ? nil : request
+        // Proxy mode: the proxy and the request it is given. Otherwise nil, and
+        // the answer closure holds no copy of the request.
+        let forward = decision.waitForTarget ? proxy.map { (proxy: $0, request: request) } : nil
 
         let keepAlive = r.head.isKeepAlive
         let version = r.head.version
@@ -303,25 +303,26 @@ final class CaptureHandler: ChannelInboundHandler {
         sink.store(request) { result in
             let answer: @Sendable () -> Void = {
                 let (handler, context) = bound.value
-                switch result {
-                case .success(let id) where stored != nil:
+                switch (result, forward) {
+                case (.success(let id), .some(let forward)):
                     // Proxy mode: stored first, then the target's answer goes back to the sender.
-                    guard let proxy, var committed = stored else { return }
+                    var committed = forward.request
                     committed.id = id
                     Task {
-                        let answer = await proxy(committed)
+                        let answer = await forward.proxy(committed)
                         bound.eventLoop.execute {
                             let (handler, context) = bound.value
                             handler.write(answer, version: version, keepAlive: keepAlive, head: isHead, context: context)
                         }
                     }
-                case .success where delay > 0:
-                    context.eventLoop.scheduleTask(in: .microseconds(delay)) {
+                case (.success, nil) where delay > 0:
+                    bound.eventLoop.scheduleTask(in: .microseconds(delay)) {
+                        let (handler, context) = bound.value
                         handler.write(answered, version: version, keepAlive: keepAlive, head: isHead, context: context)
                     }
-                case .success:
+                case (.success, nil):
                     handler.write(answered, version: version, keepAlive: keepAlive, head: isHead, context: context)
-                case .failure(let error):
+                case (.failure(let error), _):
                     handler.logger.debug("request not stored, answered 503", metadata: ["error": "\(error)"])
                     handler.write(ResponsePolicy.notStored, version: version, keepAlive: keepAlive, head: isHead, context: context)
                 }

@@ -17,10 +17,6 @@ public indirect enum JSON: Sendable, Equatable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    public func write(to out: inout String) {
-        out += serialized()
-    }
-
     /// Into bytes: exports write these straight out (appending to a String
     /// checked and grew it at every piece; 23 % of a HAR export).
     public func write(to out: inout [UInt8]) {
