@@ -16,7 +16,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
     ],
     targets: [
@@ -49,7 +48,6 @@ let package = Package(
         .target(name: "HooktopDelivery", dependencies: [
             "HooktopCore",
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -127,7 +125,9 @@ let package = Package(
         .testTarget(name: "HooktopConfigTests", dependencies: ["HooktopConfig", "HooktopTesting"]),
         .testTarget(name: "HooktopSignaturesTests", dependencies: ["HooktopSignatures", "HooktopTesting"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "HooktopDeliveryTests", dependencies: ["HooktopDelivery", "HooktopTesting", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "HooktopDeliveryTests", dependencies: [
+            "HooktopDelivery", "HooktopTesting", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "HooktopTUITests", dependencies: ["HooktopTUI", "HooktopStore", "HooktopTesting"],
                     exclude: ["Snapshots"]),
         .testTarget(name: "HooktopExportTests", dependencies: ["HooktopExport", "HooktopTesting"]),

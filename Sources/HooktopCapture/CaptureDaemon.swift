@@ -14,7 +14,7 @@ public final class CaptureDaemon: Sendable {
     public let server: CaptureServer
     public let writer: any StoreWriting
     public let deliverer: Deliverer
-    private let transport: AsyncHTTPTransport
+    private let transport: HTTP1Transport
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let committed: AsyncStream<[CapturedRequest]>.Continuation
@@ -28,7 +28,7 @@ public final class CaptureDaemon: Sendable {
                 threads: Int = System.coreCount, metricsListen: ListenAddress? = nil,
                 onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws {
         let metrics = metricsListen.map { _ in DaemonMetrics() }
-        let transport = AsyncHTTPTransport()
+        let transport = HTTP1Transport()
         let access = AccessLog(logger: logger)
         // Off the writer thread: acknowledgements never wait for a log line.
         let logQueue = DispatchQueue(label: "hooktop-access-log")

@@ -37,7 +37,7 @@ public struct TransportResult: Sendable {
     }
 }
 
-/// How the delivery code talks HTTP. One real implementation (AsyncHTTPClient).
+/// How the delivery code talks HTTP. One real implementation (`HTTP1Transport`).
 public protocol HTTPTransport: Sendable {
     func send(_ request: OutboundRequest) async -> TransportResult
     func shutdown() async

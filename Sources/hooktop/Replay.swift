@@ -15,14 +15,14 @@ struct DeliveryCommandContext {
     let config: Config
     let writer: any StoreWriting
     let deliverer: Deliverer
-    let transport: AsyncHTTPTransport
+    let transport: HTTP1Transport
 
     init(database: DatabaseOptions, id: Int64) throws {
         config = try database.loadConfig()
         let store = try database.backend(config)
         request = try cli { () throws(StoreError) in try store.openReader().request(id: id) }
         writer = try cli { () throws(StoreError) in try store.openWriter() }
-        transport = AsyncHTTPTransport()
+        transport = HTTP1Transport()
         deliverer = Deliverer.forCommands(store: store, config: config, writer: writer, transport: transport)
     }
 
@@ -47,7 +47,7 @@ struct DeliveryCommandContext {
 extension Deliverer {
     /// Replay and retry on this database, with the config's timeout, schedule
     /// and alert command (the CLI commands and the dashboard's r and R).
-    static func forCommands(store: any StoreBackend, config: Config, writer: any StoreWriting, transport: AsyncHTTPTransport) -> Deliverer {
+    static func forCommands(store: any StoreBackend, config: Config, writer: any StoreWriting, transport: HTTP1Transport) -> Deliverer {
         let logger = Logger(label: "hooktop")
         return Deliverer(transport: transport, ledger: StoreLedger(writer: writer, backend: store), settings: config.delivery.engineSettings,
                          alerts: AlertRunner(command: config.server.alertCommand, writer: writer, logger: logger), logger: logger)

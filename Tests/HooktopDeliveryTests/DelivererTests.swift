@@ -127,9 +127,8 @@ final class LogLines: @unchecked Sendable {
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-                 function: String, line: UInt) {
-            sink.add("\(level) \(message) \(metadata.map { "\($0)" } ?? "")")
+        func log(event: LogEvent) {
+            sink.add("\(event.level) \(event.message) \(event.metadata.map { "\($0)" } ?? "")")
         }
     }
 

@@ -56,11 +56,11 @@ final class ForwardTargetTests: XCTestCase {
     }
 }
 
-/// The real AsyncHTTPClient transport against real local targets.
+/// The real transport against real local targets.
 final class ForwarderTests: XCTestCase {
     var forwarder: Forwarder!
 
-    override func setUp() { forwarder = Forwarder(transport: AsyncHTTPTransport(), timeoutMicros: 1_000_000) }
+    override func setUp() { forwarder = Forwarder(transport: HTTP1Transport(), timeoutMicros: 1_000_000) }
     override func tearDown() async throws { await forwarder.transport.shutdown() }
 
     func request(body: [UInt8] = Fixtures.allBytes) -> CapturedRequest {
