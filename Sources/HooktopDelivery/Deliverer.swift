@@ -84,19 +84,27 @@ public final class Deliverer: @unchecked Sendable {
         }
     }
 
+    /// Starts each `send`. A task goes on with the next attempt its slot
+    /// frees for (the engine gives at most one), instead of a new task per attempt.
     private func perform(_ actions: [DeliveryEngine.Action]) {
         for action in actions {
-            guard case .send(let job) = action else { continue }
+            guard case .send(let first) = action else { continue }
             idle.enter()
             Task {
-                let attempt = await forwarder.send(forwarder.outbound(job.request, to: job.url), kind: job.kind)
-                let next = lock.withLock { engine.finished(job, attempt, now: clock.now()) }
-                do {
-                    try await apply(next.filter { if case .send = $0 { false } else { true } })
-                } catch {
-                    logger.error("cannot record a delivery attempt", metadata: ["request": "\(job.request.id)", "error": "\(error)"])
+                var job: DeliveryEngine.Job? = first
+                while let current = job {
+                    let attempt = await forwarder.send(forwarder.outbound(current.request, to: current.url), kind: current.kind)
+                    let next = lock.withLock { engine.finished(current, attempt, now: clock.now()) }
+                    do {
+                        try await apply(next)
+                    } catch {
+                        logger.error("cannot record a delivery attempt", metadata: ["request": "\(current.request.id)", "error": "\(error)"])
+                    }
+                    job = nil
+                    for case .send(let following) in next {
+                        if job == nil { job = following } else { perform([.send(following)]) }
+                    }
                 }
-                perform(next)
                 idle.leave()
             }
         }
@@ -178,7 +186,7 @@ extension Deliverer {
                                     body: Array(#"{"ok":false,"error":"target unreachable: \#(attempt.error ?? "")"}"#.utf8),
                                     durationMicros: attempt.durationMicros)
         }
-        var headers = HeaderList(attempt.responseHeaders.fields.filter { !ForwardTarget.hopByHop.contains($0.name.lowercased()) })
+        var headers = HeaderList(attempt.responseHeaders.fields.filter { !ForwardTarget.isHopByHop($0.name) })
         headers.remove("Content-Length")
         return RecordedResponse(status: status, headers: headers, body: attempt.responseBody, durationMicros: attempt.durationMicros)
     }

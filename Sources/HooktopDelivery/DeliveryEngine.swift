@@ -27,9 +27,16 @@ public struct DeliveryEngine: Sendable {
     public struct Job: Sendable, Equatable {
         public var request: CapturedRequest
         public var kind: DeliveryAttempt.Kind
-        public var url: String
+        public let url: String
         /// Requests to the same origin share the concurrency cap.
-        public var origin: String { ForwardTarget.splitURL(url).0 }
+        public let origin: String
+
+        public init(request: CapturedRequest, kind: DeliveryAttempt.Kind, url: String) {
+            self.request = request
+            self.kind = kind
+            self.url = url
+            origin = ForwardTarget.splitURL(url).0
+        }
     }
 
     /// What an attempt leaves in the ledger.

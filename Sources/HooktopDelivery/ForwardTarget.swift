@@ -26,12 +26,25 @@ public enum ForwardTarget {
     }
 
     /// `http://h:1/a/b` -> (`http://h:1`, `/a/b`); a query on the base is dropped.
+    /// Read by bytes: it runs for every delivery attempt (the engine's
+    /// per-origin cap, the metrics' target label).
     public static func splitURL(_ url: String) -> (String, String) {
-        let withoutQuery = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
-        guard let schemeEnd = withoutQuery.range(of: "://") else { return (withoutQuery, "") }
-        let afterScheme = withoutQuery[schemeEnd.upperBound...]
-        guard let slash = afterScheme.firstIndex(of: "/") else { return (withoutQuery, "") }
-        return (String(withoutQuery[..<slash]), String(withoutQuery[slash...]))
+        let utf8 = url.utf8
+        let end = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
+        let bytes = utf8[..<end]
+        var i = bytes.startIndex
+        var afterScheme: String.Index?
+        while i < bytes.endIndex {
+            if bytes[i] == UInt8(ascii: ":") {
+                let rest = bytes[bytes.index(after: i)...]
+                if rest.starts(with: "//".utf8) { afterScheme = bytes.index(i, offsetBy: 3) }
+                break
+            }
+            i = bytes.index(after: i)
+        }
+        guard let afterScheme else { return (String(url[..<end]), "") }
+        guard let slash = bytes[afterScheme...].firstIndex(of: UInt8(ascii: "/")) else { return (String(url[..<end]), "") }
+        return (String(url[..<slash]), String(url[slash..<end]))
     }
 
     /// Headers that describe one connection, not the request: never forwarded.
@@ -42,9 +55,15 @@ public enum ForwardTarget {
 
     /// The captured headers, less hop-by-hop ones, in order, with the target's Host.
     public static func headers(_ headers: HeaderList, targetURL: String) -> HeaderList {
-        var out = HeaderList(headers.fields.filter { !hopByHop.contains($0.name.lowercased()) })
-        let authority = splitURL(targetURL).0.components(separatedBy: "://").last ?? ""
-        out.append("Host", authority)
+        var out = HeaderList(headers.fields.filter { !isHopByHop($0.name) })
+        out.append("Host", TargetURL(targetURL)?.authority ?? splitURL(targetURL).0)
         return out
     }
+
+    /// Whether a header is one of `hopByHop`, without lowercasing a copy of every name.
+    public static func isHopByHop(_ name: String) -> Bool {
+        hopByHopNames.contains { name.caseInsensitiveEquals($0) }
+    }
+
+    private static let hopByHopNames = Array(hopByHop)
 }
