@@ -28,7 +28,9 @@ public final class CaptureDaemon: Sendable {
                 threads: Int = System.coreCount, metricsListen: ListenAddress? = nil,
                 onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws {
         let metrics = metricsListen.map { _ in DaemonMetrics() }
-        let transport = HTTP1Transport()
+        // Deliveries share the capture loops: a second set of loop threads only added wake-ups between them.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        let transport = HTTP1Transport(group: group)
         let access = AccessLog(logger: logger)
         // Off the writer thread: acknowledgements never wait for a log line.
         let logQueue = DispatchQueue(label: "hooktop-access-log")
@@ -56,7 +58,7 @@ public final class CaptureDaemon: Sendable {
         deliverer = Deliverer(transport: transport, ledger: LoggingLedger(inner: storeLedger, log: access, metrics: metrics),
                               settings: capture.config.delivery.engineSettings, alerts: alerts, logger: logger)
         self.transport = transport
-        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.group = group
         self.logger = logger
         let proxy: @Sendable (CapturedRequest) async -> RecordedResponse = { [deliverer] request in
             await deliverer.proxy(request)
