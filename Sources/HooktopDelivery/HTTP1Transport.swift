@@ -7,10 +7,10 @@ import NIOSSL
 
 /// `HTTPTransport` as HTTP/1.1 on SwiftNIO: keep-alive connections pooled
 /// per origin, one exchange at a time on each, no redirects, no
-/// decompression, TLS with the system's trust roots. NIO's own encoder,
-/// header validator (a CR or LF in a header fails the attempt, it is never
-/// sent) and response decoder (chunked, informational answers skipped, HEAD)
-/// do the HTTP. It replaced AsyncHTTPClient, whose per-request machinery
+/// decompression, TLS with the system's trust roots. `WireRequestEncoder`
+/// writes the head as the captured bytes (a CR or LF in a header fails the
+/// attempt, it is never sent); NIO's response decoder reads the answer
+/// (chunked, informational answers skipped, HEAD). It replaced AsyncHTTPClient, whose per-request machinery
 /// cost more CPU than everything else a delivery does (docs/PERFORMANCE.md).
 ///
 /// A pooled connection the target closed while it sat idle is found out by
@@ -84,13 +84,8 @@ public final class HTTP1Transport: HTTPTransport {
                 channel.close(promise: nil)
             }
             promise.futureResult.whenComplete { _ in timeout.cancel() }
-            // Attached before the write: NIO's validator fails it (a control character in a header, the
-            // method or the target) from within the write, before the error reaches the handler.
-            let headWritten = loop.makePromise(of: Void.self)
-            headWritten.futureResult.whenFailure { error in
-                promise.fail(error as? HTTPParserError == .invalidHeaderToken ? TransportFailure.unsendable : error)
-            }
-            channel.write(HTTPClientRequestPart.head(head), promise: headWritten)
+            // A head the encoder refuses (a control character in a header, the method or the target) fails its write.
+            channel.write(HTTPClientRequestPart.head(head)).whenFailure { promise.fail($0) }
             if sendsBody, !body.isEmpty {
                 channel.write(HTTPClientRequestPart.body(.byteBuffer(channel.allocator.buffer(bytes: body))), promise: nil)
             }
@@ -129,8 +124,11 @@ public final class HTTP1Transport: HTTPTransport {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(Exchange())
+                    try channel.pipeline.syncOperations.addHandlers([
+                        WireRequestEncoder(),
+                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop)),
+                        Exchange(),
+                    ])
                 }
             }
             .connect(host: url.host, port: url.port)

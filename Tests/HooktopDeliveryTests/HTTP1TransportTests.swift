@@ -175,6 +175,26 @@ final class HTTP1TransportTests: XCTestCase {
         XCTAssertEqual(fine.status, 200, "a good request after them goes through")
     }
 
+    /// obs-text in a header value (Latin-1 `0xE9`, not UTF-8) and raw bytes
+    /// in the target are held as WireText; they go out as the bytes that came.
+    func testBytesThatAreNotUTF8GoOutAsTheyCame() async throws {
+        let target = try ScriptedTarget { _, _ in .init("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n") }
+        defer { target.stop() }
+        let latin1 = WireText.string([0x63, 0x61, 0x66, 0xE9])  // "caf" + 0xE9
+        let path = "/h/" + WireText.string([0xFF, 0x41]) + "/✓"
+        let r = await post(target.url + path + "?q=" + latin1, headers: [("X-Name", latin1), ("X-Utf8", "café"), ("X-Tab", "a\tb")])
+        XCTAssertEqual(r.status, 200, r.error ?? "")
+        let head = try XCTUnwrap(target.rawRequests.first)
+        let expected: [UInt8] = Array("POST /h/".utf8) + [0xFF, 0x41] + Array("/✓?q=caf".utf8) + [0xE9] + Array(" HTTP/1.1\r\nX-Name: caf".utf8) + [0xE9]
+            + Array("\r\nX-Utf8: café\r\nX-Tab: a\tb\r\nHost: 127.0.0.1:\(target.port)\r\nContent-Length: 2".utf8)
+        XCTAssertEqual(head, expected, String(decoding: head, as: UTF8.self))
+        for bad in [("X-A", WireText.string([0x61, 0x0D, 0x0A, 0x62])), ("X-B", "del\u{7F}"), ("Bad:Name", "1")] {
+            let refused = await post(target.url + "/x", headers: [bad])
+            XCTAssertEqual(refused.error, "not sent: a header, the method or the target holds a character HTTP does not allow", "\(bad)")
+        }
+        XCTAssertEqual(target.rawRequests.count, 1)
+    }
+
     func testURLsItCannotConnectToAreSaidSo() async throws {
         for bad in ["ftp://h/x", "http://", "http://h:0/", "http://h:70000/", "http://u:p@h/", "http://h/a b", "http://h/x#f", "http://[::1/"] {
             let r = await post(bad)

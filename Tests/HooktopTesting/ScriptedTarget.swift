@@ -24,7 +24,7 @@ public final class ScriptedTarget: @unchecked Sendable {
 
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private var channel: (any Channel)?
-    private let state = NIOLockedValueBox<(requests: [String], connections: Int)>(([], 0))
+    private let state = NIOLockedValueBox<(requests: [[UInt8]], connections: Int)>(([], 0))
     public let port: Int
 
     /// `answer` gets the 0-based number of the request and its head (request line and headers).
@@ -44,8 +44,10 @@ public final class ScriptedTarget: @unchecked Sendable {
     }
 
     public var url: String { "http://127.0.0.1:\(port)" }
-    /// The heads received, in order.
-    public var requests: [String] { state.withLockedValue { $0.requests } }
+    /// The heads received, in order (request line and headers, without the blank line).
+    public var requests: [String] { state.withLockedValue { $0.requests.map { String(decoding: $0, as: UTF8.self) } } }
+    /// The same, as the bytes that came.
+    public var rawRequests: [[UInt8]] { state.withLockedValue { $0.requests } }
     public var connections: Int { state.withLockedValue { $0.connections } }
 
     public func stop() {
@@ -57,11 +59,11 @@ public final class ScriptedTarget: @unchecked Sendable {
 private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
-    let state: NIOLockedValueBox<(requests: [String], connections: Int)>
+    let state: NIOLockedValueBox<(requests: [[UInt8]], connections: Int)>
     let answer: @Sendable (Int, String) -> ScriptedTarget.Answer
     var pending: [UInt8] = []
 
-    init(state: NIOLockedValueBox<(requests: [String], connections: Int)>, answer: @escaping @Sendable (Int, String) -> ScriptedTarget.Answer) {
+    init(state: NIOLockedValueBox<(requests: [[UInt8]], connections: Int)>, answer: @escaping @Sendable (Int, String) -> ScriptedTarget.Answer) {
         self.state = state
         self.answer = answer
     }
@@ -78,8 +80,9 @@ private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable 
                 return Int(parts[1].trimmingCharacters(in: .whitespaces))
             }.first ?? 0
             guard pending.count >= end + 4 + length else { return }
+            let raw = Array(pending[..<end])
             pending.removeFirst(end + 4 + length)
-            let index = state.withLockedValue { s -> Int in s.requests.append(head); return s.requests.count - 1 }
+            let index = state.withLockedValue { s -> Int in s.requests.append(raw); return s.requests.count - 1 }
             let reply = answer(index, head)
             let write = context.writeAndFlush(NIOAny(ByteBuffer(bytes: reply.bytes)))
             if reply.close {

@@ -63,6 +63,26 @@ final class DeliveryLiveTests: XCTestCase {
         XCTAssertEqual(daemon.stop(), 0)
     }
 
+    /// What came is what goes: a Latin-1 header value and raw UTF-8 in the
+    /// target reach the target as the bytes the sender sent.
+    func testForwardedHeadIsTheCapturedBytes() throws {
+        let target = try ScriptedTarget { _, _ in .init("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n") }
+        defer { target.stop() }
+        let daemon = try serve(forwardTo: target.url + "/app", config: try config(["0s"]))
+        let client = try RawHTTPClient(port: daemon.port)
+        let body = Array("a=1".utf8)
+        let head: [UInt8] = Array("POST /in/✓?n=caf".utf8) + [0xE9] + Array(" HTTP/1.1\r\nHost: x\r\nX-Name: Jos".utf8) + [0xE9]
+            + Array("\r\nX-Two: 1\r\nx-two: 2\r\nContent-Length: 3\r\n\r\n".utf8)
+        try client.send(head + body)
+        XCTAssertEqual(try client.readResponse().status, 200)
+        _ = try waitForState(1, "delivered")
+        let sent = try XCTUnwrap(target.rawRequests.first)
+        let expected: [UInt8] = Array("POST /app/in/✓?n=caf".utf8) + [0xE9] + Array(" HTTP/1.1\r\nX-Name: Jos".utf8) + [0xE9]
+            + Array("\r\nX-Two: 1\r\nx-two: 2\r\nHost: 127.0.0.1:\(target.port)\r\nContent-Length: 3".utf8)
+        XCTAssertEqual(sent, expected, String(decoding: sent, as: UTF8.self))
+        XCTAssertEqual(daemon.stop(), 0)
+    }
+
     func testKilledDaemonResumesTheScheduleAndDeliversExactlyOnce() throws {
         let probe = try TestTarget { _, _ in .respond(status: 200) }
         let port = probe.port

@@ -1,0 +1,92 @@
+import HooktopCore
+import NIOCore
+import NIOHTTP1
+
+/// Writes a request head as the bytes that were captured. A header value
+/// or target held as `WireText` (obs-text such as a Latin-1 `0xE9`, which
+/// is not UTF-8) goes out as those exact bytes, where NIO's encoder would
+/// send the UTF-8 of their stand-in characters. It takes the place of NIO's
+/// encoder and header validator, and checks what they checked: a method and
+/// header names that are tokens, no control character but HTAB in a value,
+/// none at all (nor a space) in the target. A head that fails is not
+/// written; its write fails with `TransportFailure.unsendable`, and the
+/// body and end after it are dropped.
+///
+/// It reads `HTTPClientRequestPart`s, so NIO's response decoder still sees
+/// each head go by and knows a HEAD answer has no body. The caller frames
+/// the body with Content-Length; an `.end` writes nothing.
+final class WireRequestEncoder: ChannelOutboundHandler {
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = ByteBuffer
+
+    private var dropping = false
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            var buffer = context.channel.allocator.buffer(capacity: 256)
+            guard Self.encode(head, into: &buffer) else {
+                dropping = true
+                promise?.fail(TransportFailure.unsendable)
+                return
+            }
+            dropping = false
+            context.write(wrapOutboundOut(buffer), promise: promise)
+        case .body(let body):
+            guard !dropping else { return promise?.fail(TransportFailure.unsendable) ?? () }
+            switch body {
+            case .byteBuffer(let buffer): context.write(wrapOutboundOut(buffer), promise: promise)
+            case .fileRegion: promise?.fail(TransportFailure.unsendable)  // never written by the transport
+            }
+        case .end:
+            if dropping { promise?.fail(TransportFailure.unsendable) } else { promise?.succeed() }
+        }
+    }
+
+    /// The request line and header lines; false when one of them cannot be sent.
+    static func encode(_ head: HTTPRequestHead, into buffer: inout ByteBuffer) -> Bool {
+        let method = head.method.rawValue
+        guard !method.isEmpty, method.utf8.allSatisfy(isTokenByte) else { return false }
+        buffer.writeString(method)
+        buffer.writeInteger(UInt8(ascii: " "))
+        let target = WireText.bytes(of: head.uri)
+        guard !target.isEmpty, target.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return false }
+        buffer.writeBytes(target)
+        buffer.writeStaticString(" HTTP/1.1\r\n")
+        for (name, value) in head.headers {
+            guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else { return false }
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            if value.utf8.allSatisfy({ $0 < 0x80 }) {
+                guard value.utf8.allSatisfy(isValueByte) else { return false }
+                buffer.writeString(value)
+            } else {
+                let bytes = WireText.bytes(of: value)
+                guard bytes.allSatisfy(isValueByte) else { return false }
+                buffer.writeBytes(bytes)
+            }
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        return true
+    }
+
+    /// RFC 9110 tchar: a letter, a digit, or one of ``!#$%&'*+-.^_`|~``.
+    static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
+    }
+
+    /// A field value's byte: visible ASCII, space, HTAB or obs-text; no other control character.
+    static func isValueByte(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: "\t") || (b >= 0x20 && b != 0x7F)
+    }
+}
