@@ -84,26 +84,22 @@ public final class Deliverer: @unchecked Sendable {
         }
     }
 
-    /// Starts each `send`. A task goes on with the next attempt its slot
-    /// frees for (the engine gives at most one), instead of a new task per attempt.
+    /// Starts each `send` in a task of its own. An attempt's slot is free
+    /// once its answer is in: the next attempt for that target starts then,
+    /// while this one is recorded (the cap is on requests at the target, and
+    /// waiting for the commit before starting the next left slots idle).
     private func perform(_ actions: [DeliveryEngine.Action]) {
         for action in actions {
-            guard case .send(let first) = action else { continue }
+            guard case .send(let job) = action else { continue }
             idle.enter()
             Task {
-                var job: DeliveryEngine.Job? = first
-                while let current = job {
-                    let attempt = await forwarder.send(forwarder.outbound(current.request, to: current.url), kind: current.kind)
-                    let next = lock.withLock { engine.finished(current, attempt, now: clock.now()) }
-                    do {
-                        try await apply(next)
-                    } catch {
-                        logger.error("cannot record a delivery attempt", metadata: ["request": "\(current.request.id)", "error": "\(error)"])
-                    }
-                    job = nil
-                    for case .send(let following) in next {
-                        if job == nil { job = following } else { perform([.send(following)]) }
-                    }
+                let attempt = await forwarder.send(forwarder.outbound(job.request, to: job.url), kind: job.kind)
+                let next = lock.withLock { engine.finished(job, attempt, now: clock.now()) }
+                perform(next)
+                do {
+                    try await apply(next)
+                } catch {
+                    logger.error("cannot record a delivery attempt", metadata: ["request": "\(job.request.id)", "error": "\(error)"])
                 }
                 idle.leave()
             }
