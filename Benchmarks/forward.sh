@@ -9,6 +9,9 @@
 #     backlog of about SECONDS/2 of capture, then resumed; the rate at which
 #     that backlog is delivered, and hooktop's CPU per delivery. The issue's
 #     goal (10,000/s) is about this number.
+#  3. Resuming after a crash: the same backlog, then the daemon is killed
+#     (SIGKILL) and started again on its database; the rate at which the
+#     new daemon claims and delivers what the dead one had leased.
 #
 # Ends with the delivery states: every request delivered.
 #
@@ -58,5 +61,19 @@ python3 -c "
 n = $d1 - $d0; t = $t1 - $t0
 print('   backlog of %d delivered in %.2f s: %.0f deliveries/s, %.0f us of hooktop CPU per delivery (goal 10,000/s)'
       % (n, t, n / t if t else 0, ($c1 - $c0) * 10000 / n if n else 0))"
+
+echo "3. resuming after a crash (target paused, wrk $((secs / 2)) s, daemon killed with SIGKILL and started again)"
+kill -STOP $tpid
+wrk -t1 -c"$conns" -d"$((secs / 2))s" -s "$work/post.lua" "http://127.0.0.1:$port/hook" | grep -E 'Requests/sec'
+kill -KILL $pid; wait $pid 2>/dev/null || true
+kill -CONT $tpid
+d0=$(count delivered); t0=$(date +%s.%N)
+"$bin/hooktop" serve --db "$work/fwd.sqlite" --listen 127.0.0.1:0 --forward-to "http://127.0.0.1:$tport/app" 2>"$work/serve2.log" &
+pid=$!
+drain
+d1=$(count delivered); t1=$(date +%s.%N)
+python3 -c "
+n = $d1 - $d0; t = $t1 - $t0
+print('   %d delivered by the new daemon in %.2f s from its start: %.0f deliveries/s' % (n, t, n / t if t else 0))"
 kill -TERM $pid; wait $pid || true
 sqlite3 "$work/fwd.sqlite" "select delivery_state, count(*) from requests group by 1"

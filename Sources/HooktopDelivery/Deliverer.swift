@@ -33,16 +33,28 @@ public final class Deliverer: @unchecked Sendable {
         engine = DeliveryEngine(settings: settings)
     }
 
-    /// Starts looking for due retries every `pollMicros`.
+    /// Starts looking for due retries every `pollMicros`, and at once again
+    /// while the ledger has more than one look takes (a daemon restarted
+    /// with a backlog, leases released after a crash) and little is queued.
     public func start() {
         let task = Task { [weak self] in
             while let self, !self.isStopping {
-                await self.pollOnce()
-                await self.clock.sleep(microseconds: self.settings.pollMicros)
+                let more = await self.pollOnce()
+                if !more {
+                    await self.clock.sleep(microseconds: self.settings.pollMicros)
+                } else if self.lock.withLock({ self.engine.waitingCount }) >= Self.queuedBeforeWaiting {
+                    await self.clock.sleep(microseconds: self.settings.pollMicros / 25)
+                }
             }
         }
         lock.withLock { poller = task }
     }
+
+    /// Due deliveries claimed per look at the ledger.
+    static let pollLimit = 256
+    /// Claimed and queued in memory, at most about this many: a claim is a lease of
+    /// `timeout` plus a margin, and what waits here too long would outlive it.
+    static let queuedBeforeWaiting = 1_024
 
     /// New requests whose delivery is pending and leased to this process.
     public func submit(_ requests: [CapturedRequest]) {
@@ -63,25 +75,40 @@ public final class Deliverer: @unchecked Sendable {
     private var isStopping: Bool { lock.withLock { engine.stopping } }
 
     /// One look at the ledger for due deliveries; each is claimed, then run.
-    func pollOnce() async {
+    /// The claims go to the writer together (one commit, not one each).
+    /// Returns whether the look was full (more may be due).
+    @discardableResult
+    func pollOnce() async -> Bool {
         let due: [CapturedRequest]
         do {
-            due = try await ledger.due(now: clock.now(), limit: 256)
+            due = try await ledger.due(now: clock.now(), limit: Self.pollLimit)
         } catch {
             logger.error("cannot read due deliveries", metadata: ["error": "\(error)"])
-            return
+            return false
         }
-        for action in lock.withLock({ engine.found(due: due, now: clock.now()) }) {
-            guard case .claim(let request, let lease) = action else { continue }
-            let granted: Bool
-            do {
-                granted = try await ledger.claim(request, leaseUntil: lease)
-            } catch {
-                logger.error("cannot claim a due delivery", metadata: ["request": "\(request.id)", "error": "\(error)"])
-                continue
+        let claims: [(CapturedRequest, Timestamp)] = lock.withLock { engine.found(due: due, now: clock.now()) }.compactMap {
+            guard case .claim(let request, let lease) = $0 else { return nil }
+            return (request, lease)
+        }
+        // Claimed together, run in the order they came due.
+        let granted = await withTaskGroup(of: (Int, Bool?).self) { group in
+            for (index, (request, lease)) in claims.enumerated() {
+                group.addTask { [self] in
+                    do {
+                        return (index, try await ledger.claim(request, leaseUntil: lease))
+                    } catch {
+                        logger.error("cannot claim a due delivery", metadata: ["request": "\(request.id)", "error": "\(error)"])
+                        return (index, nil)
+                    }
+                }
             }
+            return await group.reduce(into: [Bool?](repeating: nil, count: claims.count)) { $0[$1.0] = $1.1 }
+        }
+        for ((request, _), granted) in zip(claims, granted) {
+            guard let granted else { continue }
             perform(lock.withLock { engine.claimed(request, granted) })
         }
+        return due.count == Self.pollLimit
     }
 
     /// Starts each `send` in a task of its own. An attempt's slot is free

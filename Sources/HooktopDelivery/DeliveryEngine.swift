@@ -74,6 +74,8 @@ public struct DeliveryEngine: Sendable {
 
     /// How many attempts are under way (not waiting).
     public var inFlight: Int { running.values.reduce(0, +) }
+    /// How many wait for a slot.
+    public var waitingCount: Int { waiting.values.reduce(0) { $0 + $1.count } }
 
     /// Newly committed requests whose delivery is pending and leased to this process.
     public mutating func submitted(_ requests: [CapturedRequest]) -> [Action] {

@@ -76,14 +76,17 @@ final class FakeLedger: DeliveryLedger, @unchecked Sendable {
 
     func due(now: Timestamp, limit: Int) async throws -> [CapturedRequest] {
         lock.withLock {
-            rows.values.filter { [.pending, .retrying].contains($0.deliveryState) && ($0.nextAttemptAt.map { $0 <= now } ?? false) }
-                .sorted { $0.id < $1.id }
+            Array(rows.values.filter { [.pending, .retrying].contains($0.deliveryState) && ($0.nextAttemptAt.map { $0 <= now } ?? false) }
+                .sorted { $0.id < $1.id }.prefix(limit))
         }
     }
+
+    private(set) var claimsGranted = 0
 
     func claim(_ request: CapturedRequest, leaseUntil: Timestamp) async throws -> Bool {
         lock.withLock {
             guard var row = rows[request.id], row.nextAttemptAt == request.nextAttemptAt else { return false }
+            claimsGranted += 1
             row.nextAttemptAt = leaseUntil
             rows[request.id] = row
             return true
@@ -135,6 +138,20 @@ final class LogLines: @unchecked Sendable {
     var logger: Logger { Logger(label: "test") { _ in Handler(sink: self) } }
 }
 
+/// A clock whose sleeps last until the sleeper is cancelled, and are counted.
+final class SleepCountingClock: DeliveryClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var sleeps = 0
+    let start: Timestamp
+    init(_ start: Timestamp) { self.start = start }
+    var sleepCount: Int { lock.withLock { sleeps } }
+    func now() -> Timestamp { start }
+    func sleep(microseconds: Int64) async {
+        lock.withLock { sleeps += 1 }
+        try? await Task.sleep(nanoseconds: 60_000_000_000)
+    }
+}
+
 final class DelivererTests: XCTestCase {
     let t0 = Timestamp(seconds: 2_000_000)
 
@@ -167,6 +184,24 @@ final class DelivererTests: XCTestCase {
         await settle(deliverer)
         XCTAssertEqual(transport.sentURLs, ["http://target:1/in"])
         XCTAssertEqual(ledger.records, [.init(id: 1, kind: .retry, state: .delivered, scheduled: true)])
+    }
+
+    /// A daemon started on a backlog (leases released after a crash) looks
+    /// again at once while each look is full — claiming a page at a time
+    /// with a poll's sleep between them delivered 637 a second — but stops
+    /// taking more once about `queuedBeforeWaiting` wait in memory.
+    func testABacklogIsClaimedPageAfterPageUntilEnoughWaits() async throws {
+        let clock = SleepCountingClock(t0)
+        let ledger = FakeLedger((1...1_500).map { row(Int64($0), due: t0) })
+        let transport = FakeTransport([], hold: true)
+        let deliverer = Deliverer(transport: transport, ledger: ledger, settings: .init(concurrency: 32), clock: clock)
+        deliverer.start()
+        for _ in 0..<500 where clock.sleepCount == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
+        XCTAssertEqual(clock.sleepCount, 1)
+        XCTAssertEqual(ledger.claimsGranted, 1_280, "five full pages of 256 before the first sleep: 1,248 then wait, over 1,024")
+        XCTAssertEqual(transport.sentURLs.count, 32, "the target's cap holds")
+        transport.release()
+        await settle(deliverer)
     }
 
     func testAFailingRetryIsRescheduledOnTheInjectedClock() async {
