@@ -29,17 +29,11 @@ struct AccessLog: Sendable {
         guard logger.logLevel <= .info else { return }
         var fields: Logger.Metadata = [
             "method": "\(request.method)", "url": "\(attempt.url)", "status": "\(attempt.status.map(String.init) ?? "-")",
-            "ms": "\(Self.milliseconds(attempt.durationMicros))", "id": "\(request.id)",
+            "ms": "\(DurationText.milliseconds(attempt.durationMicros))", "id": "\(request.id)",
             "kind": "\(attempt.kind.rawValue)", "state": "\(state.rawValue)",
         ]
         if let error = attempt.error { fields["error"] = "\(error)" }
         logger.info("attempt", metadata: fields)
-    }
-
-    /// Microseconds as milliseconds with one decimal, rounded half up: 12_549 -> "12.5" (what `%.1f` wrote, without Foundation's formatter on every attempt).
-    static func milliseconds(_ micros: Int64) -> String {
-        let tenths = micros.magnitude / 100 + (micros.magnitude % 100 >= 50 ? 1 : 0)
-        return (micros < 0 ? "-" : "") + "\(tenths / 10).\(tenths % 10)"
     }
 }
 

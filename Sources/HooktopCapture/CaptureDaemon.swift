@@ -28,9 +28,6 @@ public final class CaptureDaemon: Sendable {
                 threads: Int = System.coreCount, metricsListen: ListenAddress? = nil,
                 onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws {
         let metrics = metricsListen.map { _ in DaemonMetrics() }
-        // Deliveries share the capture loops: a second set of loop threads only added wake-ups between them.
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
-        let transport = HTTP1Transport(group: group)
         let access = AccessLog(logger: logger)
         // Off the writer thread: acknowledgements never wait for a log line.
         let logQueue = DispatchQueue(label: "hooktop-access-log")
@@ -53,6 +50,10 @@ public final class CaptureDaemon: Sendable {
             if logger.logLevel <= .info { logQueue.async { access.captured(batch) } }
         })
         self.committed = committed
+        // Made once the writer is open (a store that fails leaves no loop threads behind).
+        // Deliveries share the capture loops: a second set of loop threads only added wake-ups between them.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        let transport = HTTP1Transport(group: group)
         let storeLedger = StoreLedger(writer: writer, backend: store)
         let alerts = AlertRunner(command: capture.config.server.alertCommand, writer: writer, logger: logger)
         deliverer = Deliverer(transport: transport, ledger: LoggingLedger(inner: storeLedger, log: access, metrics: metrics),

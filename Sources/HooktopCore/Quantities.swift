@@ -54,6 +54,14 @@ public enum ByteSize {
 
 /// Parses durations such as `7d`, `5m`, `250ms`, `1h30m`, `0s`, into microseconds.
 public enum DurationText {
+    /// Microseconds as milliseconds with one decimal, rounded half up:
+    /// 12_549 -> `12.5`. Every duration hooktop shows or logs in ms (the
+    /// access log writes one per delivery attempt, so no `String(format:)`).
+    public static func milliseconds(_ micros: Int64) -> String {
+        let tenths = micros.magnitude / 100 + (micros.magnitude % 100 >= 50 ? 1 : 0)
+        return (micros < 0 ? "-" : "") + "\(tenths / 10).\(tenths % 10)"
+    }
+
     /// A span for people, in its two largest units: `12s`, `4m 10s`, `2h 5m`, `3d 1h`.
     public static func short(seconds: Int64) -> String {
         let s = max(seconds, 0)

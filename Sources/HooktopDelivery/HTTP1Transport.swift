@@ -10,8 +10,9 @@ import NIOSSL
 /// decompression, TLS with the system's trust roots. `WireRequestEncoder`
 /// writes the head as the captured bytes (a CR or LF in a header fails the
 /// attempt, it is never sent); NIO's response decoder reads the answer
-/// (chunked, informational answers skipped, HEAD). It replaced AsyncHTTPClient, whose per-request machinery
-/// cost more CPU than everything else a delivery does (docs/PERFORMANCE.md).
+/// (chunked, informational answers skipped, HEAD). It replaced
+/// AsyncHTTPClient, whose per-request machinery cost more CPU than
+/// everything else a delivery does (docs/PERFORMANCE.md).
 ///
 /// A pooled connection the target closed while it sat idle is found out by
 /// the next exchange on it; that exchange is sent again, once, on a new
@@ -84,12 +85,15 @@ public final class HTTP1Transport: HTTPTransport {
                 channel.close(promise: nil)
             }
             promise.futureResult.whenComplete { _ in timeout.cancel() }
-            // A head the encoder refuses (a control character in a header, the method or the target) fails its write.
-            channel.write(HTTPClientRequestPart.head(head)).whenFailure { promise.fail($0) }
+            // A head the encoder refuses (a control character in a header, the method or the target) fails
+            // its write; so does a connection that went away before the request was out (nothing answered,
+            // so a reused one is replaced, as when it closes).
+            let failed: @Sendable (any Error) -> Void = { promise.fail(Exchange.isClosing($0) ? TransportFailure.closedBeforeAnswer : $0) }
+            channel.write(HTTPClientRequestPart.head(head)).whenFailure(failed)
             if sendsBody, !body.isEmpty {
                 channel.write(HTTPClientRequestPart.body(.byteBuffer(channel.allocator.buffer(bytes: body))), promise: nil)
             }
-            channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { promise.fail($0) }
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure(failed)
         }
         return promise.futureResult.map { response in
             if response.keepAlive, channel.isActive, self.pool.put(connection, origin: origin, limit: Self.idlePerOrigin) {
@@ -211,12 +215,10 @@ public final class HTTP1Transport: HTTPTransport {
 func tlsReasons(_ description: String) -> String {
     var reasons: [String] = []
     var rest = description[...]
-    while let marker = rest.range(of: "OPENSSL_internal:") {
-        let reason = rest[marker.upperBound...].prefix { $0.isUppercase || $0.isNumber || $0 == "_" }
-        if !reason.isEmpty, !reasons.contains(reason.lowercased().replacingOccurrences(of: "_", with: " ")) {
-            reasons.append(reason.lowercased().replacingOccurrences(of: "_", with: " "))
-        }
+    while let marker = rest.firstRange(of: "OPENSSL_internal:") {
         rest = rest[marker.upperBound...]
+        let reason = String(rest.prefix { $0.isUppercase || $0.isNumber || $0 == "_" }).lowercased().replacing("_", with: " ")
+        if !reason.isEmpty, !reasons.contains(reason) { reasons.append(reason) }
     }
     return reasons.isEmpty ? description : reasons.joined(separator: ", ")
 }

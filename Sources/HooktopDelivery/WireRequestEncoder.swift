@@ -33,7 +33,10 @@ final class WireRequestEncoder: ChannelOutboundHandler {
             dropping = false
             context.write(wrapOutboundOut(buffer), promise: promise)
         case .body(let body):
-            guard !dropping else { return promise?.fail(TransportFailure.unsendable) ?? () }
+            if dropping {
+                promise?.fail(TransportFailure.unsendable)
+                return
+            }
             switch body {
             case .byteBuffer(let buffer): context.write(wrapOutboundOut(buffer), promise: promise)
             case .fileRegion: promise?.fail(TransportFailure.unsendable)  // never written by the transport

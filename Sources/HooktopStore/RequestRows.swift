@@ -39,7 +39,7 @@ enum RequestRows {
                                 FROM expectations WHERE token = :cb_token)), :node)
         """
 
-    private static func bindInsert(_ s: Statement, _ r: CapturedRequest, token: String?, leasedBy: Int32? = nil, node: String? = nil) {
+    private static func bindInsert(_ s: Statement, _ r: CapturedRequest, token: String?, leasedBy: Int32?, node: String?) {
         s.bind(":received_at", r.receivedAt.microseconds)
         s.bind(":remote", r.remote)
         s.bind(":method", r.method)

@@ -33,7 +33,7 @@ struct DeliveryCommandContext {
 
     /// `200 OK from http://… in 12.5 ms`, or the error; exit 0 only for 2xx.
     static func report(_ attempt: DeliveryAttempt) throws {
-        let ms = String(format: "%.1f ms", Double(attempt.durationMicros) / 1000)
+        let ms = DurationText.milliseconds(attempt.durationMicros) + " ms"
         if let status = attempt.status {
             Console.out("\(status) from \(attempt.url) in \(ms)")
             if !(200..<300).contains(status) { throw ExitCode(1) }

@@ -47,7 +47,7 @@ enum RequestFormat {
         if !r.deliveries.isEmpty { lines.append("") }
         for d in r.deliveries {
             lines.append("attempt \(d.attempt)  \(d.startedAt.iso8601)  \(d.kind.rawValue)  \(d.url)  "
-                + (d.status.map { "HTTP \($0)" } ?? d.error ?? "?") + String(format: "  %.1f ms", Double(d.durationMicros) / 1000))
+                + (d.status.map { "HTTP \($0)" } ?? d.error ?? "?") + "  \(DurationText.milliseconds(d.durationMicros)) ms")
         }
         return lines.joined(separator: "\n")
     }

@@ -87,7 +87,7 @@ enum Dashboard {
     static func makeActions(store: any StoreBackend, config: Config, writer: any StoreWriting) -> TUIActions {
         let deliverer = Deliverer.forCommands(store: store, config: config, writer: writer, transport: HTTP1Transport())
         @Sendable func describe(_ attempt: DeliveryAttempt) -> Result<String, ActionFailure> {
-            let ms = String(format: "%.1f ms", Double(attempt.durationMicros) / 1000)
+            let ms = DurationText.milliseconds(attempt.durationMicros) + " ms"
             if let status = attempt.status {
                 return (200..<300).contains(status) ? .success("\(status) in \(ms)") : .failure(ActionFailure("HTTP \(status) in \(ms)"))
             }

@@ -139,11 +139,3 @@ final class CaptureHandlerTests: XCTestCase {
         XCTAssertEqual(CaptureHandler.describe(try SocketAddress(ipAddress: "::1", port: 8)), "[::1]:8")
     }
 }
-
-final class AccessLogTests: XCTestCase {
-    func testMillisecondsHaveOneDecimalRoundedHalfUp() {
-        let cases: [(Int64, String)] = [(0, "0.0"), (49, "0.0"), (50, "0.1"), (12_549, "12.5"), (12_550, "12.6"), (999_999, "1000.0"),
-                                        (-1_250, "-1.3"), (.max, "9223372036854775.8"), (.min, "-9223372036854775.8")]
-        for (micros, text) in cases { XCTAssertEqual(AccessLog.milliseconds(micros), text, "\(micros)") }
-    }
-}

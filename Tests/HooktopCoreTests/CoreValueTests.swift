@@ -150,6 +150,12 @@ final class QuantityTests: XCTestCase {
         XCTAssertEqual(ByteSize.describe(12), "12 B")
     }
 
+    func testMillisecondsHaveOneDecimalRoundedHalfUp() {
+        let cases: [(Int64, String)] = [(0, "0.0"), (49, "0.0"), (50, "0.1"), (12_549, "12.5"), (12_550, "12.6"), (999_999, "1000.0"),
+                                        (-1_250, "-1.3"), (.max, "9223372036854775.8"), (.min, "-9223372036854775.8")]
+        for (micros, text) in cases { XCTAssertEqual(DurationText.milliseconds(micros), text, "\(micros)") }
+    }
+
     func testDurations() {
         XCTAssertEqual(DurationText.parse("7d"), 7 * 86_400_000_000)
         XCTAssertEqual(DurationText.parse("250ms"), 250_000)

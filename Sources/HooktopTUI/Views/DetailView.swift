@@ -90,7 +90,7 @@ enum DetailView {
             field("source", r.source.map(TerminalText.inline) ?? "–"),
             field("signature", "\(Marks.signature(r.signature.status).0) \(r.signature.status.rawValue)"
                   + (r.signature.scheme.map { " (\($0))" } ?? ""), Marks.signature(r.signature.status).1),
-            field("answered", "\(r.response.status) in " + String(format: "%.1f ms", Double(r.response.durationMicros) / 1000),
+            field("answered", "\(r.response.status) in " + DurationText.milliseconds(r.response.durationMicros) + " ms",
                   Marks.status(r.response.status)),
             field("delivery", r.deliveryState.rawValue + (r.targetURL.map { " → " + TerminalText.inline($0) } ?? ""), Marks.delivery(r.deliveryState)),
         ]
@@ -148,7 +148,7 @@ enum DetailView {
         for d in r.deliveries {
             let outcome: Span = d.status.map { Span("HTTP \($0)", Marks.status($0)) } ?? Span(TerminalText.inline(d.error ?? "no answer"), .deliveryFailed)
             out.append([Span("#\(d.attempt) ", .highlight), Span(Layout.fit(d.kind.rawValue, 8), .dim), Span(d.startedAt.iso8601 + "  "),
-                        outcome, Span(String(format: "  %.1f ms", Double(d.durationMicros) / 1000), .dim)])
+                        outcome, Span("  \(DurationText.milliseconds(d.durationMicros)) ms", .dim)])
             out.append([Span("   " + TerminalText.inline(d.url), .dim)])
             if !d.responseBody.isEmpty {
                 let preview = TerminalText.inline(String(decoding: d.responseBody.prefix(200), as: UTF8.self))
