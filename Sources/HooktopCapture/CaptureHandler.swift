@@ -3,26 +3,42 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// Turns one HTTP request into a `CapturedRequest`, hands it to the sink, and
-/// answers once the sink has stored it. NIO's pipeline handler keeps requests
-/// on a connection in order, so this sees one at a time.
-final class CaptureHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+/// One capture connection, bytes in and bytes out: it reads requests with
+/// hooktop's `RequestDecoder`, hands each to the sink, and answers once the
+/// sink has stored it, the answer written as one buffer. Requests on a
+/// connection are taken one at a time: while one is stored, reading pauses
+/// and pipelined bytes wait in `unread` (what NIO's pipelining handler did,
+/// without NIO's HTTP message types passed between four handlers).
+final class CaptureHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private struct Receiving {
-        var head: HTTPRequestHead
+        var head: RequestHead
         var receivedAt: Timestamp
-        var body: ByteBuffer
+        /// The body's first bytes stay the slice they came in; later ones are appended.
+        var body: ByteBuffer?
         var size = 0
         var truncated = false
         var trailers = HeaderList()
+
+        mutating func append(_ chunk: ByteBuffer) {
+            if body == nil {
+                body = chunk
+            } else {
+                var chunk = chunk
+                body?.writeBuffer(&chunk)
+            }
+        }
     }
 
     private enum State {
         case idle
         case receiving(Receiving)
         case storing
+        /// Answered with `Connection: close`, or the bytes were not HTTP: nothing more is read.
+        case closing
     }
 
     private var state = State.idle
@@ -46,25 +62,29 @@ final class CaptureHandler: ChannelInboundHandler {
     /// Where the store's answers come back to this loop, a batch at a time.
     private let mailbox: LoopMailbox?
 
-    /// What the decoder read of a head it refused.
-    private let broken: BrokenHeadBox
-    /// The sender has half-closed (`shutdown(SHUT_WR)`, `nc -N`): the request
-    /// in flight is answered, then the connection is closed.
+    private var decoder = RequestDecoder()
+    /// Bytes read and not yet decoded: the rest of a request, or pipelined ones waiting their turn.
+    private var unread = ByteBuffer()
+    /// A read NIO asked for while a request was being stored; made once it is answered.
+    private var readHeld = false
+    /// Inside `process`: an answer written from there does not start another pass.
+    private var processing = false
+    /// The sender has half-closed (`shutdown(SHUT_WR)`, `nc -N`): what it sent
+    /// whole is answered, then the connection is closed.
     private var inputClosed = false
+    /// The server is shutting down: the request in flight is answered with `Connection: close`.
+    private var quiescing = false
 
     convenience init(policy: ResponsePolicy, sink: any CaptureSink, logger: Logger, limits: CaptureConfiguration.Limits = .init(),
-                     broken: BrokenHeadBox = BrokenHeadBox(), proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil,
-                     mailbox: LoopMailbox? = nil) {
-        self.init(policies: PolicyBox(policy), sink: sink, logger: logger, limits: limits, broken: broken, proxy: proxy, mailbox: mailbox)
+                     proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil, mailbox: LoopMailbox? = nil) {
+        self.init(policies: PolicyBox(policy), sink: sink, logger: logger, limits: limits, proxy: proxy, mailbox: mailbox)
     }
 
     init(policies: PolicyBox, sink: any CaptureSink, logger: Logger, limits: CaptureConfiguration.Limits = .init(),
-         broken: BrokenHeadBox = BrokenHeadBox(), proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil,
-         mailbox: LoopMailbox? = nil) {
+         proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil, mailbox: LoopMailbox? = nil) {
         self.mailbox = mailbox
         self.policies = policies
         maxBody = policies.current.maxBody
-        self.broken = broken
         self.limits = limits
         self.sink = sink
         self.logger = logger
@@ -98,24 +118,42 @@ final class CaptureHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    /// The sender will send nothing more. Idle: close. Mid-body: what came
-    /// is recorded as cut off (the decoder has usually reported it already).
-    /// Storing: answered first, then closed (`write`).
+    /// The sender will send nothing more: what it sent whole is answered
+    /// first, then the connection closes; a request cut off mid-body is
+    /// recorded as such. Shutting down: an idle connection closes now, a
+    /// busy one after its answer.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event {
+        switch event {
+        case ChannelEvent.inputClosed:
             inputClosed = true
-            switch state {
-            case .idle:
+            settle(context: context)
+        case is ChannelShouldQuiesceEvent:
+            quiescing = true
+            if case .idle = state {
+                state = .closing
                 context.close(promise: nil)
-            case .receiving(let r):
-                state = .storing
-                recordCutOff(r, context: context)
-                context.close(promise: nil)
-            case .storing:
-                break
             }
+        default:
+            break
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// After the input closed, once the bytes read are used up: nothing more
+    /// will come to complete a request.
+    private func settle(context: ChannelHandlerContext) {
+        guard inputClosed, !processing else { return }
+        switch state {
+        case .idle:
+            state = .closing
+            context.close(promise: nil)
+        case .receiving(let r):
+            state = .storing
+            recordCutOff(r, context: context)
+            context.close(promise: nil)
+        case .storing, .closing:
+            break  // answered first (`write`), then closed
+        }
     }
 
     // MARK: timeouts
@@ -128,7 +166,7 @@ final class CaptureHandler: ChannelInboundHandler {
         switch state {
         case .idle: micros = limits.headTimeoutMicros
         case .receiving: micros = limits.bodyIdleTimeoutMicros
-        case .storing:
+        case .storing, .closing:
             deadline = nil
             return
         }
@@ -176,29 +214,90 @@ final class CaptureHandler: ChannelInboundHandler {
             state = .storing
             let seconds = limits.bodyIdleTimeoutMicros / 1_000_000
             record(r, error: "the body stalled: no bytes for \(seconds)s after \(r.size) bytes", status: 408, context: context, answer: true)
-        case .storing:
+        case .storing, .closing:
             break
         }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch (unwrapInboundIn(data), state) {
-        case (.head(let head), _):
-            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        var bytes = unwrapInboundIn(data)
+        if unread.readableBytes == 0 {
+            unread = bytes  // the usual case: a request per read, nothing copied
+        } else {
+            unread.writeBuffer(&bytes)
+        }
+        process(context: context)
+    }
+
+    /// Reading pauses while a request is stored; `process` resumes it.
+    func read(context: ChannelHandlerContext) {
+        if case .storing = state {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Takes requests from the bytes read until one is being stored or more
+    /// bytes are needed; then reads on if a read was held back.
+    private func process(context: ChannelHandlerContext) {
+        guard !processing else { return }
+        processing = true
+        loop: while true {
+            switch state {
+            case .storing, .closing: break loop
+            case .idle, .receiving: break
             }
-            state = .receiving(Receiving(head: head, receivedAt: .now(), body: context.channel.allocator.buffer(capacity: 0)))
+            let part: RequestPart?
+            do {
+                part = try decoder.next(&unread)
+            } catch {
+                processing = false
+                refuse(error, context: context)
+                return
+            }
+            guard let part else { break }
+            take(part, context: context)
+        }
+        processing = false
+        if unread.readableBytes == 0 {
+            unread = ByteBuffer()
+        } else if unread.readerIndex > 64 * 1024 {
+            unread.discardReadBytes()
+        }
+        settle(context: context)
+        switch state {
+        case .idle, .receiving:
+            if readHeld {
+                readHeld = false
+                context.read()
+            }
+        case .storing, .closing:
+            break
+        }
+    }
+
+    private func take(_ part: RequestPart, context: ChannelHandlerContext) {
+        switch (part, state) {
+        case (.head(let head), _):
+            if head.expectsContinue {
+                var interim = context.channel.allocator.buffer(capacity: 32)
+                interim.writeString(Self.versionText(head.version))
+                interim.writeStaticString(" 100 Continue\r\n\r\n")
+                context.writeAndFlush(wrapOutboundOut(interim), promise: nil)
+            }
+            state = .receiving(Receiving(head: head, receivedAt: .now()))
             armTimer(context: context)
         case (.body(var chunk), .receiving(var r)):
             state = .storing  // let `r` own the buffer uniquely while we append
             r.size += chunk.readableBytes
             if !r.truncated {
-                let room = maxBody - r.body.readableBytes
+                let room = maxBody - (r.body?.readableBytes ?? 0)
                 if chunk.readableBytes > room {
                     r.truncated = true
-                    if room > 0, let part = chunk.readSlice(length: room) { r.body.writeImmutableBuffer(part) }
+                    if room > 0, let part = chunk.readSlice(length: room) { r.append(part) }
                 } else {
-                    r.body.writeBuffer(&chunk)
+                    r.append(chunk)
                 }
             }
             state = .receiving(r)
@@ -206,19 +305,44 @@ final class CaptureHandler: ChannelInboundHandler {
         case (.end(let trailers), .receiving(var r)):
             state = .storing
             deadline = nil
-            r.trailers = trailers.map { HeaderList($0.map { HeaderList.Field($0.name, $0.value) }) } ?? HeaderList()
+            r.trailers = trailers ?? HeaderList()
             finish(r, context: context)
         case (.body, _), (.end, _):
-            break  // parts of a request we stopped following (after an error)
+            break  // parts of a request we stopped following
         }
     }
 
+    /// Bytes that are not HTTP/1.1: answered 400 (no other answer is under
+    /// way while a request is read), what was read of the request recorded,
+    /// the connection closed.
+    private func refuse(_ error: any Error, context: ChannelHandlerContext) {
+        logger.debug("connection error", metadata: ["remote": "\(remote)", "error": "\(error)"])
+        let prior = state
+        state = .storing
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(staticString: Self.badRequest)), promise: nil)
+        switch prior {
+        case .idle:
+            if let head = decoder.broken {
+                decoder.broken = nil
+                record(head, context: context)
+            }
+        case .receiving(let r):
+            record(r, error: "malformed body after \(r.size) bytes: \(error)", status: 400, context: context, answer: false)
+        case .storing, .closing:
+            break
+        }
+        state = .closing
+        context.close(promise: nil)
+    }
+
+    /// What NIO's protocol error handler answered to bytes that are not HTTP.
+    static let badRequest: StaticString = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+
     private func captured(_ r: Receiving) -> CapturedRequest {
         var request = CapturedRequest(
-            receivedAt: r.receivedAt, remote: remote, method: r.head.method.rawValue, target: r.head.uri,
-            version: Self.versionText(r.head.version),
-            headers: HeaderList(r.head.headers.map { HeaderList.Field($0.name, $0.value) }),
-            body: Array(r.body.readableBytesView), bodySize: r.size, bodyTruncated: r.truncated)
+            receivedAt: r.receivedAt, remote: remote, method: r.head.method, target: r.head.target,
+            version: Self.versionText(r.head.version), headers: r.head.headers,
+            body: r.body.map { Array($0.readableBytesView) } ?? [], bodySize: r.size, bodyTruncated: r.truncated)
         request.trailers = r.trailers
         return request
     }
@@ -282,7 +406,7 @@ final class CaptureHandler: ChannelInboundHandler {
         var request = captured(r)
         let policy = self.policy  // one read of the reloadable config per request
         guard admitted(&request, token: policy.token) else {
-            write(AccessToken.refused, version: r.head.version, keepAlive: r.head.isKeepAlive, head: r.head.method == .HEAD, context: context)
+            write(AccessToken.refused, version: r.head.version, keepAlive: r.head.keepAlive, head: r.head.isHEAD, context: context)
             return
         }
         let decision = policy.decide(&request)
@@ -294,9 +418,9 @@ final class CaptureHandler: ChannelInboundHandler {
         // the answer closure holds no copy of the request.
         let forward = decision.waitForTarget ? proxy.map { (proxy: $0, request: request) } : nil
 
-        let keepAlive = r.head.isKeepAlive
+        let keepAlive = r.head.keepAlive
         let version = r.head.version
-        let isHead = r.head.method == .HEAD
+        let isHead = r.head.isHEAD
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let mailbox = self.mailbox
         let answered = response
@@ -341,46 +465,26 @@ final class CaptureHandler: ChannelInboundHandler {
     }
 
     /// `head`: the request was HEAD, so the answer has no body (its Content-Length still says how long it would be).
+    /// After a keep-alive answer the next request's bytes, if some came, are taken.
     private func write(_ response: RecordedResponse, version: HTTPVersion, keepAlive: Bool, head isHead: Bool,
                        context: ChannelHandlerContext) {
-        state = .idle
-        let keepAlive = keepAlive && !inputClosed
-        if keepAlive { armTimer(context: context) }
-        var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
-        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
-        if !keepAlive {
-            headers.replaceOrAdd(name: "Connection", value: "close")
-        } else if version.minor == 0 {
-            headers.replaceOrAdd(name: "Connection", value: "keep-alive")
-        }
-        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !isHead {
-            var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-            buffer.writeBytes(response.body)
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        }
+        let keepAlive = keepAlive && !quiescing && !(inputClosed && unread.readableBytes == 0)
+        var buffer = context.channel.allocator.buffer(capacity: 160 + response.body.count)
+        ResponseEncoder.write(response, version: version, keepAlive: keepAlive, head: isHead, into: &buffer)
         if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            state = .idle
+            armTimer(context: context)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            process(context: context)
         } else {
+            state = .closing
             let channel = context.channel
-            let done = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-            done.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("connection error", metadata: ["remote": "\(remote)", "error": "\(error)"])
-        // A body NIO could not parse (bad chunking…): keep what came before it.
-        if error is HTTPParserError, case .idle = state, let head = broken.head {
-            broken.head = nil
-            state = .storing
-            record(head, context: context)
-        } else if error is HTTPParserError, case .receiving(let r) = state {
-            state = .storing
-            record(r, error: "malformed body after \(r.size) bytes: \(error)", status: 400, context: context, answer: false)
-        }
         context.close(promise: nil)
     }
 

@@ -71,20 +71,14 @@ public final class CaptureServer: Sendable {
         }
     }
 
-    /// One connection's pipeline: the cap, hooktop's own request decoder
-    /// (byte-exact targets and header values), NIO's response encoder,
-    /// pipelining and 400-on-parse-error handlers, then the capture handler.
+    /// One connection's pipeline: the cap, then the capture handler, which
+    /// reads the bytes itself (hooktop's decoder: byte-exact targets and
+    /// header values) and writes each answer as one buffer.
     static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, policies: PolicyBox, sink: any CaptureSink,
                           logger: Logger, limits: CaptureConfiguration.Limits, connections: ConnectionCount?,
                           proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)?, mailbox: LoopMailbox? = nil) throws {
-        let broken = BrokenHeadBox()
         if let connections { try pipeline.addHandler(ConnectionGuard(count: connections, logger: logger)) }
-        try pipeline.addHandler(HTTPResponseEncoder())
-        try pipeline.addHandler(ByteToMessageHandler(RequestDecoder(broken: broken)))
-        try pipeline.addHandler(HTTPServerPipelineHandler())
-        try pipeline.addHandler(HTTPServerProtocolErrorHandler())
-        try pipeline.addHandler(CaptureHandler(policies: policies, sink: sink, logger: logger, limits: limits, broken: broken, proxy: proxy,
-                                               mailbox: mailbox))
+        try pipeline.addHandler(CaptureHandler(policies: policies, sink: sink, logger: logger, limits: limits, proxy: proxy, mailbox: mailbox))
     }
 
     /// The address actually bound (the port is real when 0 was asked for).

@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 
 /// What was read of a request whose head could not be parsed, for the
-/// capture handler to record (the sender gets NIO's 400 either way).
+/// capture handler to record (the sender is answered 400 either way).
 struct BrokenHead: Sendable {
     var method: String
     var target: String
@@ -12,22 +12,39 @@ struct BrokenHead: Sendable {
     var reason: String
 }
 
-/// Per connection: the decoder leaves a broken head here before it fails.
-final class BrokenHeadBox {
-    var head: BrokenHead?
+/// A request head as the capture handler needs it: the fields exactly as
+/// they came (names as sent, values as `WireText`), and what the framing
+/// pass learnt of them on the way.
+struct RequestHead {
+    var method: String
+    var target: String
+    var version: HTTPVersion
+    var headers: HeaderList
+    /// HTTP/1.1 unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`.
+    var keepAlive: Bool
+    /// The first `Expect` field is `100-continue`.
+    var expectsContinue: Bool
+
+    var isHEAD: Bool { method == "HEAD" }
 }
 
-/// HTTP/1.1 request framing, byte for byte (RFC 9112), in place of NIO's
-/// llhttp decoder: it keeps raw UTF-8 and obs-text in the request target and
-/// header values (as `WireText`), hands chunked trailers over with `.end`,
-/// and says what it had read when a head is refused.
+/// One part of a request, in the order they come.
+enum RequestPart {
+    case head(RequestHead)
+    case body(ByteBuffer)
+    /// The end of the request, with its chunked trailer fields (nil when there were none).
+    case end(HeaderList?)
+}
+
+/// HTTP/1.1 request framing, byte for byte (RFC 9112), read where the bytes
+/// arrived: hooktop's own, in place of NIO's llhttp decoder, so raw UTF-8
+/// and obs-text in the target and header values are kept (as `WireText`),
+/// chunked trailers come with `.end`, and a refused head says what it held.
 ///
 /// Strict where framing is at stake: one Content-Length (or identical
 /// copies), never with Transfer-Encoding; chunked last; sizes checked for
 /// overflow; no obs-fold; control characters refused everywhere but HTAB.
-struct RequestDecoder: ByteToMessageDecoder {
-    typealias InboundOut = HTTPServerRequestPart
-
+struct RequestDecoder {
     /// The largest head (request line and headers), and the largest trailer block.
     static let maxHeadBytes = 80 * 1024
     /// The largest chunk-size line (size, extensions, CRLF).
@@ -36,109 +53,107 @@ struct RequestDecoder: ByteToMessageDecoder {
     private enum State {
         case head
         case fixed(remaining: Int)
+        /// The request is whole: `.end` is next.
+        case ended
         case chunkSize
         case chunkData(remaining: Int)
         case chunkEnd
         case trailers
+        /// The head was read but its framing is wrong: the next call throws.
+        case failed(HTTPParserError)
     }
 
     private var state = State.head
-    private let broken: BrokenHeadBox
+    private var scan = Scan()
 
-    init(broken: BrokenHeadBox) { self.broken = broken }
+    /// What could be read of the last head refused; taken by the capture handler.
+    var broken: BrokenHead?
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        switch state {
-        case .head:
-            if scan.offset == 0 { skipEmptyLines(&buffer) }
-            guard let end = headEnd(buffer) else {
-                return .needMoreData
-            }
-            guard end <= Self.maxHeadBytes else { throw refuse(buffer, .headerOverflow, "the head is over 80 KiB") }
-            let bytes = buffer.readBytes(length: end) ?? []
-            let head = try parseHead(bytes)
-            context.fireChannelRead(wrapInboundOut(.head(head)))
-            try startBody(head, context: context)
-            return .continue
+    /// The next part, once its bytes have come (nil until then). Throws an
+    /// `HTTPParserError` for bytes that are not HTTP/1.1; nothing more is
+    /// read on such a connection.
+    mutating func next(_ buffer: inout ByteBuffer) throws -> RequestPart? {
+        while true {
+            switch state {
+            case .head:
+                if scan.offset == 0 { Self.skipEmptyLines(&buffer) }
+                guard let end = headEnd(buffer) else { return nil }
+                guard end <= Self.maxHeadBytes else { throw refuse(buffer, .headerOverflow, "the head is over 80 KiB") }
+                let head = try buffer.withUnsafeReadableBytes { try parseHead(UnsafeRawBufferPointer(rebasing: $0[..<end])) }
+                buffer.moveReaderIndex(forwardBy: end)
+                startBody(head)
+                return .head(head)
 
-        case .fixed(let remaining):
-            guard buffer.readableBytes > 0 else { return .needMoreData }
-            let n = min(remaining, buffer.readableBytes)
-            if let slice = buffer.readSlice(length: n) { context.fireChannelRead(wrapInboundOut(.body(slice))) }
-            if n == remaining {
+            case .fixed(let remaining):
+                guard buffer.readableBytes > 0 else { return nil }
+                let n = min(remaining, buffer.readableBytes)
+                state = n == remaining ? .ended : .fixed(remaining: remaining - n)
+                return buffer.readSlice(length: n).map(RequestPart.body)
+
+            case .ended:
                 state = .head
-                context.fireChannelRead(wrapInboundOut(.end(nil)))
-            } else {
-                state = .fixed(remaining: remaining - n)
-            }
-            return .continue
+                return .end(nil)
 
-        case .chunkSize:
-            guard let line = readLine(&buffer, limit: Self.maxChunkLine) else {
-                if buffer.readableBytes > Self.maxChunkLine { throw HTTPParserError.invalidChunkSize }
-                return .needMoreData
-            }
-            let size = try chunkSize(line)
-            state = size == 0 ? .trailers : .chunkData(remaining: size)
-            return .continue
+            case .chunkSize:
+                guard let line = Self.readLine(&buffer, limit: Self.maxChunkLine) else {
+                    if buffer.readableBytes > Self.maxChunkLine { throw HTTPParserError.invalidChunkSize }
+                    return nil
+                }
+                let size = try Self.chunkSize(line)
+                state = size == 0 ? .trailers : .chunkData(remaining: size)
 
-        case .chunkData(let remaining):
-            guard buffer.readableBytes > 0 else { return .needMoreData }
-            let n = min(remaining, buffer.readableBytes)
-            if let slice = buffer.readSlice(length: n) { context.fireChannelRead(wrapInboundOut(.body(slice))) }
-            state = n == remaining ? .chunkEnd : .chunkData(remaining: remaining - n)
-            return .continue
+            case .chunkData(let remaining):
+                guard buffer.readableBytes > 0 else { return nil }
+                let n = min(remaining, buffer.readableBytes)
+                state = n == remaining ? .chunkEnd : .chunkData(remaining: remaining - n)
+                return buffer.readSlice(length: n).map(RequestPart.body)
 
-        case .chunkEnd:
-            guard let line = readLine(&buffer, limit: 2) else {
-                if buffer.readableBytes >= 2 { throw HTTPParserError.invalidChunkSize }
-                return .needMoreData
-            }
-            guard line.isEmpty else { throw HTTPParserError.invalidChunkSize }
-            state = .chunkSize
-            return .continue
+            case .chunkEnd:
+                guard let line = Self.readLine(&buffer, limit: 2) else {
+                    if buffer.readableBytes >= 2 { throw HTTPParserError.invalidChunkSize }
+                    return nil
+                }
+                guard line.isEmpty else { throw HTTPParserError.invalidChunkSize }
+                state = .chunkSize
 
-        case .trailers:
-            if scan.offset == 0, buffer.readableBytes >= 2, buffer.getBytes(at: buffer.readerIndex, length: 2) == [13, 10] {
-                buffer.moveReaderIndex(forwardBy: 2)
-                state = .head
-                context.fireChannelRead(wrapInboundOut(.end(nil)))
-                return .continue
+            case .trailers:
+                return try trailers(&buffer)
+
+            case .failed(let error):
+                throw error
             }
-            if scan.offset == 0, buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 10 {
-                buffer.moveReaderIndex(forwardBy: 1)
-                state = .head
-                context.fireChannelRead(wrapInboundOut(.end(nil)))
-                return .continue
-            }
-            if scan.offset == 0, buffer.readableBytes == 1, buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 13 {
-                return .needMoreData  // the CR of an empty trailer block; its LF follows
-            }
-            guard let end = headEnd(buffer) else { return .needMoreData }
-            guard end <= Self.maxHeadBytes else { throw HTTPParserError.headerOverflow }
-            let bytes = buffer.readBytes(length: end) ?? []
-            var fields: [(String, String)] = []
-            for line in Self.lines(bytes) where !line.isEmpty {
-                fields.append(try Self.field(line))
-            }
-            state = .head
-            context.fireChannelRead(wrapInboundOut(.end(HTTPHeaders(fields))))
-            return .continue
         }
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        // Inside a body: nothing more will come, and the capture handler
-        // records what did when it hears that the input closed. No error
-        // here, so NIO's error handler does not answer 400 to a sender that
-        // only half-closed: what it is told and what is recorded agree.
-        return .needMoreData
+    private mutating func trailers(_ buffer: inout ByteBuffer) throws -> RequestPart? {
+        if scan.offset == 0, buffer.readableBytes >= 2, buffer.getBytes(at: buffer.readerIndex, length: 2) == [13, 10] {
+            buffer.moveReaderIndex(forwardBy: 2)
+            state = .head
+            return .end(nil)
+        }
+        if scan.offset == 0, buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 10 {
+            buffer.moveReaderIndex(forwardBy: 1)
+            state = .head
+            return .end(nil)
+        }
+        if scan.offset == 0, buffer.readableBytes == 1, buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 13 {
+            return nil  // the CR of an empty trailer block; its LF follows
+        }
+        guard let end = headEnd(buffer) else { return nil }
+        guard end <= Self.maxHeadBytes else { throw HTTPParserError.headerOverflow }
+        let bytes = buffer.readBytes(length: end) ?? []
+        var fields = HeaderList()
+        for line in Self.lines(bytes) where !line.isEmpty {
+            let (name, value) = try Self.field(line)
+            fields.append(name, value)
+        }
+        state = .head
+        return .end(fields)
     }
 
     // MARK: head
 
-    private func skipEmptyLines(_ buffer: inout ByteBuffer) {
+    private static func skipEmptyLines(_ buffer: inout ByteBuffer) {
         // RFC 9112 §2.2: ignore empty lines before the request line.
         while let b = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self), b == 13 || b == 10 {
             buffer.moveReaderIndex(forwardBy: 1)
@@ -172,8 +187,6 @@ struct RequestDecoder: ByteToMessageDecoder {
         var lineStart = 0
     }
 
-    private var scan = Scan()
-
     /// The head's lines without their line ends (CRLF, or a lone LF).
     static func lines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
         var out: [ArraySlice<UInt8>] = []
@@ -188,121 +201,191 @@ struct RequestDecoder: ByteToMessageDecoder {
         return out
     }
 
-    private func parseHead(_ bytes: [UInt8]) throws -> HTTPRequestHead {
-        let lines = Self.lines(bytes)
-        guard let requestLine = lines.first else { throw refuse(bytes, .invalidConstant, "no request line") }
-        let parts = requestLine.split(separator: 0x20, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
-            throw refuse(bytes, .invalidConstant, "the request line is not METHOD TARGET VERSION")
-        }
-        guard parts[0].allSatisfy(Self.isTokenByte) else { throw refuse(bytes, .invalidMethod, "the method is not a token") }
-        guard parts[1].allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
-            throw refuse(bytes, .invalidURL, "the request target holds a control character or a space")
-        }
-        guard let version = Self.version(parts[2]) else {
-            throw refuse(bytes, .invalidVersion, "the version is not HTTP/1.0 or HTTP/1.1")
-        }
-        var headers: [(String, String)] = []
-        for line in lines.dropFirst() where !line.isEmpty {
-            if line.first == 0x20 || line.first == 0x09 {
-                throw refuse(bytes, .invalidHeaderToken, "a header line is folded (obs-fold)")
-            }
-            do { headers.append(try Self.field(line)) } catch {
-                throw refuse(bytes, .invalidHeaderToken, "a header line is not 'Name: value'")
-            }
-        }
-        return HTTPRequestHead(version: version, method: HTTPMethod(rawValue: String(decoding: parts[0], as: UTF8.self)),
-                               uri: WireText.string(parts[1]), headers: HTTPHeaders(headers))
+    /// The next line of `raw` from `start`, without its line end, and where the one after it starts.
+    private static func line(_ raw: UnsafeRawBufferPointer, from start: Int) -> (Range<Int>, next: Int) {
+        var i = start
+        while i < raw.count, raw[i] != 10 { i += 1 }
+        var end = i
+        if end > start, raw[end - 1] == 13 { end -= 1 }
+        return (start..<end, i + 1)
     }
 
+    /// The head read in place: a String per name and value, nothing else
+    /// built (it runs for every request the daemon takes).
+    private mutating func parseHead(_ raw: UnsafeRawBufferPointer) throws -> RequestHead {
+        let (requestLine, first) = Self.line(raw, from: 0)
+        guard let space1 = raw[requestLine].firstIndex(of: 0x20),
+              let space2 = raw[(space1 + 1)..<requestLine.upperBound].firstIndex(of: 0x20),
+              !raw[(space2 + 1)..<requestLine.upperBound].contains(0x20),
+              space1 > requestLine.lowerBound, space2 > space1 + 1 else {
+            throw refuse(raw, .invalidConstant, "the request line is not METHOD TARGET VERSION")
+        }
+        let method = UnsafeRawBufferPointer(rebasing: raw[requestLine.lowerBound..<space1])
+        let target = UnsafeRawBufferPointer(rebasing: raw[(space1 + 1)..<space2])
+        guard method.allSatisfy(HTTPSyntax.isTokenByte) else { throw refuse(raw, .invalidMethod, "the method is not a token") }
+        guard target.allSatisfy(HTTPSyntax.isTargetByte) else {
+            throw refuse(raw, .invalidURL, "the request target holds a control character or a space")
+        }
+        guard let version = Self.version(UnsafeRawBufferPointer(rebasing: raw[(space2 + 1)..<requestLine.upperBound])) else {
+            throw refuse(raw, .invalidVersion, "the version is not HTTP/1.0 or HTTP/1.1")
+        }
+        var headers = HeaderList()
+        var framing = Framing()
+        var at = first
+        while at < raw.count {
+            let (range, next) = Self.line(raw, from: at)
+            at = next
+            guard !range.isEmpty else { continue }
+            let line = UnsafeRawBufferPointer(rebasing: raw[range])
+            if line[0] == 0x20 || line[0] == 0x09 {
+                throw refuse(raw, .invalidHeaderToken, "a header line is folded (obs-fold)")
+            }
+            guard let (name, value) = Self.fieldParts(line) else {
+                throw refuse(raw, .invalidHeaderToken, "a header line is not 'Name: value'")
+            }
+            let nameText = String(decoding: name, as: UTF8.self)
+            let valueText = WireText.string(value)
+            framing.note(name: name, value: valueText)
+            headers.append(nameText, valueText)
+        }
+        let keepAlive = framing.close ? false : framing.keepAlive || version == .http1_1
+        self.framing = framing
+        return RequestHead(method: String(decoding: method, as: UTF8.self), target: WireText.string(target), version: version,
+                           headers: headers, keepAlive: keepAlive, expectsContinue: framing.expectsContinue)
+    }
+
+    /// A header line's name and value (without surrounding spaces and
+    /// tabs); nil unless the name is a token and the value holds no control
+    /// character but HTAB.
+    private static func fieldParts(_ line: UnsafeRawBufferPointer) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer)? {
+        guard let colon = line.firstIndex(of: 0x3A), colon > 0 else { return nil }
+        let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
+        guard name.allSatisfy(HTTPSyntax.isTokenByte) else { return nil }
+        var start = colon + 1, end = line.count
+        while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
+        while end > start, line[end - 1] == 0x20 || line[end - 1] == 0x09 { end -= 1 }
+        let value = UnsafeRawBufferPointer(rebasing: line[start..<end])
+        guard value.allSatisfy(HTTPSyntax.isValueByte) else { return nil }
+        return (name, value)
+    }
+
+    /// A header line as name and value, for trailers and refused heads.
     static func field(_ line: ArraySlice<UInt8>) throws -> (String, String) {
-        guard let colon = line.firstIndex(of: 0x3A), colon > line.startIndex,
-              line[..<colon].allSatisfy(isTokenByte) else { throw HTTPParserError.invalidHeaderToken }
-        var value = line[(colon + 1)...]
-        while let f = value.first, f == 0x20 || f == 0x09 { value = value.dropFirst() }
-        while let l = value.last, l == 0x20 || l == 0x09 { value = value.dropLast() }
-        // HTAB, SP, VCHAR and obs-text only: no NUL, no bare CR, no other control.
-        guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else { throw HTTPParserError.invalidHeaderToken }
-        return (String(decoding: line[..<colon], as: UTF8.self), WireText.string(value))
-    }
-
-    static func version(_ text: ArraySlice<UInt8>) -> HTTPVersion? {
-        switch Array(text) {
-        case Array("HTTP/1.1".utf8): .http1_1
-        case Array("HTTP/1.0".utf8): .http1_0
-        default: nil
+        try line.withUnsafeBytes { raw in
+            guard let (name, value) = fieldParts(raw) else { throw HTTPParserError.invalidHeaderToken }
+            return (String(decoding: name, as: UTF8.self), WireText.string(value))
         }
     }
 
-    /// RFC 9110 tchar.
-    static func isTokenByte(_ b: UInt8) -> Bool {
-        switch b {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"): true
-        default: false
+    static func version(_ text: UnsafeRawBufferPointer) -> HTTPVersion? {
+        guard text.count == 8, text.starts(with: "HTTP/1.".utf8) else { return nil }
+        switch text[7] {
+        case UInt8(ascii: "1"): return .http1_1
+        case UInt8(ascii: "0"): return .http1_0
+        default: return nil
         }
     }
 
     // MARK: body framing
 
-    private mutating func startBody(_ head: HTTPRequestHead, context: ChannelHandlerContext) throws {
-        let (te, lengths) = Self.framing(head.headers)
+    /// What the head's fields say about framing and the connection, noted
+    /// as they are read (one pass over the head).
+    struct Framing {
+        var transferEncoding: [Substring] = []
+        var contentLength: [Substring] = []
+        var close = false
+        var keepAlive = false
+        var expectsContinue = false
+        private var sawExpect = false
+
+        mutating func note(name: UnsafeRawBufferPointer, value: String) {
+            switch name.count {
+            case 14 where Self.equals(name, "content-length"):
+                Self.appendItems(of: value, to: &contentLength)
+            case 17 where Self.equals(name, "transfer-encoding"):
+                Self.appendItems(of: value, to: &transferEncoding)
+            case 10 where Self.equals(name, "connection"):
+                var items: [Substring] = []
+                Self.appendItems(of: value, to: &items)
+                for item in items {
+                    if item.caseInsensitiveEquals("close") { close = true }
+                    if item.caseInsensitiveEquals("keep-alive") { keepAlive = true }
+                }
+            case 6 where !sawExpect && Self.equals(name, "expect"):
+                sawExpect = true
+                expectsContinue = value.caseInsensitiveEquals("100-continue")
+            default:
+                break
+            }
+        }
+
+        /// ASCII letters compared without case; `lower` is lowercase.
+        private static func equals(_ name: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
+            guard name.count == lower.utf8CodeUnitCount else { return false }
+            let other = UnsafeRawBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
+            for i in 0..<name.count where name[i] | 0x20 != other[i] { return false }
+            return true
+        }
+
+        /// A field value's comma-separated items, empty ones dropped, each
+        /// without surrounding spaces and tabs (as `headers[canonicalForm:]`
+        /// gives them); the usual one item without a split.
+        static func appendItems(of value: String, to items: inout [Substring]) {
+            let utf8 = value.utf8
+            guard utf8.contains(UInt8(ascii: ",")) else {
+                if !utf8.isEmpty { items.append(trimmed(value[...])) }
+                return
+            }
+            for item in value.split(separator: ",") { items.append(trimmed(item)) }
+        }
+
+        private static func trimmed(_ item: Substring) -> Substring {
+            let utf8 = item.utf8
+            guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
+                  let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
+            return Substring(utf8[first...last])
+        }
+    }
+
+    /// The framing of the head just read, for `startBody`.
+    private var framing = Framing()
+
+    /// Transfer-Encoding's and Content-Length's values, split at commas and
+    /// trimmed, as the decoder reads them from a head's fields.
+    static func framing(_ headers: HeaderList) -> (transferEncoding: [Substring], contentLength: [Substring]) {
+        var framing = Framing()
+        for field in headers {
+            var name = field.name
+            name.withUTF8 { framing.note(name: UnsafeRawBufferPointer($0), value: field.value) }
+        }
+        return (framing.transferEncoding, framing.contentLength)
+    }
+
+    /// After a head: how its body is framed. Wrong framing is not thrown
+    /// here: the head is handed on first, so the request is recorded with
+    /// what was wrong, and the next call throws.
+    private mutating func startBody(_ head: RequestHead) {
+        let te = framing.transferEncoding, lengths = framing.contentLength
+        framing = Framing()
         if !te.isEmpty {
             // A request with both is how requests are smuggled: refuse it (RFC 9112 §6.1 allows this).
-            guard lengths.isEmpty else { throw HTTPParserError.unexpectedContentLength }
-            guard head.version == .http1_1, te.last?.lowercased() == "chunked" else { throw HTTPParserError.invalidConstant }
+            guard lengths.isEmpty else { state = .failed(.unexpectedContentLength); return }
+            guard head.version == .http1_1, te.last?.caseInsensitiveEquals("chunked") == true else {
+                state = .failed(.invalidConstant)
+                return
+            }
             state = .chunkSize
             return
         }
         guard let first = lengths.first else {
-            state = .head
-            context.fireChannelRead(wrapInboundOut(.end(nil)))
+            state = .ended
             return
         }
         guard lengths.allSatisfy({ $0 == first }), let length = Self.contentLength(first) else {
-            throw HTTPParserError.invalidContentLength
-        }
-        if length == 0 {
-            state = .head
-            context.fireChannelRead(wrapInboundOut(.end(nil)))
-        } else {
-            state = .fixed(remaining: length)
-        }
-    }
-
-    /// Transfer-Encoding's and Content-Length's values, split at commas and
-    /// trimmed as `headers[canonicalForm:]` gives them, in one pass over the
-    /// head instead of two searches and a split each (every request asks).
-    static func framing(_ headers: HTTPHeaders) -> (transferEncoding: [Substring], contentLength: [Substring]) {
-        var te: [Substring] = [], lengths: [Substring] = []
-        for (name, value) in headers {
-            if name.caseInsensitiveEquals("content-length") {
-                appendItems(of: value, to: &lengths)
-            } else if name.caseInsensitiveEquals("transfer-encoding") {
-                appendItems(of: value, to: &te)
-            }
-        }
-        return (te, lengths)
-    }
-
-    /// A field value's comma-separated items, empty ones dropped, each
-    /// without surrounding spaces and tabs; the usual one item without a split.
-    private static func appendItems(of value: String, to items: inout [Substring]) {
-        let utf8 = value.utf8
-        guard utf8.contains(UInt8(ascii: ",")) else {
-            if !utf8.isEmpty { items.append(trimmed(value[...])) }
+            state = .failed(.invalidContentLength)
             return
         }
-        for item in value.split(separator: ",") { items.append(trimmed(item)) }
-    }
-
-    private static func trimmed(_ item: Substring) -> Substring {
-        let utf8 = item.utf8
-        guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
-              let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        return Substring(utf8[first...last])
+        state = length == 0 ? .ended : .fixed(remaining: length)
     }
 
     /// Digits only, and it must fit: `99999999999999999999` is refused, not wrapped.
@@ -312,12 +395,12 @@ struct RequestDecoder: ByteToMessageDecoder {
     }
 
     /// Hex digits (up to 15: no overflow), then optional `;extensions`.
-    private func chunkSize(_ line: [UInt8]) throws -> Int {
-        let digits = line.prefix { Self.hexValue($0) != nil }
+    private static func chunkSize(_ line: [UInt8]) throws -> Int {
+        let digits = line.prefix { hexValue($0) != nil }
         guard !digits.isEmpty, digits.count <= 15 else { throw HTTPParserError.invalidChunkSize }
         let rest = line.dropFirst(digits.count).drop { $0 == 0x20 || $0 == 0x09 }
         guard rest.isEmpty || rest.first == UInt8(ascii: ";") else { throw HTTPParserError.invalidChunkSize }
-        return digits.reduce(0) { $0 << 4 | Self.hexValue($1)! }
+        return digits.reduce(0) { $0 << 4 | (hexValue($1) ?? 0) }
     }
 
     private static func hexValue(_ b: UInt8) -> Int? {
@@ -330,7 +413,7 @@ struct RequestDecoder: ByteToMessageDecoder {
     }
 
     /// One line (CRLF or LF ended), without its end; nil until it has come.
-    private func readLine(_ buffer: inout ByteBuffer, limit: Int) -> [UInt8]? {
+    private static func readLine(_ buffer: inout ByteBuffer, limit: Int) -> [UInt8]? {
         let view = buffer.readableBytesView
         guard let lf = view.prefix(limit + 2).firstIndex(of: 10) else { return nil }
         let length = view.distance(from: view.startIndex, to: lf)
@@ -342,12 +425,16 @@ struct RequestDecoder: ByteToMessageDecoder {
 
     // MARK: refusals
 
-    /// Leaves what could be read of a refused head for the capture handler.
-    private func refuse(_ buffer: ByteBuffer, _ error: HTTPParserError, _ reason: String) -> HTTPParserError {
+    /// Leaves what could be read of a refused head in `broken`.
+    private mutating func refuse(_ buffer: ByteBuffer, _ error: HTTPParserError, _ reason: String) -> HTTPParserError {
         refuse(Array(buffer.readableBytesView.prefix(Self.maxHeadBytes)), error, reason)
     }
 
-    private func refuse(_ bytes: [UInt8], _ error: HTTPParserError, _ reason: String) -> HTTPParserError {
+    private mutating func refuse(_ raw: UnsafeRawBufferPointer, _ error: HTTPParserError, _ reason: String) -> HTTPParserError {
+        refuse(Array(raw), error, reason)
+    }
+
+    private mutating func refuse(_ bytes: [UInt8], _ error: HTTPParserError, _ reason: String) -> HTTPParserError {
         let lines = Self.lines(bytes)
         let words = lines.first.map { $0.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: false) } ?? []
         func word(_ i: Int) -> String { i < words.count ? WireText.string(words[i]) : "" }
@@ -361,8 +448,9 @@ struct RequestDecoder: ByteToMessageDecoder {
                 headers.append(WireText.string(line), "")
             }
         }
-        broken.head = BrokenHead(method: String(word(0).prefix(64)), target: word(1), version: String(word(2).prefix(64)),
-                                 headers: headers, reason: reason)
+        broken = BrokenHead(method: String(word(0).prefix(64)), target: word(1), version: String(word(2).prefix(64)),
+                            headers: headers, reason: reason)
+        state = .failed(error)
         return error
     }
 }

@@ -23,6 +23,13 @@ public enum WireText {
 
     public static func string(_ bytes: [UInt8]) -> String { string(bytes[...]) }
 
+    /// The same, for bytes read in place (the capture decoder reads a head
+    /// where it arrived, without copying it into an array first).
+    public static func string(_ bytes: UnsafeRawBufferPointer) -> String {
+        for b in bytes where b >= 0x80 { return slow(Array(bytes)) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     private static func slow(_ array: [UInt8]) -> String {
         // The common case: plain UTF-8 with nothing in the escape range.
         if let text = String(validating: array, as: UTF8.self), !text.unicodeScalars.contains(where: isEscape) {

@@ -49,47 +49,28 @@ final class WireRequestEncoder: ChannelOutboundHandler {
     /// The request line and header lines; false when one of them cannot be sent.
     static func encode(_ head: HTTPRequestHead, into buffer: inout ByteBuffer) -> Bool {
         let method = head.method.rawValue
-        guard !method.isEmpty, method.utf8.allSatisfy(isTokenByte) else { return false }
+        guard !method.isEmpty, method.utf8.allSatisfy(HTTPSyntax.isTokenByte) else { return false }
         buffer.writeString(method)
         buffer.writeInteger(UInt8(ascii: " "))
         let target = WireText.bytes(of: head.uri)
-        guard !target.isEmpty, target.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return false }
+        guard !target.isEmpty, target.allSatisfy(HTTPSyntax.isTargetByte) else { return false }
         buffer.writeBytes(target)
         buffer.writeStaticString(" HTTP/1.1\r\n")
         for (name, value) in head.headers {
-            guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else { return false }
+            guard !name.isEmpty, name.utf8.allSatisfy(HTTPSyntax.isTokenByte) else { return false }
             buffer.writeString(name)
             buffer.writeStaticString(": ")
             if value.utf8.allSatisfy({ $0 < 0x80 }) {
-                guard value.utf8.allSatisfy(isValueByte) else { return false }
+                guard value.utf8.allSatisfy(HTTPSyntax.isValueByte) else { return false }
                 buffer.writeString(value)
             } else {
                 let bytes = WireText.bytes(of: value)
-                guard bytes.allSatisfy(isValueByte) else { return false }
+                guard bytes.allSatisfy(HTTPSyntax.isValueByte) else { return false }
                 buffer.writeBytes(bytes)
             }
             buffer.writeStaticString("\r\n")
         }
         buffer.writeStaticString("\r\n")
         return true
-    }
-
-    /// RFC 9110 tchar: a letter, a digit, or one of ``!#$%&'*+-.^_`|~``.
-    static func isTokenByte(_ b: UInt8) -> Bool {
-        switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            true
-        default:
-            false
-        }
-    }
-
-    /// A field value's byte: visible ASCII, space, HTAB or obs-text; no other control character.
-    static func isValueByte(_ b: UInt8) -> Bool {
-        b == UInt8(ascii: "\t") || (b >= 0x20 && b != 0x7F)
     }
 }

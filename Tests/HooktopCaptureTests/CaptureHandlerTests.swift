@@ -33,74 +33,102 @@ final class CaptureHandlerTests: XCTestCase {
     private func channel(maxBody: Int = 1024, sink: HeldSink) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(
-            CaptureHandler(policy: ResponsePolicy(maxBody: maxBody, config: Config(), registry: SchemeRegistry()), sink: sink, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+            CaptureHandler(policy: ResponsePolicy(maxBody: maxBody, config: Config(), registry: SchemeRegistry()), sink: sink,
+                           logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
     }
 
-    private func head(_ method: HTTPMethod = .POST, _ uri: String = "/x", _ headers: [(String, String)] = []) -> HTTPServerRequestPart {
-        var head = HTTPRequestHead(version: .http1_1, method: method, uri: uri)
-        head.headers = HTTPHeaders(headers)
-        return .head(head)
+    private func send(_ channel: EmbeddedChannel, _ text: String) throws {
+        try channel.writeInbound(ByteBuffer(string: text))
     }
 
-    private func body(_ text: String) -> HTTPServerRequestPart { .body(ByteBuffer(string: text)) }
-
-    private func readResponse(_ channel: EmbeddedChannel) throws -> (HTTPResponseHead, String)? {
-        guard case .head(let head)? = try channel.readOutbound(as: HTTPServerResponsePart.self) else { return nil }
+    /// Everything written so far, as the sender would read it.
+    private func written(_ channel: EmbeddedChannel) throws -> String {
         var text = ""
-        while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) {
-            switch part {
-            case .body(.byteBuffer(let b)): text += String(buffer: b)
-            case .end: return (head, text)
-            default: break
-            }
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { text += String(buffer: buffer) }
+        return text
+    }
+
+    /// One answer parsed back: status, fields, body.
+    private func response(_ channel: EmbeddedChannel) throws -> (status: Int, headers: HeaderList, body: String)? {
+        let text = try written(channel)
+        guard let split = text.range(of: "\r\n\r\n") else { return nil }
+        let lines = text[..<split.lowerBound].components(separatedBy: "\r\n")
+        let status = Int(lines[0].split(separator: " ")[1]) ?? 0
+        var headers = HeaderList()
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            headers.append(String(parts[0]), parts.count > 1 ? String(parts[1].drop { $0 == " " }) : "")
         }
-        return (head, text)
+        return (status, headers, String(text[split.upperBound...]))
     }
 
     func testAnswersOnlyAfterTheSinkStoredTheRequest() throws {
         let sink = HeldSink()
         let channel = try channel(sink: sink)
-        try channel.writeInbound(head(.POST, "/a?b=c", [("X-One", "1"), ("x-one", "2")]))
-        try channel.writeInbound(body("hello "))
-        try channel.writeInbound(body("world"))
-        try channel.writeInbound(HTTPServerRequestPart.end(nil))
-        XCTAssertNil(try channel.readOutbound(as: HTTPServerResponsePart.self), "nothing may be sent before the commit")
+        try send(channel, "POST /a?b=c HTTP/1.1\r\nX-One: 1\r\nx-one: 2\r\nContent-Length: 11\r\n\r\nhello ")
+        try send(channel, "world")
+        XCTAssertEqual(try written(channel), "", "nothing may be sent before the commit")
         let request = try XCTUnwrap(sink.requests.first)
         XCTAssertEqual(request.body, Array("hello world".utf8))
         XCTAssertEqual(request.target, "/a?b=c")
-        XCTAssertEqual(request.headers.fields.map(\.name), ["X-One", "x-one"])
+        XCTAssertEqual(request.headers.fields.map(\.name), ["X-One", "x-one", "Content-Length"])
         XCTAssertEqual(request.response.status, 200)
 
         sink.releaseAll()
         channel.embeddedEventLoop.run()
-        let (responseHead, text) = try XCTUnwrap(readResponse(channel))
-        XCTAssertEqual(responseHead.status, .ok)
-        XCTAssertEqual(text, #"{"ok":true}"#)
-        XCTAssertEqual(responseHead.headers["Content-Type"], ["application/json"])
-        XCTAssertEqual(responseHead.headers["Content-Length"], ["11"])
+        let answer = try XCTUnwrap(response(channel))
+        XCTAssertEqual(answer.status, 200)
+        XCTAssertEqual(answer.body, #"{"ok":true}"#)
+        XCTAssertEqual(answer.headers.all("Content-Type"), ["application/json"])
+        XCTAssertEqual(answer.headers.all("Content-Length"), ["11"])
+        XCTAssertNil(answer.headers.first("Connection"), "HTTP/1.1 keep-alive says nothing")
+    }
+
+    func testTheAnswerIsTheBytesNIOsEncoderWrote() throws {
+        let sink = HeldSink()
+        let channel = try channel(sink: sink)
+        try send(channel, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        sink.releaseAll()
+        channel.embeddedEventLoop.run()
+        XCTAssertEqual(try written(channel),
+                       "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\nConnection: keep-alive\r\n\r\n{\"ok\":true}")
+        XCTAssertTrue(channel.isActive)
+    }
+
+    func testPipelinedRequestsAreAnsweredInOrderOneStoredAtATime() throws {
+        let sink = HeldSink()
+        let channel = try channel(sink: sink)
+        try send(channel, "POST /1 HTTP/1.1\r\nContent-Length: 1\r\n\r\naPOST /2 HTTP/1.1\r\nContent-Length: 1\r\n\r\nbGET /3 HTTP/1.1\r\n\r\n")
+        XCTAssertEqual(sink.requests.map(\.target), ["/1"], "the next request waits for this one's answer")
+        sink.releaseAll()
+        channel.embeddedEventLoop.run()
+        XCTAssertEqual(sink.requests.map(\.target), ["/2"])
+        sink.releaseAll()
+        channel.embeddedEventLoop.run()
+        XCTAssertEqual(sink.requests.map(\.target), ["/3"])
+        sink.releaseAll()
+        channel.embeddedEventLoop.run()
+        XCTAssertEqual(try written(channel).components(separatedBy: "HTTP/1.1 200 OK").count, 4)
     }
 
     func testStoreFailureIs503NeverA2xx() throws {
         let sink = HeldSink()
         let channel = try channel(sink: sink)
-        try channel.writeInbound(head())
-        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        try send(channel, "POST /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
         sink.releaseAll(.failure(DiskFull()))
         channel.embeddedEventLoop.run()
-        let (responseHead, text) = try XCTUnwrap(readResponse(channel))
-        XCTAssertEqual(responseHead.status, .serviceUnavailable)
-        XCTAssertTrue(text.contains("not stored"))
+        let answer = try XCTUnwrap(response(channel))
+        XCTAssertEqual(answer.status, 503)
+        XCTAssertTrue(answer.body.contains("not stored"))
     }
 
     func testOversizedBodyIsTruncated413WithItsFullSize() throws {
         let sink = HeldSink()
         let channel = try channel(maxBody: 10, sink: sink)
-        try channel.writeInbound(head())
-        try channel.writeInbound(body("0123456"))
-        try channel.writeInbound(body("789abcdef"))
-        try channel.writeInbound(body("ghij"))
-        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        try send(channel, "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n0123456\r\n")
+        try send(channel, "9\r\n789abcdef\r\n4\r\nghij\r\n0\r\n\r\n")
         let request = try XCTUnwrap(sink.requests.first)
         XCTAssertTrue(request.bodyTruncated)
         XCTAssertEqual(request.bodySize, 20)
@@ -108,29 +136,62 @@ final class CaptureHandlerTests: XCTestCase {
         XCTAssertEqual(request.response.status, 413)
         sink.releaseAll()
         channel.embeddedEventLoop.run()
-        XCTAssertEqual(try readResponse(channel)?.0.status, .payloadTooLarge)
+        XCTAssertEqual(try response(channel)?.status, 413)
     }
 
     func testExpectContinueIsAnsweredBeforeTheBody() throws {
         let sink = HeldSink()
         let channel = try channel(sink: sink)
-        try channel.writeInbound(head(.PUT, "/up", [("Expect", "100-continue")]))
-        guard case .head(let interim)? = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
-            return XCTFail("no 100 Continue")
-        }
-        XCTAssertEqual(interim.status, .continue)
-        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        try send(channel, "PUT /up HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+        XCTAssertEqual(try written(channel), "HTTP/1.1 100 Continue\r\n\r\n")
+        try send(channel, "{}")
         XCTAssertEqual(sink.requests.first?.headers.first("expect"), "100-continue")
+        XCTAssertEqual(sink.requests.first?.body, Array("{}".utf8))
     }
 
     func testConnectionCloseIsHonoured() throws {
         let sink = HeldSink()
         let channel = try channel(sink: sink)
-        try channel.writeInbound(head(.GET, "/", [("Connection", "close")]))
-        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        try send(channel, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
         sink.releaseAll()
         channel.embeddedEventLoop.run()
-        XCTAssertEqual(try readResponse(channel)?.0.headers["Connection"], ["close"])
+        XCTAssertEqual(try response(channel)?.headers.all("Connection"), ["close"])
+        XCTAssertFalse(channel.isActive)
+    }
+
+    func testAHeadAnswerHasItsLengthAndNoBody() throws {
+        let sink = HeldSink()
+        let channel = try channel(sink: sink)
+        try send(channel, "HEAD /h HTTP/1.1\r\n\r\n")
+        sink.releaseAll()
+        channel.embeddedEventLoop.run()
+        let answer = try XCTUnwrap(response(channel))
+        XCTAssertEqual(answer.headers.first("Content-Length"), "11")
+        XCTAssertEqual(answer.body, "")
+    }
+
+    func testBytesThatAreNotHTTPAre400AndTheHeadIsRecorded() throws {
+        let sink = HeldSink()
+        let channel = try channel(sink: sink)
+        try? send(channel, "GET /a b HTTP/1.1\r\nX: 1\r\n\r\n")
+        XCTAssertEqual(try written(channel), "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+        XCTAssertEqual(sink.requests.first?.error, "the request head was refused: the request line is not METHOD TARGET VERSION")
+        XCTAssertEqual(sink.requests.first?.headers.first("X"), "1")
+        XCTAssertFalse(channel.isActive)
+    }
+
+    func testHalfCloseAfterPipelinedRequestsAnswersThemAllThenCloses() throws {
+        let sink = HeldSink()
+        let channel = try channel(sink: sink)
+        try send(channel, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n")
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        sink.releaseAll()
+        channel.embeddedEventLoop.run()
+        XCTAssertTrue(channel.isActive, "the second request is still to answer")
+        XCTAssertEqual(sink.requests.map(\.target), ["/2"])
+        sink.releaseAll()
+        channel.embeddedEventLoop.run()
+        XCTAssertEqual(try written(channel).components(separatedBy: "HTTP/1.1 200 OK").count, 3)
         XCTAssertFalse(channel.isActive)
     }
 
