@@ -64,14 +64,20 @@ extension HeaderList {
     /// `Name: value\r\n` per field: the form they had on the wire. HTTP/1.1 header
     /// names cannot hold `:` and values cannot hold CR or LF (the parser refuses
     /// them), so this is lossless for anything the capture server accepts.
-    public var wireEncoded: String {
-        var out = ""
+    public var wireEncoded: String { String(decoding: wireBytes, as: UTF8.self) }
+
+    /// The same as UTF-8 bytes, built by copying each name and value whole
+    /// (the store binds this for every captured request).
+    public var wireBytes: [UInt8] {
+        var out: [UInt8] = []
         out.reserveCapacity(fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
         for field in fields {
-            out += field.name
-            out += ": "
-            out += field.value
-            out += "\r\n"
+            out.append(contentsOf: field.name.utf8)
+            out.append(UInt8(ascii: ":"))
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: field.value.utf8)
+            out.append(13)
+            out.append(10)
         }
         return out
     }

@@ -12,9 +12,29 @@ enum RequestRows {
     static func insert(_ r: CapturedRequest, into db: SQLiteConnection, leasedBy: Int32? = nil,
                        node: String? = nil) throws(StoreError) -> Int64 {
         let token = Expectation.token(inTarget: r.target)
+        let headers = r.headers.wireBytes, responseHeaders = r.response.headers.wireBytes
         return try db.with(token == nil ? plainInsertSQL : expectedInsertSQL) { s throws(StoreError) in
             bindInsert(s, r, token: token, leasedBy: leasedBy, node: node)
-            try s.step()
+            // The large values are lent to SQLite for the step, not copied by it.
+            let failure: StoreError? = r.body.withUnsafeBytes { body in
+                r.response.body.withUnsafeBytes { responseBody in
+                    headers.withUnsafeBytes { headers in
+                        responseHeaders.withUnsafeBytes { responseHeaders in
+                            s.bind(":headers", lentText: headers)
+                            s.bind(":body", lentBlob: body)
+                            s.bind(":response_headers", lentText: responseHeaders)
+                            s.bind(":response_body", lentBlob: responseBody)
+                            do throws(StoreError) {
+                                try s.step()
+                                return nil
+                            } catch {
+                                return error
+                            }
+                        }
+                    }
+                }
+            }
+            if let failure { throw failure }
             return db.lastInsertRowID
         }
     }
@@ -45,8 +65,6 @@ enum RequestRows {
         s.bind(":method", r.method)
         s.bind(":target", r.target)
         s.bind(":version", r.version)
-        s.bind(":headers", r.headers.wireEncoded)
-        s.bind(":body", blob: r.body)
         s.bind(":body_size", r.bodySize)
         s.bind(":body_truncated", r.bodyTruncated)
         s.bind(":source", r.source)
@@ -54,8 +72,6 @@ enum RequestRows {
         s.bind(":sig_status", r.signature.status.rawValue)
         s.bind(":sig_detail", r.signature.detail)
         s.bind(":response_status", r.response.status)
-        s.bind(":response_headers", r.response.headers.wireEncoded)
-        s.bind(":response_body", blob: r.response.body)
         s.bind(":response_duration_us", r.response.durationMicros)
         s.bind(":delivery_state", r.deliveryState.rawValue)
         s.bind(":delivery_id", r.deliveryID)

@@ -158,6 +158,23 @@ final class Statement {
     func bind(_ name: StaticString, _ value: String?) { bind(at: slot(name), value.map(SQLValue.text) ?? .null) }
     func bind(_ name: StaticString, blob: [UInt8]) { bind(at: slot(name), .blob(blob)) }
 
+    /// Binds bytes SQLite reads where they are, without its copy: only
+    /// while they stay valid, so the caller steps inside the closure that
+    /// lent them (the statement's next `reset` forgets them).
+    func bind(_ name: StaticString, lentText bytes: UnsafeRawBufferPointer) {
+        let index = slot(name)
+        guard let base = bytes.baseAddress, !bytes.isEmpty else {
+            return check(sqlite3_bind_text(stmt, index, "", 0, nil))
+        }
+        check(sqlite3_bind_text64(stmt, index, base.assumingMemoryBound(to: CChar.self), UInt64(bytes.count), nil, UInt8(SQLITE_UTF8)))
+    }
+
+    /// The same for a blob (an empty one is still a blob, not NULL).
+    func bind(_ name: StaticString, lentBlob bytes: UnsafeRawBufferPointer) {
+        let rc = sqlite3_bind_blob64(stmt, slot(name), bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), UInt64(bytes.count), nil)
+        check(rc)
+    }
+
     /// Binds the parameter numbered `index` (`?3`): only for SQL whose
     /// parameters are generated with their values (`FilterSQL`).
     func bind(at index: Int32, _ value: SQLValue) {
