@@ -1,8 +1,5 @@
 import CSQLite
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Keeps the WAL bounded without stalling commits. The writer's connection
 /// never checkpoints (`wal_autocheckpoint=0`): a checkpoint copies pages and
@@ -37,17 +34,11 @@ final class Checkpointer: @unchecked Sendable {
         return (runs, longestGateMicros)
     }
 
-    /// 2,000 frames (8 MB of 4 KB pages). Session 3 measured 250 to 8,000
-    /// and chose 500: the last round's sync wrote back everything appended
-    /// since the previous checkpoint, so its pause (and p99) grew with the
-    /// WAL. With the WAL and database flushed before the last round that
-    /// pause no longer grows, and fewer, longer checkpoints cost less: the
-    /// gate is taken a quarter as often and a page the commits rewrite
-    /// (the table's and the indexes' last pages) is copied once per
-    /// checkpoint. Interleaved against 500: 0.470 against 0.454 of the bare
-    /// server, idle CPU 11–12 % against 14 %, p99 7–7.5 ms; at 8,000 p99
-    /// passed 11 ms with no gain.
-    init(path: String, durability: StoreConfiguration.Durability, threshold: Int32 = 2000) {
+    /// 500 frames (2 MB of 4 KB pages): measured against 250, 1,000, 2,000
+    /// and 8,000 under wrk, the last round's pause grows with the WAL (its
+    /// sync writes back what the commits appended), and with it p99: 5–6 ms
+    /// at 500, 8–10 ms at 2,000, 23–26 ms at 8,000; throughput the same.
+    init(path: String, durability: StoreConfiguration.Durability, threshold: Int32 = 500) {
         self.path = path
         self.durability = durability
         self.threshold = threshold
@@ -132,27 +123,12 @@ final class Checkpointer: @unchecked Sendable {
             if remaining <= 256 || remaining >= left { break }
             left = remaining
         }
-        // The last round syncs the WAL before it copies and the database
-        // after, under the gate: flushed now, those syncs find only the last
-        // round's few pages to write, however long the WAL grew.
-        flush(path + "-wal")
-        flush(path)
         let started = DispatchTime.now().uptimeNanoseconds
         gate.lock()
         let done = passive(db)
         gate.unlock()
         guard done != nil else { return -1 }
         return Int64((DispatchTime.now().uptimeNanoseconds - started) / 1_000)
-    }
-
-    /// Writes a file's dirty pages back (whoever wrote them: the page cache
-    /// is the file's, not a descriptor's). Best effort: the checkpoint's own
-    /// syncs still follow, so a failure here costs only time.
-    private func flush(_ file: String) {
-        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fdatasync(fd)
-        Glibc.close(fd)
     }
 
     /// One PASSIVE checkpoint: the frames it could not copy yet, or nil on an error.
