@@ -101,7 +101,8 @@ public final class CaptureDaemon: Sendable {
                               timeoutMicros: capture.config.delivery.timeoutMicros, logger: logger)
         Task {
             for await batch in commits {
-                if delivers { deliverer.submit(batch) }
+                // Only a batch with something to deliver goes to the engine (a copy of each request otherwise).
+                if delivers, batch.contains(where: { $0.deliveryState == .pending }) { deliverer.submit(batch) }
                 alerts.observe(batch)
                 ipn.verify(batch)
                 metrics?.committed(batch, commitMicros: writer.currentStats().lastCommitMicros)

@@ -16,7 +16,8 @@ struct IPNPostback: Sendable {
 
     /// Starts the postback of every IPN in a committed batch that waits for one.
     func verify(_ batch: [CapturedRequest]) {
-        for request in batch where PayPalIPN.isPending(request.signature) {
+        for i in batch.indices where PayPalIPN.isPending(batch[i].signature) {
+            let request = batch[i]
             Task { await verify(request) }
         }
     }

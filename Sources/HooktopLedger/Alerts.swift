@@ -35,16 +35,21 @@ public final class AlertRunner: DeliveryAlerts, @unchecked Sendable {
     }
 
     /// Watches committed requests for runs of invalid signatures per source.
+    /// Each request is read where it is in the batch, not copied (it runs for every captured request).
     public func observe(_ batch: [CapturedRequest]) {
-        for request in batch {
-            let key = request.source ?? request.signature.scheme ?? ""
-            guard !key.isEmpty, request.signature.status != .none else { continue }
+        for i in batch.indices {
+            let status = batch[i].signature.status
+            guard status != .none else { continue }
+            let key = batch[i].source ?? batch[i].signature.scheme ?? ""
+            guard !key.isEmpty else { continue }
+            let bad = status == .invalid || status == .expired
             let streak: Int = lock.withLock {
-                let bad = request.signature.status == .invalid || request.signature.status == .expired
-                streaks[key] = bad ? streaks[key, default: 0] + 1 : 0
-                return streaks[key]!
+                let streak = bad ? streaks[key, default: 0] + 1 : 0
+                if bad || streaks[key] != nil { streaks[key] = streak }
+                return streak
             }
             if streak == Self.invalidStreak {
+                let request = batch[i]
                 raise(kind: "invalid_signatures", request: request,
                       message: "\(Self.invalidStreak) invalid signatures in a row for \(key) (last #\(request.id): \(request.signature.detail ?? ""))")
             }
