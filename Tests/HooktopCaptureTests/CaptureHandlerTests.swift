@@ -195,6 +195,22 @@ final class CaptureHandlerTests: XCTestCase {
         XCTAssertFalse(channel.isActive)
     }
 
+    func testShuttingDownClosesAnIdleConnectionAndAnswersTheStoredOneWithClose() throws {
+        let sink = HeldSink()
+        let idle = try channel(sink: sink)
+        idle.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        XCTAssertFalse(idle.isActive)
+
+        let busy = try channel(sink: sink)
+        try send(busy, "GET /last HTTP/1.1\r\n\r\n")
+        busy.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        XCTAssertTrue(busy.isActive, "the request being stored is answered first")
+        sink.releaseAll()
+        busy.embeddedEventLoop.run()
+        XCTAssertEqual(try response(busy)?.headers.all("Connection"), ["close"])
+        XCTAssertFalse(busy.isActive)
+    }
+
     func testDescribesRemoteAddresses() throws {
         XCTAssertEqual(CaptureHandler.describe(try SocketAddress(ipAddress: "127.0.0.1", port: 50266)), "127.0.0.1:50266")
         XCTAssertEqual(CaptureHandler.describe(try SocketAddress(ipAddress: "::1", port: 8)), "[::1]:8")
