@@ -5,6 +5,7 @@ import HooktopLedger
 import HooktopSignatures
 import HooktopStore
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -34,6 +35,7 @@ public final class CaptureDaemon: Sendable {
         // The writer reports commits into this stream; the deliverer and the
         // alerts read it, so nothing the writer calls needs them to exist yet.
         let (commits, committed) = AsyncStream.makeStream(of: [CapturedRequest].self)
+        let interest = CommitInterest(delivers: capture.mode != .proxy, metrics: metrics != nil)
         writer = try store.openWriter(limits: StoreWriter.Limits(), onHealth: { health in
             // Once per change, not per request: the log says why, then says when it is over.
             switch health {
@@ -45,7 +47,7 @@ public final class CaptureDaemon: Sendable {
                 logger.error("database file was deleted or replaced; created a new one in its place", metadata: ["db": "\(path)"])
             }
         }, onCommit: { batch in
-            committed.yield(batch)
+            if interest.wants(batch) { committed.yield(batch) }
             onCommit?(batch)
             if logger.logLevel <= .info { logQueue.async { access.captured(batch) } }
         })
@@ -56,6 +58,7 @@ public final class CaptureDaemon: Sendable {
         let transport = HTTP1Transport(group: group)
         let storeLedger = StoreLedger(writer: writer, backend: store)
         let alerts = AlertRunner(command: capture.config.server.alertCommand, writer: writer, logger: logger)
+        interest.alerts.withLockedValue { $0 = alerts }
         deliverer = Deliverer(transport: transport, ledger: LoggingLedger(inner: storeLedger, log: access, metrics: metrics),
                               settings: capture.config.delivery.engineSettings, alerts: alerts, logger: logger)
         self.transport = transport
@@ -102,7 +105,7 @@ public final class CaptureDaemon: Sendable {
         Task {
             for await batch in commits {
                 // Only a batch with something to deliver goes to the engine (a copy of each request otherwise).
-                if delivers, batch.contains(where: { $0.deliveryState == .pending }) { deliverer.submit(batch) }
+                if delivers, CommitInterest.hasPendingDelivery(batch) { deliverer.submit(batch) }
                 alerts.observe(batch)
                 ipn.verify(batch)
                 metrics?.committed(batch, commitMicros: writer.currentStats().lastCommitMicros)
@@ -159,6 +162,34 @@ public final class CaptureDaemon: Sendable {
         Task { await transport.shutdown(); done.signal() }
         done.wait()
         try? group.syncShutdownGracefully()
+    }
+}
+
+/// Which committed batches the consumers of the commit stream (deliverer,
+/// alerts, PayPal postbacks, metrics) have something to do with. Most have
+/// nothing — no target, no PayPal message, no bad signature — and a batch
+/// yielded wakes a task for nothing (2.5–3.5 µs of CPU a request under wrk).
+private final class CommitInterest: Sendable {
+    let delivers: Bool
+    let metrics: Bool
+    /// Set once the runner exists (it needs the writer this filter is given to).
+    let alerts = NIOLockedValueBox<AlertRunner?>(nil)
+
+    init(delivers: Bool, metrics: Bool) {
+        self.delivers = delivers
+        self.metrics = metrics
+    }
+
+    /// Runs on the writer's thread for every committed batch: reads each request in place.
+    func wants(_ batch: [CapturedRequest]) -> Bool {
+        guard !metrics, let alerts = alerts.withLockedValue({ $0 }) else { return true }
+        if delivers && Self.hasPendingDelivery(batch) { return true }
+        for i in batch.indices where PayPalIPN.isPending(batch[i].signature) { return true }
+        return alerts.wouldObserve(batch)
+    }
+
+    static func hasPendingDelivery(_ batch: [CapturedRequest]) -> Bool {
+        batch.contains { $0.deliveryState == .pending }
     }
 }
 

@@ -34,6 +34,18 @@ public final class AlertRunner: DeliveryAlerts, @unchecked Sendable {
               message: "no callback for \(TerminalText.inline(e.label)) yet: its deadline passed \(late) ago (\(e.url))")
     }
 
+    /// Whether `observe` has anything to do with a batch: a bad signature,
+    /// or a checked one that may end a streak. Most batches have neither,
+    /// and are not handed to the task that observes them.
+    public func wouldObserve(_ batch: [CapturedRequest]) -> Bool {
+        let streaking = lock.withLock { !streaks.isEmpty }
+        for i in batch.indices {
+            let status = batch[i].signature.status
+            if status == .invalid || status == .expired || (streaking && status != .none) { return true }
+        }
+        return false
+    }
+
     /// Watches committed requests for runs of invalid signatures per source.
     /// Each request is read where it is in the batch, not copied (it runs for every captured request).
     public func observe(_ batch: [CapturedRequest]) {
@@ -45,7 +57,7 @@ public final class AlertRunner: DeliveryAlerts, @unchecked Sendable {
             let bad = status == .invalid || status == .expired
             let streak: Int = lock.withLock {
                 let streak = bad ? streaks[key, default: 0] + 1 : 0
-                if bad || streaks[key] != nil { streaks[key] = streak }
+                streaks[key] = bad ? streak : nil  // no entry: no streak (`wouldObserve`)
                 return streak
             }
             if streak == Self.invalidStreak {

@@ -242,6 +242,34 @@ final class DeliveryLiveTests: XCTestCase {
         XCTAssertEqual(try? String(contentsOfFile: flag, encoding: .utf8), "invalid_signatures")
     }
 
+    /// A valid signature ends the streak: the batch that carries it must
+    /// reach the alerts even though nothing else in it needs a consumer.
+    func testAValidSignatureEndsTheStreak() throws {
+        let flag = dir.file("streak")
+        let cfg = try config(["0s"], extra: """
+        [server]
+        alert_command = ["/bin/sh", "-c", "printf '%s' \\"$HOOKTOP_ALERT\\" > \(flag)"]
+
+        [[source]]
+        name = "gh"
+        match = "/gh/*"
+        scheme = "github"
+        secret = "s3cret"
+        """)
+        let daemon = try serve(forwardTo: nil, config: cfg)
+        // HMAC-SHA256 of "{}" with "s3cret", as GitHub signs it.
+        let valid = "sha256=adbde1ce40c89c14215687d5d762a47df6dfaefcfad61e2e86718ffc8498571b"
+        for signature in Array(repeating: "sha256=00", count: 4) + [valid] + Array(repeating: "sha256=00", count: 4) {
+            _ = try curl(["-H", "X-Hub-Signature-256: \(signature)", "--data-binary", "{}", "http://127.0.0.1:\(daemon.port)/gh/push"])
+        }
+        XCTAssertEqual((try show(5)["signature"] as? [String: Any])?["status"] as? String, "valid")
+        usleep(300_000)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: flag), "four and four invalid around a valid one are no streak of five")
+        _ = try curl(["-H", "X-Hub-Signature-256: sha256=00", "--data-binary", "{}", "http://127.0.0.1:\(daemon.port)/gh/push"])
+        waitForContent(flag)
+        XCTAssertEqual(try? String(contentsOfFile: flag, encoding: .utf8), "invalid_signatures")
+    }
+
     func testAlertCommandRunsWhenADeliveryFailsForGood() throws {
         let flag = dir.file("alerted")
         let cfg = try config(["0s"], extra: """
