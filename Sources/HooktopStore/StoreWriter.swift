@@ -139,6 +139,9 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
         if replaced { onHealth?(.recreated(path: config.path)) }
     }
 
+    /// Prepared once and kept (`sqlite3_exec` parsed them for every batch).
+    private static let beginSQL = "BEGIN IMMEDIATE", commitSQL = "COMMIT"
+
     /// One batch in one transaction: a new id per insert, rows changed per mutation.
     private func commit(_ batch: [GroupCommit.Job]) throws(StoreError) -> [Int64] {
         var results: [Int64] = []
@@ -152,7 +155,7 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
             if needsReopen || fileIdentity != FileIdentity(path: config.path) { try reopen() }
             checkpointer.gate.lock()
             defer { checkpointer.gate.unlock() }
-            try db.execute("BEGIN IMMEDIATE")
+            try db.with(Self.beginSQL) { s throws(StoreError) in try s.step() }
             do throws(StoreError) {
                 for job in batch {
                     switch job {
@@ -164,7 +167,7 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
                         results.append(Int64(try mutations.run(mutation)))
                     }
                 }
-                try db.execute("COMMIT")
+                try db.with(Self.commitSQL) { s throws(StoreError) in try s.step() }
             } catch {
                 try? db.execute("ROLLBACK")
                 throw error
