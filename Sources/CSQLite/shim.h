@@ -41,3 +41,14 @@ static inline void csqlite_track_wal(sqlite3 *db, int *frames) { sqlite3_wal_hoo
 // Before SQLite's first use: no global memory statistics (a process-wide mutex
 // taken on every allocation; hooktop never reads them). Variadic, so not importable.
 static inline int csqlite_disable_memstatus(void) { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
+// Writes back a connection's own database file or WAL through SQLite's VFS
+// (its xSync on its own descriptor). Never through a descriptor of hooktop's:
+// POSIX locks belong to the process and the file, and closing any descriptor
+// of the database drops every lock the process holds on it.
+static inline int csqlite_sync_file(sqlite3 *db, int wal) {
+    sqlite3_file *file = 0;
+    int rc = sqlite3_file_control(db, "main", wal ? SQLITE_FCNTL_JOURNAL_POINTER : SQLITE_FCNTL_FILE_POINTER, &file);
+    if (rc != SQLITE_OK || file == 0 || file->pMethods == 0) return rc;
+    return file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
+}

@@ -1,8 +1,5 @@
 import CSQLite
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Keeps the WAL bounded without stalling commits. The writer's connection
 /// never checkpoints (`wal_autocheckpoint=0`): a checkpoint copies pages and
@@ -151,9 +148,13 @@ final class Checkpointer: @unchecked Sendable {
         }
         // The last round syncs the WAL before it copies and the database
         // after, under the gate: written back now, outside it, those syncs
-        // find only the last round's few pages.
-        flush(path + "-wal")
-        flush(path)
+        // find only the last round's few pages. Through this connection's own
+        // files (SQLite's descriptors): a descriptor opened and closed here
+        // would drop the process's locks on the database, and another
+        // process would take itself for its last user and remove the WAL.
+        // Best effort: the checkpoint's own syncs still follow.
+        _ = csqlite_sync_file(db.handle, 1)
+        _ = csqlite_sync_file(db.handle, 0)
         guard length >= restartFrames else { return 0 }
         let started = DispatchTime.now().uptimeNanoseconds
         gate.lock()
@@ -161,16 +162,6 @@ final class Checkpointer: @unchecked Sendable {
         gate.unlock()
         guard done != nil else { return -1 }
         return Int64((DispatchTime.now().uptimeNanoseconds - started) / 1_000)
-    }
-
-    /// Writes a file's dirty pages back (whoever wrote them: the page cache
-    /// is the file's, not a descriptor's). Best effort: the checkpoint's own
-    /// syncs still follow, so a failure here costs only time.
-    private func flush(_ file: String) {
-        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fdatasync(fd)
-        Glibc.close(fd)
     }
 
     /// One PASSIVE checkpoint: the WAL's length in frames and those it could

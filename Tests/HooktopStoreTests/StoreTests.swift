@@ -166,6 +166,36 @@ final class StoreTests: XCTestCase {
         return largestWAL
     }
 
+    /// Other processes open and close the database while checkpoints run
+    /// (the dashboard, `hooktop list`, sqlite3). POSIX locks belong to the
+    /// process and the file, and any close of that file drops them all: the
+    /// checkpointer once synced the database through a descriptor of its
+    /// own, and the next `sqlite3` to close took itself for the last
+    /// connection and removed the WAL under the writer ("database disk
+    /// image is malformed" in `forward.sh`). Every row must survive, intact.
+    func testOtherProcessesOpeningTheDatabaseDuringCheckpointsBreakNothing() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        let stop = StopFlag()
+        let failures = Failures()
+        let readers = DispatchGroup()
+        let path = self.path
+        DispatchQueue.global().async(group: readers) {
+            while !stop.value {
+                let message = sqlite3Errors(path, "select count(*) from requests")
+                if !message.isEmpty && !message.contains("locked") && !message.contains("busy") { failures.add(message) }
+            }
+        }
+        _ = writeSustained(writer, rounds: 12)
+        stop.value = true
+        readers.wait()
+        let stats = writer.currentStats()
+        writer.close()
+        XCTAssertGreaterThan(stats.checkpoints, 0)
+        XCTAssertEqual(failures.all, [])
+        XCTAssertEqual(sqlite3(path, "pragma integrity_check"), "ok")
+        XCTAssertEqual(try StoreReader(path: path).count(), 12_000)
+    }
+
     /// A database file replaced under the daemon: the writer opens the new
     /// one, and so does the checkpointer, so the new file's WAL stays bounded too.
     func testCheckpointsFollowADatabaseFileThatWasReplaced() throws {
@@ -279,4 +309,50 @@ final class StoreTests: XCTestCase {
             XCTAssertEqual("\(error)", "no request with id 7")
         }
     }
+}
+
+/// Set by one thread, read by another.
+private final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    var value: Bool {
+        get { lock.withLock { stopped } }
+        set { lock.withLock { stopped = newValue } }
+    }
+}
+
+/// What a reader process reported.
+private final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+    func add(_ message: String) { lock.withLock { messages.append(message) } }
+    var all: [String] { lock.withLock { messages } }
+}
+
+/// What the sqlite3 command prints on its standard error for one statement.
+private func sqlite3Errors(_ path: String, _ sql: String) -> String {
+    let out = Pipe(), err = Pipe()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    process.arguments = [path, sql]
+    process.standardOutput = out
+    process.standardError = err
+    guard (try? process.run()) != nil else { return "sqlite3 did not run" }
+    _ = out.fileHandleForReading.readDataToEndOfFile()
+    let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return text
+}
+
+/// What the sqlite3 command prints for one statement, trimmed.
+private func sqlite3(_ path: String, _ sql: String) -> String {
+    let out = Pipe()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    process.arguments = [path, sql]
+    process.standardOutput = out
+    guard (try? process.run()) != nil else { return "sqlite3 did not run" }
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return text.trimmingCharacters(in: .whitespacesAndNewlines)
 }
