@@ -221,8 +221,8 @@ final class DeliveryLiveTests: XCTestCase {
         while ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").isEmpty, Date() < deadline { usleep(50_000) }
     }
 
-    func testFiveInvalidSignaturesInARowRaiseAnAlert() throws {
-        let flag = dir.file("streak")
+    /// A daemon with a GitHub source (secret "s3cret") whose alert command writes the alert's kind into `flag`.
+    private func serveGitHubSource(alertingInto flag: String) throws -> RunningDaemon {
         let cfg = try config(["0s"], extra: """
         [server]
         alert_command = ["/bin/sh", "-c", "printf '%s' \\"$HOOKTOP_ALERT\\" > \(flag)"]
@@ -233,7 +233,12 @@ final class DeliveryLiveTests: XCTestCase {
         scheme = "github"
         secret = "s3cret"
         """)
-        let daemon = try serve(forwardTo: nil, config: cfg)
+        return try serve(forwardTo: nil, config: cfg)
+    }
+
+    func testFiveInvalidSignaturesInARowRaiseAnAlert() throws {
+        let flag = dir.file("streak")
+        let daemon = try serveGitHubSource(alertingInto: flag)
         for i in 0..<5 {
             XCTAssertFalse(FileManager.default.fileExists(atPath: flag), "alerted after only \(i)")
             _ = try curl(["-H", "X-Hub-Signature-256: sha256=00", "--data-binary", "{}", "http://127.0.0.1:\(daemon.port)/gh/push"])
@@ -246,17 +251,7 @@ final class DeliveryLiveTests: XCTestCase {
     /// reach the alerts even though nothing else in it needs a consumer.
     func testAValidSignatureEndsTheStreak() throws {
         let flag = dir.file("streak")
-        let cfg = try config(["0s"], extra: """
-        [server]
-        alert_command = ["/bin/sh", "-c", "printf '%s' \\"$HOOKTOP_ALERT\\" > \(flag)"]
-
-        [[source]]
-        name = "gh"
-        match = "/gh/*"
-        scheme = "github"
-        secret = "s3cret"
-        """)
-        let daemon = try serve(forwardTo: nil, config: cfg)
+        let daemon = try serveGitHubSource(alertingInto: flag)
         // HMAC-SHA256 of "{}" with "s3cret", as GitHub signs it.
         let valid = "sha256=adbde1ce40c89c14215687d5d762a47df6dfaefcfad61e2e86718ffc8498571b"
         for signature in Array(repeating: "sha256=00", count: 4) + [valid] + Array(repeating: "sha256=00", count: 4) {
