@@ -36,27 +36,34 @@ ticks() {  # CPU ticks (1/100 s) a process has used, user and system
 cpu_per_request() {  # TICKS_BEFORE TICKS_AFTER REQUESTS: microseconds of the server's CPU a request
   python3 -c "print('%.1f' % (($2 - $1) * 10000 / max(1, $3)))"
 }
+machine() {  # the machine's idle and total ticks so far (all cores)
+  awk '/^cpu / {print $5, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat
+}
+idle_share() {  # IDLE0 TOTAL0 IDLE1 TOTAL1: the machine's idle time over a run, in percent
+  python3 -c "print('%.0f%%' % (100 * ($3 - $1) / max(1, $4 - $2)))"
+}
 
-printf '%-6s %-9s %10s %9s %9s %12s\n' round server req/s p50 p99 'cpu µs/req'
+# idle: both cores' idle time during the run (the server, wrk and everything else on the machine).
+printf '%-6s %-9s %10s %9s %9s %12s %6s\n' round server req/s p50 p99 'cpu µs/req' idle
 sum_base=0; sum_hook=0; checked=ok
 for r in $(seq "$rounds"); do
   "$bin/hooktop-baseline" 0 > "$work/out" 2> "$work/err" & pid=$!
   port=$(port_of)
-  t0=$(ticks $pid)
+  t0=$(ticks $pid); read -r i0 a0 < <(machine)
   read -r rps p50 p99 total _ < <(measure "http://127.0.0.1:$port/stripe/events" "$conns")
-  cpu=$(cpu_per_request "$t0" "$(ticks $pid)" "$total")
+  cpu=$(cpu_per_request "$t0" "$(ticks $pid)" "$total"); read -r i1 a1 < <(machine)
   kill $pid; wait $pid 2>/dev/null || true
-  printf '%-6s %-9s %10s %9s %9s %12s\n' "$r" baseline "$rps" "$p50" "$p99" "$cpu"
+  printf '%-6s %-9s %10s %9s %9s %12s %6s\n' "$r" baseline "$rps" "$p50" "$p99" "$cpu" "$(idle_share $i0 $a0 $i1 $a1)"
   sum_base=$(python3 -c "print($sum_base + $rps)")
 
   db="$work/r$r.sqlite"
   "$bin/hooktop" serve --db "$db" --listen 127.0.0.1:0 --log-level warning > "$work/out" 2> "$work/err" & pid=$!
   port=$(port_of)
-  t0=$(ticks $pid)
+  t0=$(ticks $pid); read -r i0 a0 < <(machine)
   read -r rps p50 p99 total non2xx < <(measure "http://127.0.0.1:$port/stripe/events" "$conns")
-  cpu=$(cpu_per_request "$t0" "$(ticks $pid)" "$total")
+  cpu=$(cpu_per_request "$t0" "$(ticks $pid)" "$total"); read -r i1 a1 < <(machine)
   kill -TERM $pid; wait $pid 2>/dev/null || true
-  printf '%-6s %-9s %10s %9s %9s %12s\n' "$r" hooktop "$rps" "$p50" "$p99" "$cpu"
+  printf '%-6s %-9s %10s %9s %9s %12s %6s\n' "$r" hooktop "$rps" "$p50" "$p99" "$cpu" "$(idle_share $i0 $a0 $i1 $a1)"
   sum_hook=$(python3 -c "print($sum_hook + $rps)")
   stored=$(sqlite3 "$db" 'select count(*) from requests')
   acked=$((total - non2xx))
