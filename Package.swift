@@ -24,7 +24,8 @@ let package = Package(
 
         // The one façade over SQLite.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
-        .target(name: "HooktopStore", dependencies: ["HooktopCore", "CSQLite"]),
+        .target(name: "CWALBuffer", linkerSettings: [.linkedLibrary("sqlite3")]),
+        .target(name: "HooktopStore", dependencies: ["HooktopCore", "CSQLite", "CWALBuffer"]),
 
         // The same store on PostgreSQL, for many daemons and one database.
         .target(name: "HooktopPostgres", dependencies: [

@@ -1,4 +1,5 @@
 import CSQLite
+import CWALBuffer
 
 /// A single SQLite connection. Used from one thread at a time: the writer
 /// thread owns one, each reader another.
@@ -7,15 +8,19 @@ final class SQLiteConnection {
     private(set) var handle: OpaquePointer?
 
     /// SQLite's process-wide settings, applied once before its first connection.
-    private static let configured: Void = { _ = csqlite_disable_memstatus() }()
+    private static let configured: Void = {
+        _ = csqlite_disable_memstatus()
+        _ = hooktop_walbuf_register()
+    }()
 
-    init(path: String, readOnly: Bool) throws(StoreError) {
+    /// - bufferedWAL: the writer's connection: a commit's WAL frames go out in one write.
+    init(path: String, readOnly: Bool, bufferedWAL: Bool = false) throws(StoreError) {
         Self.configured
         self.path = path
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        let rc = sqlite3_open_v2(path, &db, flags, bufferedWAL ? "hooktop-walbuf" : nil)
         guard rc == SQLITE_OK, let db else {
             let reason = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_close_v2(db)

@@ -29,7 +29,7 @@ public enum Store {
     /// Opens (creating if needed) for the capture daemon's writer.
     static func openForWriting(_ config: StoreConfiguration) throws(StoreError) -> SQLiteConnection {
         try createIfMissing(config.path)
-        let db = try SQLiteConnection(path: config.path, readOnly: false)
+        let db = try SQLiteConnection(path: config.path, readOnly: false, bufferedWAL: true)
         // A new file gives pruned space back to the file system (retention's incremental vacuum);
         // this can only be chosen before the first table exists.
         if try db.scalarInt("PRAGMA page_count") == 0 { try db.execute("PRAGMA auto_vacuum=INCREMENTAL") }

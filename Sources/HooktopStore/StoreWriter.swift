@@ -155,7 +155,7 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
             if needsReopen || fileIdentity != FileIdentity(path: config.path) { try reopen() }
             checkpointer.gate.lock()
             defer { checkpointer.gate.unlock() }
-            try db.with(Self.beginSQL) { s throws(StoreError) in try s.step() }
+            _ = try db.with(Self.beginSQL) { s throws(StoreError) in try s.step() }
             do throws(StoreError) {
                 for job in batch {
                     switch job {
@@ -167,7 +167,7 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
                         results.append(Int64(try mutations.run(mutation)))
                     }
                 }
-                try db.with(Self.commitSQL) { s throws(StoreError) in try s.step() }
+                _ = try db.with(Self.commitSQL) { s throws(StoreError) in try s.step() }
             } catch {
                 try? db.execute("ROLLBACK")
                 throw error
