@@ -181,7 +181,7 @@ final class StoreTests: XCTestCase {
         let path = self.path
         DispatchQueue.global().async(group: readers) {
             while !stop.value {
-                let message = sqlite3Errors(path, "select count(*) from requests")
+                let message = (try? sqlite3(path, "select count(*) from requests").stderr) ?? "sqlite3 did not run"
                 if !message.isEmpty && !message.contains("locked") && !message.contains("busy") { failures.add(message) }
             }
         }
@@ -192,7 +192,7 @@ final class StoreTests: XCTestCase {
         writer.close()
         XCTAssertGreaterThan(stats.checkpoints, 0)
         XCTAssertEqual(failures.all, [])
-        XCTAssertEqual(sqlite3(path, "pragma integrity_check"), "ok")
+        XCTAssertEqual(try sqlite3(path, "pragma integrity_check").stdout, "ok\n")
         XCTAssertEqual(try StoreReader(path: path).count(), 12_000)
     }
 
@@ -206,10 +206,10 @@ final class StoreTests: XCTestCase {
             let writer = try StoreWriter(StoreConfiguration(path: path, durability: durability))
             _ = writeSustained(writer, rounds: 2)
             // Read while the writer is open: through the WAL it wrote.
-            XCTAssertEqual(sqlite3(path, "select count(*), sum(length(body)) from requests"), "2000|8192000", "\(durability)")
-            XCTAssertEqual(sqlite3(path, "pragma integrity_check"), "ok", "\(durability)")
+            XCTAssertEqual(try sqlite3(path, "select count(*), sum(length(body)) from requests").stdout, "2000|8192000\n", "\(durability)")
+            XCTAssertEqual(try sqlite3(path, "pragma integrity_check").stdout, "ok\n", "\(durability)")
             writer.close()
-            XCTAssertEqual(sqlite3(path, "select count(*), sum(length(body)) from requests"), "2000|8192000", "\(durability)")
+            XCTAssertEqual(try sqlite3(path, "select count(*), sum(length(body)) from requests").stdout, "2000|8192000\n", "\(durability)")
         }
     }
 
@@ -346,30 +346,7 @@ private final class Failures: @unchecked Sendable {
     var all: [String] { lock.withLock { messages } }
 }
 
-/// What the sqlite3 command prints on its standard error for one statement.
-private func sqlite3Errors(_ path: String, _ sql: String) -> String {
-    let out = Pipe(), err = Pipe()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    process.arguments = [path, sql]
-    process.standardOutput = out
-    process.standardError = err
-    guard (try? process.run()) != nil else { return "sqlite3 did not run" }
-    _ = out.fileHandleForReading.readDataToEndOfFile()
-    let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return text
-}
-
-/// What the sqlite3 command prints for one statement, trimmed.
-private func sqlite3(_ path: String, _ sql: String) -> String {
-    let out = Pipe()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    process.arguments = [path, sql]
-    process.standardOutput = out
-    guard (try? process.run()) != nil else { return "sqlite3 did not run" }
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+/// The sqlite3 command on one statement (`HooktopBinary.spawn`).
+private func sqlite3(_ path: String, _ sql: String) throws -> HooktopBinary.Result {
+    try HooktopBinary.spawn("/usr/bin/sqlite3", [path, sql])
 }
