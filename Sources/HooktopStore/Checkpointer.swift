@@ -72,7 +72,7 @@ final class Checkpointer: @unchecked Sendable {
         lastFrames = frames
         if !wanted && frames >= nextAt {
             wanted = true
-            nextAt = frames + threshold
+            nextAt = frames.addingReportingOverflow(threshold).overflow ? .max : frames + threshold  // SQLite's count: never a trap
             condition.signal()
         }
         condition.unlock()
