@@ -113,6 +113,40 @@ final class CaptureHandlerTests: XCTestCase {
         XCTAssertEqual(try written(channel).components(separatedBy: "HTTP/1.1 200 OK").count, 4)
     }
 
+    /// Counts the reads the handler passes on toward the socket.
+    private final class ReadCounter: ChannelOutboundHandler {
+        typealias OutboundIn = ByteBuffer
+        var reads = 0
+        func read(context: ChannelHandlerContext) {
+            reads += 1
+            context.read()
+        }
+    }
+
+    func testReadingGoesOnWhileStoringUntilTheNextRequestsBytesWait() throws {
+        let sink = HeldSink()
+        let counter = ReadCounter()
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(counter)
+        try channel.pipeline.syncOperations.addHandler(
+            CaptureHandler(policy: ResponsePolicy(maxBody: 1024, config: Config(), registry: SchemeRegistry()), sink: sink,
+                           logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+
+        try send(channel, "POST /1 HTTP/1.1\r\nContent-Length: 1\r\n\r\na")
+        XCTAssertEqual(sink.requests.count, 1)
+        channel.read()
+        XCTAssertEqual(counter.reads, 1, "a sender waiting for its answer is read on: no epoll_ctl to stop and start again")
+        try send(channel, "GET /2 HTTP/1.1\r\n")
+        channel.read()
+        XCTAssertEqual(counter.reads, 1, "with the next request's bytes waiting, reading pauses")
+        sink.releaseAll()
+        channel.embeddedEventLoop.run()
+        XCTAssertEqual(counter.reads, 2, "answered, the held read is made")
+        try send(channel, "\r\n")
+        XCTAssertEqual(sink.requests.map(\.target), ["/2"])
+    }
+
     func testStoreFailureIs503NeverA2xx() throws {
         let sink = HeldSink()
         let channel = try channel(sink: sink)
