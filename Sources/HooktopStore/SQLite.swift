@@ -119,11 +119,23 @@ final class Statement {
     /// its size limit): `step` fails with it instead of storing NULL.
     private var bindFailure: Int32 = SQLITE_OK
 
-    deinit { sqlite3_finalize(stmt) }
+    /// Where bound text is copied for SQLite to read in place until the
+    /// next reset (`SQLITE_STATIC`): SQLite's own copy of each value
+    /// allocated and freed it again for every row the writer inserts.
+    /// Text that does not fit is copied by SQLite as before.
+    private static let arenaSize = 4096
+    private var arena: UnsafeMutableRawPointer?
+    private var arenaUsed = 0
+
+    deinit {
+        sqlite3_finalize(stmt)
+        arena?.deallocate()
+    }
 
     func reset() {
         sqlite3_reset(stmt)
-        sqlite3_clear_bindings(stmt)
+        sqlite3_clear_bindings(stmt)  // nothing bound points into the arena any more
+        arenaUsed = 0
         bindFailure = SQLITE_OK
         cursor = 0
     }
@@ -156,11 +168,30 @@ final class Statement {
         return index
     }
 
-    func bind(_ name: StaticString, _ value: Int64) { bind(at: slot(name), .int(value)) }
-    func bind(_ name: StaticString, _ value: Int) { bind(at: slot(name), .int(Int64(value))) }
-    func bind(_ name: StaticString, _ value: Bool) { bind(at: slot(name), .int(value ? 1 : 0)) }
-    func bind(_ name: StaticString, _ value: Int64?) { bind(at: slot(name), value.map(SQLValue.int) ?? .null) }
-    func bind(_ name: StaticString, _ value: String?) { bind(at: slot(name), value.map(SQLValue.text) ?? .null) }
+    func bind(_ name: StaticString, _ value: Int64) { sqlite3_bind_int64(stmt, slot(name), value) }
+    func bind(_ name: StaticString, _ value: Int) { sqlite3_bind_int64(stmt, slot(name), Int64(value)) }
+    func bind(_ name: StaticString, _ value: Bool) { sqlite3_bind_int64(stmt, slot(name), value ? 1 : 0) }
+
+    func bind(_ name: StaticString, _ value: Int64?) {
+        let index = slot(name)
+        if let value { sqlite3_bind_int64(stmt, index, value) } else { sqlite3_bind_null(stmt, index) }
+    }
+
+    func bind(_ name: StaticString, _ value: String?) {
+        let index = slot(name)
+        guard let value else { return _ = sqlite3_bind_null(stmt, index) }
+        let lent: Bool? = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard let base = utf8.baseAddress, utf8.count <= Self.arenaSize - arenaUsed else { return false }
+            let arena = self.arena ?? UnsafeMutableRawPointer.allocate(byteCount: Self.arenaSize, alignment: 8)
+            self.arena = arena
+            let copy = arena + arenaUsed
+            copy.copyMemory(from: base, byteCount: utf8.count)
+            arenaUsed += utf8.count
+            check(sqlite3_bind_text64(stmt, index, copy.assumingMemoryBound(to: CChar.self), UInt64(utf8.count), nil, UInt8(SQLITE_UTF8)))
+            return true
+        }
+        if lent != true { bind(at: index, .text(value)) }
+    }
     func bind(_ name: StaticString, blob: [UInt8]) { bind(at: slot(name), .blob(blob)) }
 
     /// Binds bytes SQLite reads where they are, without its copy: only
