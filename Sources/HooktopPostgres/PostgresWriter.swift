@@ -43,7 +43,7 @@ final class PostgresWriter: StoreWriting, @unchecked Sendable {
     /// One batch in one transaction: a new id per insert, rows changed per mutation.
     private func commit(_ batch: [GroupCommit.Job]) throws(StoreError) -> [Int64] {
         var inserts: [CapturedRequest] = []
-        for case .insert(let r, _) in batch { inserts.append(r) }
+        for case .insert(let insert) in batch { inserts.append(insert.request) }
         do throws(StoreError) {
             if db == nil || db?.isClosed == true {
                 db?.close()

@@ -159,10 +159,10 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
             do throws(StoreError) {
                 for job in batch {
                     switch job {
-                    case .insert(let request, _):
+                    case .insert(let insert):
                         // A pending delivery is leased to this daemon, which makes the first attempt itself.
-                        results.append(try RequestRows.insert(request, into: db, leasedBy: request.deliveryState == .pending ? pid : nil,
-                                                              node: config.node))
+                        results.append(try RequestRows.insert(insert.request, into: db,
+                                                              leasedBy: insert.request.deliveryState == .pending ? pid : nil, node: config.node))
                     case .mutate(let mutation, _):
                         results.append(Int64(try mutations.run(mutation)))
                     }
