@@ -1,5 +1,6 @@
 import HooktopConfig
 import HooktopCore
+import HooktopStore
 import HooktopSignatures
 
 public struct CaptureConfiguration: Sendable {
@@ -45,7 +46,8 @@ public struct CaptureConfiguration: Sendable {
 }
 
 /// Where captured requests go. The capture server answers a request only
-/// after `store` has reported success.
+/// after `store` has reported success (the store's own completion type: no
+/// closure is wrapped around it per request).
 public protocol CaptureSink: Sendable {
-    func store(_ request: CapturedRequest, completion: @escaping @Sendable (Result<Int64, any Error>) -> Void)
+    func store(_ request: CapturedRequest, completion: @escaping StoreWriter.Completion)
 }

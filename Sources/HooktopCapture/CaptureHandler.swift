@@ -1,4 +1,5 @@
 import HooktopCore
+import HooktopStore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -75,6 +76,18 @@ final class CaptureHandler: ChannelDuplexHandler {
     private var inputClosed = false
     /// The server is shutting down: the request in flight is answered with `Connection: close`.
     private var quiescing = false
+
+    /// What the request being stored is answered once the store has it.
+    private struct Awaiting {
+        var response: RecordedResponse
+        var version: HTTPVersion
+        var keepAlive: Bool
+        var isHead: Bool
+        var delayMicros: Int64
+        var forward: (proxy: @Sendable (CapturedRequest) async -> RecordedResponse, request: CapturedRequest)?
+    }
+
+    private var awaiting: Awaiting?
 
     convenience init(policy: ResponsePolicy, sink: any CaptureSink, logger: Logger, limits: CaptureConfiguration.Limits = .init(),
                      proxy: (@Sendable (CapturedRequest) async -> RecordedResponse)? = nil, mailbox: LoopMailbox? = nil) {
@@ -418,45 +431,56 @@ final class CaptureHandler: ChannelDuplexHandler {
         var response = decision.response
         response.durationMicros = Timestamp.now().elapsedMicroseconds(since: started)
         request.response = response
-        let delay = decision.delayMicros
         // Proxy mode: the proxy and the request it is given. Otherwise nil, and
-        // the answer closure holds no copy of the request.
+        // no copy of the request waits for the store.
         let forward = decision.waitForTarget ? proxy.map { (proxy: $0, request: request) } : nil
-
-        let keepAlive = r.head.keepAlive
-        let version = r.head.version
-        let isHead = r.head.isHEAD
+        awaiting = Awaiting(response: response, version: r.head.version, keepAlive: r.head.keepAlive, isHead: r.head.isHEAD,
+                            delayMicros: decision.delayMicros, forward: forward)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let mailbox = self.mailbox
-        let answered = response
         sink.store(request) { result in
-            let answer: @Sendable () -> Void = {
-                let (handler, context) = bound.value
-                switch (result, forward) {
-                case (.success(let id), .some(let forward)):
-                    // Proxy mode: stored first, then the target's answer goes back to the sender.
-                    var committed = forward.request
-                    committed.id = id
-                    Task {
-                        let answer = await forward.proxy(committed)
-                        bound.eventLoop.execute {
-                            let (handler, context) = bound.value
-                            handler.write(answer, version: version, keepAlive: keepAlive, head: isHead, context: context)
-                        }
-                    }
-                case (.success, nil) where delay > 0:
-                    bound.eventLoop.scheduleTask(in: .microseconds(delay)) {
-                        let (handler, context) = bound.value
-                        handler.write(answered, version: version, keepAlive: keepAlive, head: isHead, context: context)
-                    }
-                case (.success, nil):
-                    handler.write(answered, version: version, keepAlive: keepAlive, head: isHead, context: context)
-                case (.failure(let error), _):
-                    handler.logger.debug("request not stored, answered 503", metadata: ["error": "\(error)"])
-                    handler.write(ResponsePolicy.notStored, version: version, keepAlive: keepAlive, head: isHead, context: context)
+            if let mailbox {
+                mailbox.post(bound, result)
+            } else {
+                bound.eventLoop.execute {
+                    let (handler, context) = bound.value
+                    handler.stored(result, context: context)
                 }
             }
-            if let mailbox { mailbox.post(answer) } else { bound.eventLoop.execute(answer) }
+        }
+    }
+
+    /// The store has the request (or failed): its answer goes out, now, after
+    /// the configured delay, or once the proxy target answered.
+    func stored(_ result: Result<Int64, StoreError>, context: ChannelHandlerContext) {
+        guard let awaiting else { return }
+        self.awaiting = nil
+        let (version, keepAlive, isHead) = (awaiting.version, awaiting.keepAlive, awaiting.isHead)
+        switch (result, awaiting.forward) {
+        case (.success(let id), .some(let forward)):
+            // Proxy mode: stored first, then the target's answer goes back to the sender.
+            var committed = forward.request
+            committed.id = id
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            Task {
+                let answer = await forward.proxy(committed)
+                bound.eventLoop.execute {
+                    let (handler, context) = bound.value
+                    handler.write(answer, version: version, keepAlive: keepAlive, head: isHead, context: context)
+                }
+            }
+        case (.success, nil) where awaiting.delayMicros > 0:
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let answer = awaiting.response
+            context.eventLoop.scheduleTask(in: .microseconds(awaiting.delayMicros)) {
+                let (handler, context) = bound.value
+                handler.write(answer, version: version, keepAlive: keepAlive, head: isHead, context: context)
+            }
+        case (.success, nil):
+            write(awaiting.response, version: version, keepAlive: keepAlive, head: isHead, context: context)
+        case (.failure(let error), _):
+            logger.debug("request not stored, answered 503", metadata: ["error": "\(error)"])
+            write(ResponsePolicy.notStored, version: version, keepAlive: keepAlive, head: isHead, context: context)
         }
     }
 

@@ -1,30 +1,38 @@
+import HooktopStore
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Work handed to an event loop from another thread (the store writer's
-/// commit completions), delivered in one wake-up per batch instead of one
-/// per request: the first job posted to an empty box schedules a drain, the
-/// rest ride along with it.
+/// The store writer's answers for one event loop's connections, delivered
+/// in one wake-up per batch instead of one per request: the first answer
+/// posted to an empty box schedules a drain, the rest ride along with it.
+/// An answer is a value (which connection, what the store said), not a
+/// closure made for each request on the writer's thread.
 final class LoopMailbox: @unchecked Sendable {
+    typealias Answer = (connection: NIOLoopBound<(CaptureHandler, ChannelHandlerContext)>, result: Result<Int64, StoreError>)
+
     private let loop: any EventLoop
-    private let jobs = NIOLockedValueBox<[@Sendable () -> Void]>([])
+    private let answers = NIOLockedValueBox<[Answer]>([])
 
     init(loop: any EventLoop) { self.loop = loop }
 
-    func post(_ job: @escaping @Sendable () -> Void) {
-        let first = jobs.withLockedValue { jobs in
-            jobs.append(job)
-            return jobs.count == 1
+    func post(_ connection: NIOLoopBound<(CaptureHandler, ChannelHandlerContext)>, _ result: Result<Int64, StoreError>) {
+        let first = answers.withLockedValue { answers in
+            answers.append((connection, result))
+            return answers.count == 1
         }
         if first { loop.execute { self.drain() } }
     }
 
+    /// The drained answers' array, kept for the next drain (used on the loop only).
+    private var draining: [Answer] = []
+
     private func drain() {
-        let batch = jobs.withLockedValue { jobs in
-            defer { jobs.removeAll(keepingCapacity: true) }
-            return jobs
+        answers.withLockedValue { swap(&$0, &draining) }
+        for answer in draining {
+            let (handler, context) = answer.connection.value
+            handler.stored(answer.result, context: context)
         }
-        for job in batch { job() }
+        draining.removeAll(keepingCapacity: true)
     }
 }
 

@@ -7,7 +7,7 @@ public struct StoreSink: CaptureSink {
 
     public init(_ writer: any StoreWriting) { self.writer = writer }
 
-    public func store(_ request: CapturedRequest, completion: @escaping @Sendable (Result<Int64, any Error>) -> Void) {
-        writer.submit(request) { result in completion(result.mapError { $0 }) }
+    public func store(_ request: CapturedRequest, completion: @escaping StoreWriter.Completion) {
+        writer.submit(request, completion: completion)
     }
 }

@@ -1,6 +1,7 @@
 import HooktopConfig
 import HooktopCore
 import HooktopSignatures
+import HooktopStore
 @testable import HooktopCapture
 import HooktopTesting
 import Logging
@@ -14,7 +15,7 @@ import XCTest
 final class ImmediateSink: CaptureSink, @unchecked Sendable {
     private let lock = NIOLock()
     private var stored: [CapturedRequest] = []
-    func store(_ request: CapturedRequest, completion: @escaping @Sendable (Result<Int64, any Error>) -> Void) {
+    func store(_ request: CapturedRequest, completion: @escaping StoreWriter.Completion) {
         let id = lock.withLock { stored.append(request); return Int64(stored.count) }
         completion(.success(id))
     }

@@ -1,6 +1,7 @@
 import HooktopConfig
 import HooktopCore
 import HooktopSignatures
+import HooktopStore
 @testable import HooktopCapture
 import Logging
 import NIOConcurrencyHelpers
@@ -13,21 +14,19 @@ import XCTest
 /// nothing is answered before the store has said yes.
 final class HeldSink: CaptureSink, @unchecked Sendable {
     private let lock = NIOLock()
-    private var held: [(CapturedRequest, @Sendable (Result<Int64, any Error>) -> Void)] = []
+    private var held: [(CapturedRequest, StoreWriter.Completion)] = []
 
-    func store(_ request: CapturedRequest, completion: @escaping @Sendable (Result<Int64, any Error>) -> Void) {
+    func store(_ request: CapturedRequest, completion: @escaping StoreWriter.Completion) {
         lock.withLock { held.append((request, completion)) }
     }
 
     var requests: [CapturedRequest] { lock.withLock { held.map(\.0) } }
 
-    func releaseAll(_ result: Result<Int64, any Error> = .success(1)) {
+    func releaseAll(_ result: Result<Int64, StoreError> = .success(1)) {
         let pending = lock.withLock { defer { held.removeAll() }; return held }
         for (_, completion) in pending { completion(result) }
     }
 }
-
-struct DiskFull: Error {}
 
 final class CaptureHandlerTests: XCTestCase {
     private func channel(maxBody: Int = 1024, sink: HeldSink) throws -> EmbeddedChannel {
@@ -151,7 +150,7 @@ final class CaptureHandlerTests: XCTestCase {
         let sink = HeldSink()
         let channel = try channel(sink: sink)
         try send(channel, "POST /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
-        sink.releaseAll(.failure(DiskFull()))
+        sink.releaseAll(.failure(.closed))
         channel.embeddedEventLoop.run()
         let answer = try XCTUnwrap(response(channel))
         XCTAssertEqual(answer.status, 503)
