@@ -78,6 +78,42 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(read.headers.fields.map(\.name), ["X-B", "x-b", "Content-Type"])
     }
 
+    /// Bound text is lent to SQLite from the statement's arena until the
+    /// next reset: rows bound one after another through the same statement
+    /// each keep their own values, empty text stays empty (not NULL), and
+    /// text past the arena's room (SQLite copies it) is exact too.
+    func testTextBoundThroughTheStatementsArenaKeepsEachRowsOwnValues() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        defer { writer.close() }
+        var rows: [CapturedRequest] = []
+        for i in 0..<6 {
+            var request = Fixtures.request(target: "/r/\(i)?" + String(repeating: "q\(i)", count: i * 700))
+            request.source = i.isMultiple(of: 2) ? "stripe-\(i)" : nil
+            request.signature = SignatureResult(scheme: "hmac", status: .invalid, detail: String(repeating: "é\(i)", count: i * 500))
+            request.deliveryNote = i == 3 ? "" : "note \(i)"
+            request.label = "ünïcode \(i) 🎉"
+            rows.append(request)
+        }
+        // Submitted together: one batch, one statement bound six times.
+        let done = expectation(description: "committed")
+        done.expectedFulfillmentCount = rows.count
+        nonisolated(unsafe) var ids = [Int64](repeating: 0, count: rows.count)
+        for (i, request) in rows.enumerated() {
+            writer.submit(request) { result in
+                ids[i] = (try? result.get()) ?? -1
+                done.fulfill()
+            }
+        }
+        wait(for: [done], timeout: 10)
+        let reader = try StoreReader(path: path)
+        for (i, var request) in rows.enumerated() {
+            request.id = ids[i]
+            XCTAssertEqual(try reader.request(id: ids[i]), request, "row \(i)")
+        }
+        let db = try SQLiteConnection(path: path, readOnly: true)
+        XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM requests WHERE delivery_note = ''"), 1, "empty text is not NULL")
+    }
+
     func testEmptyBodyStaysEmptyNotNull() throws {
         let writer = try StoreWriter(StoreConfiguration(path: path))
         defer { writer.close() }
