@@ -228,6 +228,24 @@ final class CaptureHandlerTests: XCTestCase {
         XCTAssertFalse(channel.isActive)
     }
 
+    /// Read on while storing, a sender's half-close can arrive before its
+    /// answer: the answer still goes out whole, says `Connection: close`,
+    /// and then the connection closes.
+    func testAHalfCloseSeenWhileStoringIsAnsweredThenClosed() throws {
+        let sink = HeldSink()
+        let channel = try channel(sink: sink)
+        try send(channel, "POST /last HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}")
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        XCTAssertTrue(channel.isActive, "the request being stored is answered first")
+        XCTAssertEqual(try written(channel), "")
+        sink.releaseAll()
+        channel.embeddedEventLoop.run()
+        let answer = try XCTUnwrap(response(channel))
+        XCTAssertEqual(answer.status, 200)
+        XCTAssertEqual(answer.headers.all("Connection"), ["close"])
+        XCTAssertFalse(channel.isActive)
+    }
+
     func testShuttingDownClosesAnIdleConnectionAndAnswersTheStoredOneWithClose() throws {
         let sink = HeldSink()
         let idle = try channel(sink: sink)
