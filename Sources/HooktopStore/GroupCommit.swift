@@ -15,13 +15,19 @@ public final class GroupCommit: @unchecked Sendable {
 
     /// A request waiting for its batch, held by reference: the commit
     /// thread reads it where it is instead of copying its thirty fields
-    /// (a retain each) every time a batch is walked.
+    /// (a retain each) every time a batch is walked. Its header blocks'
+    /// wire form is built here, on the sender's thread: the commit thread's
+    /// serial work is what limits capture, and the senders' run beside it.
     public final class Insert: Sendable {
         public let request: CapturedRequest
+        public let headerBytes: [UInt8]
+        public let responseHeaderBytes: [UInt8]
         let completion: StoreWriter.Completion
 
         init(_ request: CapturedRequest, _ completion: @escaping StoreWriter.Completion) {
             self.request = request
+            headerBytes = request.headers.wireBytes
+            responseHeaderBytes = request.response.headers.wireBytes
             self.completion = completion
         }
     }
@@ -75,6 +81,7 @@ public final class GroupCommit: @unchecked Sendable {
     }
 
     public func submit(_ request: CapturedRequest, completion: @escaping StoreWriter.Completion) {
+        let insert = Insert(request, completion)
         condition.lock()
         if closing {
             stats.rejected += 1
@@ -90,7 +97,7 @@ public final class GroupCommit: @unchecked Sendable {
         }
         queuedInserts += 1
         queuedBytes += size
-        pending.append(.insert(Insert(request, completion)))
+        pending.append(.insert(insert))
         if pending.count == 1 { condition.signal() }
         condition.unlock()
     }

@@ -9,10 +9,12 @@ enum RequestRows {
     /// - leasedBy: the pid that will make the first attempt itself (the
     ///   capturing daemon), so no other process takes it meanwhile.
     /// - node: the capturing daemon, for a request that does not name one.
-    static func insert(_ r: CapturedRequest, into db: SQLiteConnection, leasedBy: Int32? = nil,
-                       node: String? = nil) throws(StoreError) -> Int64 {
+    /// - headerBytes, responseHeaderBytes: the header blocks' wire form, when
+    ///   the caller built it already (`GroupCommit.Insert`, on the sender's thread).
+    static func insert(_ r: CapturedRequest, into db: SQLiteConnection, leasedBy: Int32? = nil, node: String? = nil,
+                       headerBytes: [UInt8]? = nil, responseHeaderBytes: [UInt8]? = nil) throws(StoreError) -> Int64 {
         let token = Expectation.token(inTarget: r.target)
-        let headers = r.headers.wireBytes, responseHeaders = r.response.headers.wireBytes
+        let headers = headerBytes ?? r.headers.wireBytes, responseHeaders = responseHeaderBytes ?? r.response.headers.wireBytes
         return try db.with(token == nil ? plainInsertSQL : expectedInsertSQL) { s throws(StoreError) in
             bindInsert(s, r, token: token, leasedBy: leasedBy, node: node)
             // The large values are lent to SQLite for the step, not copied by it.

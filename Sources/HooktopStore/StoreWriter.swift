@@ -162,7 +162,8 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
                     case .insert(let insert):
                         // A pending delivery is leased to this daemon, which makes the first attempt itself.
                         results.append(try RequestRows.insert(insert.request, into: db,
-                                                              leasedBy: insert.request.deliveryState == .pending ? pid : nil, node: config.node))
+                                                              leasedBy: insert.request.deliveryState == .pending ? pid : nil, node: config.node,
+                                                              headerBytes: insert.headerBytes, responseHeaderBytes: insert.responseHeaderBytes))
                     case .mutate(let mutation, _):
                         results.append(Int64(try mutations.run(mutation)))
                     }
