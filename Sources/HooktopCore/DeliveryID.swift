@@ -9,12 +9,29 @@ public enum DeliveryID {
         "Idempotency-Key", "X-Request-Id-Webhook", "X-Zm-Trackingid", "X-Webhook-Id", "X-Event-Id",
     ]
 
+    private static let prefixes = headers.map { $0.lowercased() }
+
     /// The delivery id, prefixed with where it came from (`svix-id:msg_…`), or nil.
+    /// One pass over the request's fields (this runs for every captured
+    /// request; a lookup per known name walked the fields fourteen times).
     public static func extract(headers list: HeaderList, body: [UInt8]) -> String? {
-        for name in headers {
-            if let value = list.first(name), !value.isEmpty { return "\(name.lowercased()):\(value)" }
+        var found: (rank: Int, value: String)?
+        var seen: UInt64 = 0  // the names whose first field was looked at (fewer than 64)
+        var stripe = false
+        for i in list.fields.indices {
+            let name = list.fields[i].name
+            if let rank = headers.firstIndex(where: { name.caseInsensitiveEquals($0) }) {
+                // The most specific name wins, by its first field; an empty one counts as none.
+                guard seen & (1 << rank) == 0 else { continue }
+                seen |= 1 << rank
+                let value = list.fields[i].value
+                if !value.isEmpty, rank < found?.rank ?? .max { found = (rank, value) }
+            } else if name.caseInsensitiveEquals("Stripe-Signature") {
+                stripe = true
+            }
         }
-        if list.contains("Stripe-Signature"), let id = stripeEventID(body) { return "stripe:\(id)" }
+        if let found { return "\(prefixes[found.rank]):\(found.value)" }
+        if stripe, let id = stripeEventID(body) { return "stripe:\(id)" }
         return nil
     }
 

@@ -47,7 +47,8 @@ public struct HeaderList: Sendable, Equatable, Sequence {
 
     /// The first value of a field, matching the name case-insensitively.
     public func first(_ name: String) -> String? {
-        fields.first { $0.name.caseInsensitiveEquals(name) }?.value
+        for i in fields.indices where fields[i].name.caseInsensitiveEquals(name) { return fields[i].value }
+        return nil
     }
 
     /// Every value of a field, in order.

@@ -236,6 +236,10 @@ final class DeliveryIDTests: XCTestCase {
         XCTAssertEqual(id([("x-github-delivery", "72d3162e")]), "x-github-delivery:72d3162e")
         XCTAssertEqual(id([("svix-id", ""), ("X-Event-Id", "e9")]), "x-event-id:e9")
         XCTAssertNil(id([("Content-Type", "application/json")], #"{"id": "evt_1"}"#), "a Stripe id needs Stripe's signature header")
+        // Each name by its first field, as a lookup by name finds it; a provider header outranks Stripe's body id.
+        XCTAssertEqual(id([("Svix-Id", ""), ("svix-id", "msg_2"), ("X-Event-Id", "e9")]), "x-event-id:e9")
+        XCTAssertEqual(id([("X-Event-Id", "e1"), ("x-event-id", "e2")]), "x-event-id:e1")
+        XCTAssertEqual(id([("Stripe-Signature", "t=1,v1=00"), ("Idempotency-Key", "k1")], #"{"id": "evt_12"}"#), "idempotency-key:k1")
     }
 
     func testStripeEventIDFromTheBody() {
