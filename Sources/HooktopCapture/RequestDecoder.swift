@@ -85,10 +85,9 @@ struct RequestDecoder {
                 return .head(head)
 
             case .fixed(let remaining):
-                guard buffer.readableBytes > 0 else { return nil }
-                let n = min(remaining, buffer.readableBytes)
-                state = n == remaining ? .ended : .fixed(remaining: remaining - n)
-                return buffer.readSlice(length: n).map(RequestPart.body)
+                guard let (bytes, left) = Self.bodyBytes(&buffer, remaining: remaining) else { return nil }
+                state = left == 0 ? .ended : .fixed(remaining: left)
+                return .body(bytes)
 
             case .ended:
                 state = .head
@@ -103,10 +102,9 @@ struct RequestDecoder {
                 state = size == 0 ? .trailers : .chunkData(remaining: size)
 
             case .chunkData(let remaining):
-                guard buffer.readableBytes > 0 else { return nil }
-                let n = min(remaining, buffer.readableBytes)
-                state = n == remaining ? .chunkEnd : .chunkData(remaining: remaining - n)
-                return buffer.readSlice(length: n).map(RequestPart.body)
+                guard let (bytes, left) = Self.bodyBytes(&buffer, remaining: remaining) else { return nil }
+                state = left == 0 ? .chunkEnd : .chunkData(remaining: left)
+                return .body(bytes)
 
             case .chunkEnd:
                 guard let line = Self.readLine(&buffer, limit: 2) else {
@@ -123,6 +121,14 @@ struct RequestDecoder {
                 throw error
             }
         }
+    }
+
+    /// The body bytes that have come, up to `remaining`, and how many are
+    /// still to come after them; nil while none have.
+    private static func bodyBytes(_ buffer: inout ByteBuffer, remaining: Int) -> (ByteBuffer, left: Int)? {
+        let n = min(remaining, buffer.readableBytes)
+        guard n > 0, let bytes = buffer.readSlice(length: n) else { return nil }
+        return (bytes, remaining - n)
     }
 
     private mutating func trailers(_ buffer: inout ByteBuffer) throws -> RequestPart? {
