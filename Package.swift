@@ -128,6 +128,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HooktopDeliveryTests", dependencies: [
             "HooktopDelivery", "HooktopTesting", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "HooktopTUITests", dependencies: ["HooktopTUI", "HooktopStore", "HooktopTesting"],
                     exclude: ["Snapshots"]),

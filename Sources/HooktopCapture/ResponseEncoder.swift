@@ -1,4 +1,5 @@
 import HooktopCore
+import HooktopDelivery
 import NIOCore
 import NIOHTTP1
 
@@ -20,7 +21,12 @@ enum ResponseEncoder {
         for field in response.headers {
             let name = field.name
             if name.caseInsensitiveEquals("content-length") || (sayConnection && name.caseInsensitiveEquals("connection")) { continue }
-            writeField(name, field.value, into: &buffer)
+            // A field that cannot be sent as it is (a name that is not a token,
+            // a control character in the value) is left out rather than break
+            // the answer's framing. Configured fields are checked when the
+            // config is read and a proxied target's by the transport's parser,
+            // so this guards only against what slipped past both.
+            _ = buffer.writeHTTPField(name, field.value)
         }
         buffer.writeStaticString("Content-Length: ")
         buffer.writeString(String(response.body.count))
@@ -32,27 +38,5 @@ enum ResponseEncoder {
         }
         buffer.writeStaticString("\r\n")
         if !head { buffer.writeBytes(response.body) }
-    }
-
-    /// A field that could not be sent as it is (a name that is not a token,
-    /// a control character in the value) is left out rather than let it
-    /// break the answer's framing. Configured fields are checked when the
-    /// config is read and a proxied target's by the transport's parser, so
-    /// this guards only against what slipped past both.
-    private static func writeField(_ name: String, _ value: String, into buffer: inout ByteBuffer) {
-        guard !name.isEmpty, name.utf8.allSatisfy(HTTPSyntax.isTokenByte) else { return }
-        if value.utf8.allSatisfy({ $0 < 0x80 }) {
-            guard value.utf8.allSatisfy(HTTPSyntax.isValueByte) else { return }
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-        } else {
-            let bytes = WireText.bytes(of: value)
-            guard bytes.allSatisfy(HTTPSyntax.isValueByte) else { return }
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeBytes(bytes)
-        }
-        buffer.writeStaticString("\r\n")
     }
 }

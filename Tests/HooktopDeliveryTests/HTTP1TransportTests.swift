@@ -3,6 +3,8 @@ import Foundation
 import HooktopCore
 @testable import HooktopDelivery
 import HooktopTesting
+import NIOCore
+import NIOHTTP1
 import XCTest
 
 /// The forwarding transport against real servers: Python's http.server
@@ -231,5 +233,40 @@ final class HTTP1TransportTests: XCTestCase {
         XCTAssertNil(r.status)
         let error = try XCTUnwrap(r.error)
         XCTAssertEqual(error, "TLS failed: wrong version number", "BoringSSL's reason, without its source paths")
+    }
+}
+
+/// The field check shared by a forwarded request and a capture answer
+/// (`ByteBuffer.writeHTTPField`): what cannot go out as it is is refused.
+final class WireFieldTests: XCTestCase {
+    private func field(_ name: String, _ value: String) -> String? {
+        var buffer = ByteBuffer()
+        guard buffer.writeHTTPField(name, value) else {
+            XCTAssertEqual(buffer.readableBytes, 0, "a refused field writes nothing")
+            return nil
+        }
+        return String(decoding: buffer.readableBytesView, as: UTF8.self)
+    }
+
+    func testTokensAndValuesGoOutAsTheyAreAndTheRestIsRefused() {
+        XCTAssertEqual(field("X-Ok", "a\tb c"), "X-Ok: a\tb c\r\n")
+        XCTAssertEqual(field("X-Utf8", "héllo"), "X-Utf8: héllo\r\n")
+        XCTAssertNil(field("Bad Name", "x"))
+        XCTAssertNil(field("", "x"))
+        XCTAssertNil(field("X-Inject", "a\r\nSet-Cookie: x"))
+        XCTAssertNil(field("X-Nul", "a\u{0}b"))
+        XCTAssertNil(field("X-Del", "a\u{7F}"))
+    }
+
+    func testARequestWithAFieldThatCannotBeSentIsNotEncoded() throws {
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/cb")
+        head.headers.add(name: "X-Inject", value: "a\r\nHost: evil")
+        var buffer = ByteBuffer()
+        XCTAssertFalse(WireRequestEncoder.encode(head, into: &buffer))
+        head.headers.remove(name: "X-Inject")
+        head.headers.add(name: "X-Fine", value: "1")
+        buffer.clear()
+        XCTAssertTrue(WireRequestEncoder.encode(head, into: &buffer))
+        XCTAssertEqual(String(decoding: buffer.readableBytesView, as: UTF8.self), "POST /cb HTTP/1.1\r\nX-Fine: 1\r\n\r\n")
     }
 }
