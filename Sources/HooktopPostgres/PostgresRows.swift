@@ -73,14 +73,17 @@ enum PostgresRows {
     }
 
     /// - leasedBy: the pid (on `node`) that makes the first attempt itself.
+    /// - headerBytes, responseHeaderBytes: the header blocks' wire form, when
+    ///   the caller built it already (`GroupCommit.Insert`, on the sender's thread).
     /// Binds `binds(toExpectation:)` parameters, for `valuesTuple`.
-    static func bindInsert(_ b: inout PostgresBindings, _ r: CapturedRequest, leasedBy: Int32?, node: String?) {
+    static func bindInsert(_ b: inout PostgresBindings, _ r: CapturedRequest, leasedBy: Int32?, node: String?,
+                           headerBytes: [UInt8]? = nil, responseHeaderBytes: [UInt8]? = nil) {
         b.int(r.receivedAt.microseconds)
         b.text(r.remote)
         b.text(r.method)
         b.text(r.target)
         b.text(r.version)
-        b.text(r.headers.wireEncoded)
+        b.text(headerBytes.map { String(decoding: $0, as: UTF8.self) } ?? r.headers.wireEncoded)
         b.bytes(r.body)
         b.int(r.bodySize)
         b.append(r.bodyTruncated)
@@ -89,7 +92,7 @@ enum PostgresRows {
         b.text(r.signature.status.rawValue)
         b.text(r.signature.detail)
         b.int(r.response.status)
-        b.text(r.response.headers.wireEncoded)
+        b.text(responseHeaderBytes.map { String(decoding: $0, as: UTF8.self) } ?? r.response.headers.wireEncoded)
         b.bytes(r.response.body)
         b.int(r.response.durationMicros)
         b.text(r.deliveryState.rawValue)

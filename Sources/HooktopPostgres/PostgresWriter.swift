@@ -42,8 +42,8 @@ final class PostgresWriter: StoreWriting, @unchecked Sendable {
 
     /// One batch in one transaction: a new id per insert, rows changed per mutation.
     private func commit(_ batch: [GroupCommit.Job]) throws(StoreError) -> [Int64] {
-        var inserts: [CapturedRequest] = []
-        for case .insert(let insert) in batch { inserts.append(insert.request) }
+        var inserts: [GroupCommit.Insert] = []
+        for case .insert(let insert) in batch { inserts.append(insert) }
         do throws(StoreError) {
             if db == nil || db?.isClosed == true {
                 db?.close()
@@ -99,17 +99,19 @@ final class PostgresWriter: StoreWriting, @unchecked Sendable {
     }
 
     /// One multi-row INSERT returning the ids in the order of the rows.
-    private func insertStatement(_ rows: ArraySlice<CapturedRequest>) -> PostgresMutations.Statement {
+    private func insertStatement(_ rows: ArraySlice<GroupCommit.Insert>) -> PostgresMutations.Statement {
         var binds = PostgresBindings(capacity: rows.count * PostgresRows.binds(toExpectation: true))
         var tuples: [String] = []
         tuples.reserveCapacity(rows.count)
         var next = 1
-        for r in rows {
+        for insert in rows {
+            let r = insert.request
             let expected = Expectation.token(inTarget: r.target) != nil
             tuples.append(PostgresRows.valuesTuple(first: next, toExpectation: expected))
             next += PostgresRows.binds(toExpectation: expected)
             // A pending delivery is leased to this daemon, which makes the first attempt itself.
-            PostgresRows.bindInsert(&binds, r, leasedBy: r.deliveryState == .pending ? pid : nil, node: node)
+            PostgresRows.bindInsert(&binds, r, leasedBy: r.deliveryState == .pending ? pid : nil, node: node,
+                                    headerBytes: insert.headerBytes, responseHeaderBytes: insert.responseHeaderBytes)
         }
         return ("INSERT INTO requests (\(PostgresRows.insertColumns)) VALUES " + tuples.joined(separator: ", ") + " RETURNING id", binds)
     }
