@@ -29,8 +29,10 @@ final class HeldSink: CaptureSink, @unchecked Sendable {
 }
 
 final class CaptureHandlerTests: XCTestCase {
-    private func channel(maxBody: Int = 1024, sink: HeldSink) throws -> EmbeddedChannel {
+    /// - socketSide: a handler between the capture handler and the socket (to watch what it passes on).
+    private func channel(maxBody: Int = 1024, sink: HeldSink, socketSide: (any ChannelHandler)? = nil) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
+        if let socketSide { try channel.pipeline.syncOperations.addHandler(socketSide) }
         try channel.pipeline.syncOperations.addHandler(
             CaptureHandler(policy: ResponsePolicy(maxBody: maxBody, config: Config(), registry: SchemeRegistry()), sink: sink,
                            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
@@ -125,12 +127,7 @@ final class CaptureHandlerTests: XCTestCase {
     func testReadingGoesOnWhileStoringUntilTheNextRequestsBytesWait() throws {
         let sink = HeldSink()
         let counter = ReadCounter()
-        let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(counter)
-        try channel.pipeline.syncOperations.addHandler(
-            CaptureHandler(policy: ResponsePolicy(maxBody: 1024, config: Config(), registry: SchemeRegistry()), sink: sink,
-                           logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let channel = try channel(sink: sink, socketSide: counter)
 
         try send(channel, "POST /1 HTTP/1.1\r\nContent-Length: 1\r\n\r\na")
         XCTAssertEqual(sink.requests.count, 1)
