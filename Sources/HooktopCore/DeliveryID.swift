@@ -11,6 +11,14 @@ public enum DeliveryID {
 
     private static let prefixes = headers.map { $0.lowercased() }
 
+    /// The names' ranks by their length in bytes: a field is compared only
+    /// with the names as long as it (most fields with none).
+    private static let ranksByLength: [[Int]] = {
+        var table = [[Int]](repeating: [], count: (headers.map(\.utf8.count).max() ?? 0) + 1)
+        for (rank, name) in headers.enumerated() { table[name.utf8.count].append(rank) }
+        return table
+    }()
+
     /// The delivery id, prefixed with where it came from (`svix-id:msg_…`), or nil.
     /// One pass over the request's fields (this runs for every captured
     /// request; a lookup per known name walked the fields fourteen times).
@@ -20,7 +28,8 @@ public enum DeliveryID {
         var stripe = false
         for i in list.fields.indices {
             let name = list.fields[i].name
-            if let rank = headers.firstIndex(where: { name.caseInsensitiveEquals($0) }) {
+            let length = name.utf8.count
+            if length < ranksByLength.count, let rank = ranksByLength[length].first(where: { name.caseInsensitiveEquals(headers[$0]) }) {
                 // The most specific name wins, by its first field; an empty one counts as none.
                 guard seen & (1 << rank) == 0 else { continue }
                 seen |= 1 << rank
