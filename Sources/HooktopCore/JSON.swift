@@ -61,7 +61,7 @@ public indirect enum JSON: Sendable, Equatable {
         var s = s
         s.withUTF8 { bytes in
             // Most strings (names, URLs, ids, header values) need no escape: copied whole.
-            guard bytes.contains(where: mayNeedEscape) else {
+            guard let first = bytes.firstIndex(where: mayNeedEscape) else {
                 out.append(contentsOf: bytes)
                 return
             }
@@ -72,9 +72,13 @@ public indirect enum JSON: Sendable, Equatable {
                     out.append(digit < 10 ? 0x30 + digit : 0x57 + digit)  // 0-9, a-f
                 }
             }
-            var i = 0
+            // Between escapes, runs of plain bytes are copied whole.
+            var i = first
+            var plain = 0
             while i < bytes.count {
                 let b = bytes[i]
+                guard mayNeedEscape(b) else { i += 1; continue }
+                if plain < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plain..<i])) }
                 switch b {
                 case 0x22: append("\\\"", to: &out); i += 1
                 case 0x5C: append("\\\\", to: &out); i += 1
@@ -88,7 +92,9 @@ public indirect enum JSON: Sendable, Equatable {
                     appendUnicode(bytes[i + 2] == 0xA8 ? 0x2028 : 0x2029); i += 3
                 default: out.append(b); i += 1
                 }
+                plain = i
             }
+            if plain < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plain...])) }
         }
         out.append(UInt8(ascii: "\""))
     }

@@ -94,6 +94,15 @@ final class JSONTests: XCTestCase {
         }
     }
 
+    /// Plain runs between escapes are copied whole: the exact bytes, with an
+    /// escape first, last, and between runs, and the lead bytes of C1 and
+    /// U+2028 in characters that are neither (¢, €).
+    func testEscapesBetweenPlainRunsAreExact() {
+        XCTAssertEqual(JSON.string("\"ab\\cd\u{85}¢€\u{2028}x\ny\u{7F}").serialized(),
+                       #""\"ab\\cd\u0085¢€\u2028x\ny\u007f""#)
+        XCTAssertEqual(JSON.string("plain text, no escape").serialized(), #""plain text, no escape""#)
+    }
+
     func testSerializedOutputParsesAsJSON() throws {
         let value = JSON.array([.string("\u{0}\u{2028}"), .object([("k", .array([]))])])
         let parsed = try JSONSerialization.jsonObject(with: Data(value.serialized().utf8)) as? [Any]
