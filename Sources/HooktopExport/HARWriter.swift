@@ -36,8 +36,11 @@ public struct HARWriter: ExportWriter {
             ("headersSize", .int(-1)),
             ("bodySize", .int(Int64(r.bodySize))),
         ]
+        // Each body is checked for text, and made a String, once.
+        let bodyText = text(r.body)
+        let responseText = text(r.response.body)
         if !r.body.isEmpty || r.bodySize > 0 {
-            var post = body(r.body, mime: mime)
+            var post = body(r.body, text: bodyText, mime: mime)
             if mime.lowercased().hasPrefix("application/x-www-form-urlencoded"), case .object(var members) = post {
                 members.append(("params", .array(FormDecoding.pairs(r.body).map { .object([("name", .string($0.0)), ("value", .string($0.1))]) })))
                 post = .object(members)
@@ -45,7 +48,7 @@ public struct HARWriter: ExportWriter {
             request.append(("postData", post))
         }
         let responseMime = r.response.headers.first("Content-Type") ?? ""
-        var content = body(r.response.body, mime: responseMime)
+        var content = body(r.response.body, text: responseText, mime: responseMime)
         if case .object(var members) = content { members.insert(("size", .int(Int64(r.response.body.count))), at: 0); content = .object(members) }
         let waitMs = Double(r.response.durationMicros) / 1000
         var extra: [(String, JSON)] = [
@@ -67,8 +70,8 @@ public struct HARWriter: ExportWriter {
         if let label = r.label { extra += [("label", .string(label)), ("arrival", JSON(r.arrival?.rawValue))] }
         if let node = r.node { extra.append(("node", .string(node))) }
         // HAR's text fields hold text: bytes that are not, exactly, ride here.
-        if !isText(r.body) { extra.append(("body_base64", .string(Data(r.body).base64EncodedString()))) }
-        if !isText(r.response.body) { extra.append(("response_body_base64", .string(Data(r.response.body).base64EncodedString()))) }
+        if bodyText == nil { extra.append(("body_base64", .string(Data(r.body).base64EncodedString()))) }
+        if responseText == nil { extra.append(("response_body_base64", .string(Data(r.response.body).base64EncodedString()))) }
         return .object([
             ("startedDateTime", .string(r.receivedAt.iso8601)),
             ("time", .double(waitMs)),
@@ -162,14 +165,15 @@ public struct HARWriter: ExportWriter {
         .array(list.map { .object([("name", .string($0.name)), ("value", .string($0.value))]) })
     }
 
-    /// UTF-8 without NUL: written as HAR text. Anything else is base64.
-    static func isText(_ bytes: [UInt8]) -> Bool {
-        !bytes.contains(0) && String(validating: bytes, as: UTF8.self) != nil
+    /// The bytes as text when they are UTF-8 without NUL (written as HAR
+    /// text); nil for anything else, which is written as base64.
+    static func text(_ bytes: [UInt8]) -> String? {
+        bytes.contains(0) ? nil : String(validating: bytes, as: UTF8.self)
     }
 
     /// `{"mimeType", "text"}` for text; base64 with `"encoding": "base64"` otherwise.
-    static func body(_ bytes: [UInt8], mime: String) -> JSON {
-        if isText(bytes), let text = String(validating: bytes, as: UTF8.self) {
+    static func body(_ bytes: [UInt8], text: String?, mime: String) -> JSON {
+        if let text {
             return .object([("mimeType", .string(mime)), ("text", .string(text))])
         }
         return .object([("mimeType", .string(mime)), ("text", .string(Data(bytes).base64EncodedString())), ("encoding", .string("base64"))])
