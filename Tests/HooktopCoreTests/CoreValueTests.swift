@@ -10,6 +10,23 @@ final class TimestampTests: XCTestCase {
         XCTAssertEqual(Timestamp(seconds: 951_782_400).iso8601, "2000-02-29T00:00:00.000Z")
     }
 
+    /// The 24-byte form at its edges, before 1970, and for random instants of
+    /// years 1–9999 (each read back by the parser); other years keep the padded form.
+    func testWritesEveryRepresentableYearExactly() {
+        XCTAssertEqual(Timestamp(microseconds: -1).iso8601, "1969-12-31T23:59:59.999Z")
+        XCTAssertEqual(Timestamp.representable.lowerBound.iso8601, "0001-01-01T00:00:00.000Z")
+        XCTAssertEqual(Timestamp.representable.upperBound.iso8601, "9999-12-31T23:59:59.999Z")
+        XCTAssertEqual(Timestamp(microseconds: 253_402_300_800_000_000).iso8601, "10000-01-01T00:00:00.000Z")
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let micros = Int64.random(in: Timestamp.representable.lowerBound.microseconds...Timestamp.representable.upperBound.microseconds,
+                                      using: &random)
+            let t = Timestamp(microseconds: micros - ((micros % 1_000) + 1_000) % 1_000)  // whole milliseconds
+            XCTAssertEqual(t.iso8601.utf8.count, 24)
+            XCTAssertEqual(Timestamp(iso8601: t.iso8601), t, t.iso8601)
+        }
+    }
+
     func testParsesWhatItWritesAndOffsets() {
         let t = Timestamp(microseconds: 1_795_907_527_473_000)
         XCTAssertEqual(Timestamp(iso8601: t.iso8601), t)
