@@ -405,7 +405,7 @@ final class CaptureHandler: ChannelDuplexHandler {
             if answer { write(AccessToken.refused, version: version, keepAlive: false, head: false, context: context) }
             return
         }
-        _ = policy.classifier.classify(&request, deliverable: false)
+        policy.classifier.classify(&request, deliverable: false)
         request.error = error
         let response = RecordedResponse(status: status, headers: HeaderList([("Connection", "close")]), body: [])
         request.response = response

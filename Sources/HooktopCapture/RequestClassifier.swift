@@ -12,9 +12,17 @@ struct RequestClassifier: Sendable {
     /// `--forward-to`: the target for requests whose source names none.
     var forwardTo: String?
 
+    /// What `classify` found beyond the request's fields: its source, and the
+    /// request as its signature sees it (the answer's handshake check reads it too).
+    struct Classified {
+        var source: Config.Source?
+        var signed: SignedRequest
+    }
+
     /// Fills in what the request is; returns its source. A request that is
     /// not `deliverable` (recorded broken) gets no target.
-    func classify(_ request: inout CapturedRequest, deliverable: Bool = true) -> Config.Source? {
+    @discardableResult
+    func classify(_ request: inout CapturedRequest, deliverable: Bool = true) -> Classified {
         let source = config.source(forPath: request.path)
         request.source = source?.name
         request.deliveryID = DeliveryID.extract(headers: request.headers, body: request.body)
@@ -35,12 +43,15 @@ struct RequestClassifier: Sendable {
             request.signature = registry.check(signed, scheme: source?.scheme, settings: source?.signatureSettings ?? SignatureSettings(),
                                                sourceName: source?.name)
         }
-        return source
+        return Classified(source: source, signed: signed)
     }
 
     /// The request as its signature sees it, with the URL the provider signed.
-    func signedRequest(_ request: CapturedRequest, source: Config.Source?) -> SignedRequest {
-        SignedRequest(request, url: source?.publicURL.map { Self.assumedURL($0, query: request.query) })
+    /// From the four fields it reads: the whole request would be copied (its
+    /// thirty fields retained and released) for every request captured.
+    func signedRequest(_ request: borrowing CapturedRequest, source: Config.Source?) -> SignedRequest {
+        SignedRequest(method: request.method, target: request.target, headers: request.headers, body: request.body,
+                      url: source?.publicURL.map { Self.assumedURL($0, query: request.query) }, now: request.receivedAt.seconds)
     }
 
     /// The URL a provider signed: the source's `public_url`, with the request's

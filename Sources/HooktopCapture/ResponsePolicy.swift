@@ -30,12 +30,11 @@ struct ResponsePolicy: Sendable {
 
     /// Classifies the request, then decides its answer.
     func decide(_ request: inout CapturedRequest) -> Decision {
-        let source = classifier.classify(&request)
-        return answer(request, source: source)
+        let classified = classifier.classify(&request)
+        return answer(request, source: classified.source, signed: classified.signed)
     }
 
-    func answer(_ request: CapturedRequest, source: Config.Source?) -> Decision {
-        let signed = classifier.signedRequest(request, source: source)
+    func answer(_ request: CapturedRequest, source: Config.Source?, signed: SignedRequest) -> Decision {
         if let handshake = Handshake.respond(to: signed, scheme: request.signature.scheme, source: source?.handshake,
                                              signature: request.signature) {
             return Decision(response: handshake)

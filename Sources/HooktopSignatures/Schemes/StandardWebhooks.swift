@@ -9,13 +9,22 @@ struct StandardWebhooksScheme: SignatureScheme {
     let name: String
     let brandedPrefix: String
     /// Header names also read when the branded ones are absent.
-    var alsoPrefix: String? = nil
-    var signatureHeader: String? { "\(brandedPrefix)-signature" }
+    let alsoPrefix: String?
+    /// `{brandedPrefix}-signature`, made once: detection asks for it for every request captured.
+    let brandedHeader: String
+    var signatureHeader: String? { brandedHeader }
     let defaultTolerance: Int64 = 300
+
+    init(name: String, brandedPrefix: String, alsoPrefix: String? = nil) {
+        self.name = name
+        self.brandedPrefix = brandedPrefix
+        self.alsoPrefix = alsoPrefix
+        brandedHeader = "\(brandedPrefix)-signature"
+    }
 
     /// The prefix of the headers this request carries: the branded one, else the unbranded one this scheme also reads.
     func prefix(of headers: HeaderList) -> String {
-        if let also = alsoPrefix, !headers.contains("\(brandedPrefix)-signature"), headers.contains("\(also)-signature") { return also }
+        if let also = alsoPrefix, !headers.contains(brandedHeader), headers.contains("\(also)-signature") { return also }
         return brandedPrefix
     }
 
