@@ -19,8 +19,8 @@ struct RequestClassifier: Sendable {
         var signed: SignedRequest
     }
 
-    /// Fills in what the request is; returns its source. A request that is
-    /// not `deliverable` (recorded broken) gets no target.
+    /// Fills in what the request is; returns its source and its signature
+    /// view. A request that is not `deliverable` (recorded broken) gets no target.
     @discardableResult
     func classify(_ request: inout CapturedRequest, deliverable: Bool = true) -> Classified {
         let source = config.source(forPath: request.path)
