@@ -47,11 +47,8 @@ struct RequestClassifier: Sendable {
     }
 
     /// The request as its signature sees it, with the URL the provider signed.
-    /// From the four fields it reads: the whole request would be copied (its
-    /// thirty fields retained and released) for every request captured.
     func signedRequest(_ request: borrowing CapturedRequest, source: Config.Source?) -> SignedRequest {
-        SignedRequest(method: request.method, target: request.target, headers: request.headers, body: request.body,
-                      url: source?.publicURL.map { Self.assumedURL($0, query: request.query) }, now: request.receivedAt.seconds)
+        SignedRequest(request, url: source?.publicURL.map { Self.assumedURL($0, query: request.query) })
     }
 
     /// The URL a provider signed: the source's `public_url`, with the request's

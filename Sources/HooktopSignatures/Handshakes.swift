@@ -173,8 +173,9 @@ public struct Handshake: Sendable {
 
     static func query(_ r: SignedRequest) -> [String: String] {
         // Every captured request is asked (Microsoft Graph's token): most have no query at all.
-        guard r.target.utf8.contains(UInt8(ascii: "?")) else { return [:] }
-        return Dictionary(FormDecoding.pairs(r.query), uniquingKeysWith: { a, _ in a })
+        let query = r.query
+        guard !query.isEmpty else { return [:] }
+        return Dictionary(FormDecoding.pairs(query), uniquingKeysWith: { a, _ in a })
     }
 
     static func json(_ status: Int, _ members: [(String, JSON)]) -> RecordedResponse {
