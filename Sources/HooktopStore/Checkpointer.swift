@@ -19,6 +19,12 @@ import Foundation
 /// gated round every 500 frames. Copying and writing back every 500 frames
 /// but starting over every 2,000 keeps the gated round as short (little is
 /// left to copy or sync) and takes it a quarter as often.
+///
+/// A writer faster than the disk lets this thread fall behind: its rounds
+/// never converge and the WAL grows for as long as the load lasts. Past
+/// `limitFrames` the writer waits for the checkpoint under way to end (its
+/// last round lets the WAL start over): requests queue, and past the
+/// queue's limits get 503, instead of the WAL taking the disk.
 final class Checkpointer: @unchecked Sendable {
     /// Held by the writer from BEGIN to COMMIT, and by the last, short round of a checkpoint.
     let gate = NSLock()
@@ -26,6 +32,8 @@ final class Checkpointer: @unchecked Sendable {
     let threshold: Int32
     /// WAL length in frames at which a checkpoint ends with the gated round that lets the WAL start over.
     let restartFrames: Int32
+    /// WAL length in frames past which a commit waits for the checkpoint under way to end.
+    let limitFrames: Int32
     private let path: String
     private let durability: StoreConfiguration.Durability
     private let condition = NSCondition()
@@ -40,24 +48,41 @@ final class Checkpointer: @unchecked Sendable {
     // Guarded by `condition`: checkpoints run so far, and the longest the writer could have waited for one's last round.
     private var runs = 0
     private var longestGateMicros: Int64 = 0
+    // Guarded by `condition`: checkpoints ended, successful or not (what a waiting writer waits for).
+    private var ended = 0
+    // Guarded by `condition`: how often the writer waited for one, and for how long in all.
+    private var waits = 0
+    private var waitedMicros: Int64 = 0
+    /// Tests: each round sleeps this long first, as on a slow disk.
+    private var roundDelayMicros: UInt32 = 0
 
-    var stats: (runs: Int, longestGateMicros: Int64) {
+    var stats: (runs: Int, longestGateMicros: Int64, waits: Int, waitedMicros: Int64) {
         condition.lock()
         defer { condition.unlock() }
-        return (runs, longestGateMicros)
+        return (runs, longestGateMicros, waits, waitedMicros)
     }
 
-    /// Every 500 frames (2 MB of 4 KB pages), starting over at 2,000.
+    /// Tests: makes every round as slow as a disk that cannot keep up.
+    func delayRounds(micros: UInt32) {
+        condition.lock()
+        roundDelayMicros = micros
+        condition.unlock()
+    }
+
+    /// Every 500 frames (2 MB of 4 KB pages), starting over at 2,000, the
+    /// writer held up past 4,000 (16 MB; the benchmark's load peaks at about 3,000).
     /// Session 3 measured one threshold for both at 250, 1,000, 2,000 and
     /// 8,000 under wrk: the last round's pause grew with the WAL (its sync
     /// wrote back what the commits had appended), and with it p99: 5–6 ms at
     /// 500, 8–10 ms at 2,000, 23–26 ms at 8,000. Written back every 500
     /// frames, the last round has little to sync whatever `restartFrames` is.
-    init(path: String, durability: StoreConfiguration.Durability, threshold: Int32 = 500, restartFrames: Int32 = 2_000) {
+    init(path: String, durability: StoreConfiguration.Durability, threshold: Int32 = 500, restartFrames: Int32 = 2_000,
+         limitFrames: Int32 = 4_000) {
         self.path = path
         self.durability = durability
         self.threshold = threshold
         self.restartFrames = max(threshold, restartFrames)
+        self.limitFrames = max(self.restartFrames, limitFrames)
         nextAt = threshold
         let thread = Thread { [unowned self] in self.run() }
         thread.name = "hooktop-checkpointer"
@@ -65,17 +90,25 @@ final class Checkpointer: @unchecked Sendable {
     }
 
     /// The writer's commit left `frames` in the WAL; starts a checkpoint
-    /// once the commits have added `threshold` frames since the last.
+    /// once the commits have added `threshold` frames since the last. Past
+    /// `limitFrames`, returns only once the checkpoint under way has ended
+    /// (called without the gate, which that checkpoint's last round takes).
     func committed(walFrames frames: Int32) {
         condition.lock()
+        defer { condition.unlock() }
         if frames < lastFrames { nextAt = threshold }  // the WAL started over
         lastFrames = frames
-        if !wanted && frames >= nextAt {
+        if !wanted && (frames >= nextAt || frames >= limitFrames) {
             wanted = true
             nextAt = frames.addingReportingOverflow(threshold).overflow ? .max : frames + threshold  // SQLite's count: never a trap
-            condition.signal()
+            condition.broadcast()
         }
-        condition.unlock()
+        guard frames >= limitFrames, !closing else { return }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let awaited = ended + 1
+        while ended < awaited && !closing { condition.wait() }
+        waits += 1
+        waitedMicros += Int64((DispatchTime.now().uptimeNanoseconds - started) / 1_000)
     }
 
     /// The writer reopened the database; the next checkpoint opens it again too.
@@ -89,7 +122,7 @@ final class Checkpointer: @unchecked Sendable {
     func close() {
         condition.lock()
         closing = true
-        condition.signal()
+        condition.broadcast()
         condition.unlock()
         finished.wait()
     }
@@ -105,6 +138,7 @@ final class Checkpointer: @unchecked Sendable {
             }
             let reopen = reconnect
             reconnect = false
+            let delay = roundDelayMicros
             condition.unlock()
             // A fresh connection when the last one failed, or the file was replaced under the writer.
             if reopen {
@@ -112,10 +146,12 @@ final class Checkpointer: @unchecked Sendable {
                 db = nil
             }
             if db == nil { db = try? open() }
-            let gateMicros = db.map(checkpoint)
+            let gateMicros = db.map { checkpoint($0, roundDelay: delay) }
             if gateMicros.map({ $0 < 0 }) == true { db?.close(); db = nil }
             condition.lock()
             wanted = false
+            ended += 1
+            condition.broadcast()
             if let gateMicros, gateMicros >= 0 {
                 runs += 1
                 longestGateMicros = max(longestGateMicros, gateMicros)
@@ -136,10 +172,11 @@ final class Checkpointer: @unchecked Sendable {
     /// writes both back; when the WAL is long enough, a last round holds the
     /// gate so that it can start over. Returns how long it held the gate
     /// (µs, 0 when it did not), or -1 when SQLite refused (the caller reconnects).
-    private func checkpoint(_ db: SQLiteConnection) -> Int64 {
+    private func checkpoint(_ db: SQLiteConnection, roundDelay: UInt32) -> Int64 {
         var left: Int32 = .max
         var length: Int32 = 0
         for _ in 0..<4 {
+            if roundDelay > 0 { usleep(roundDelay) }
             guard let (frames, remaining) = passive(db) else { return -1 }
             length = frames
             // Converging: what arrived during the last round is small, or no longer shrinking.

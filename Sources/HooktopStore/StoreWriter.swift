@@ -29,6 +29,9 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
         /// WAL checkpoints made off the writer's thread, and the longest any of them held commits up (µs).
         public var checkpoints = 0
         public var longestCheckpointPauseMicros: Int64 = 0
+        /// Commits that found the WAL past its limit and waited for a checkpoint to end, and for how long in all (µs).
+        public var checkpointWaits = 0
+        public var checkpointWaitMicros: Int64 = 0
 
         public init() {}
     }
@@ -107,7 +110,7 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
 
     public func currentStats() -> Stats {
         var now = queue.currentStats()
-        (now.checkpoints, now.longestCheckpointPauseMicros) = checkpointer.stats
+        (now.checkpoints, now.longestCheckpointPauseMicros, now.checkpointWaits, now.checkpointWaitMicros) = checkpointer.stats
         return now
     }
 
@@ -116,6 +119,9 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
 
     /// For tests: the next `count` batches fail as if the disk were full.
     public func simulateCommitFailures(_ count: Int) { failLock.withLock { failNextCommits = count } }
+
+    /// For tests: every checkpoint round first sleeps `micros`, as on a disk slower than the writer.
+    public func simulateSlowCheckpoints(micros: UInt32) { checkpointer.delayRounds(micros: micros) }
 
     /// The writer's connection leaves checkpoints to the `Checkpointer` (and,
     /// through `csqlite_track_wal`, reports the WAL's length after each commit).

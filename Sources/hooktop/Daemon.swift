@@ -37,6 +37,7 @@ enum DaemonRunner {
             "stored": "\(stats.requests)", "batches": "\(stats.batches)",
             "mean_batch": "\(String(format: "%.1f", stats.meanBatch))", "largest_batch": "\(stats.largestBatch)",
             "checkpoints": "\(stats.checkpoints)", "longest_checkpoint_pause_ms": "\(String(format: "%.1f", Double(stats.longestCheckpointPauseMicros) / 1000))",
+            "checkpoint_waits": "\(stats.checkpointWaits)", "checkpoint_wait_ms": "\(String(format: "%.1f", Double(stats.checkpointWaitMicros) / 1000))",
             "refused_without_token": "\(daemon.server.refusedWithoutToken)",
         ])
     }

@@ -182,6 +182,23 @@ final class StoreTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-wal"), "closing checkpoints and removes the WAL")
     }
 
+    /// A disk slower than the writer: every checkpoint round takes 100 ms
+    /// first, so the checkpointer falls behind whatever it does. Commits
+    /// past the WAL's limit (4,000 frames, 16 MB) wait for the checkpoint
+    /// under way (here 18 MB at most, three waits); without that wait this
+    /// WAL grew to 38 MB.
+    func testWALStaysBoundedWhenCheckpointsCannotKeepUp() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        writer.simulateSlowCheckpoints(micros: 100_000)
+        let largestWAL = writeSustained(writer, rounds: 12)
+        let stats = writer.currentStats()
+        writer.close()
+        XCTAssertGreaterThan(stats.checkpointWaits, 0, "commits waited for a checkpoint")
+        XCTAssertLessThan(largestWAL, 24 << 20, "the WAL grew to \(largestWAL) bytes")
+        XCTAssertEqual(try StoreReader(path: path).count(), 12_000)
+        XCTAssertEqual(try sqlite3(path, "pragma integrity_check").stdout, "ok\n")
+    }
+
     /// Writes `rounds` × 1,000 requests of 4 KB; returns the largest the WAL was after a round.
     private func writeSustained(_ writer: StoreWriter, rounds: Int) -> Int {
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: 4096)
