@@ -17,14 +17,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        // For the SQLite it vendors (its amalgamation, 3.54.1), built with the project.
+        .package(url: "https://github.com/vapor/sqlite-nio.git", exact: "1.13.2"),
     ],
     targets: [
         // Values only: no I/O.
         .target(name: "HooktopCore"),
 
         // The one façade over SQLite.
-        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
-        .target(name: "CWALBuffer", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // SQLite itself comes from sqlite-nio's vendored amalgamation (its C
+        // module, reached through its product); CSQLite gives it its usual names.
+        .target(name: "CSQLite", dependencies: [.product(name: "SQLiteNIO", package: "sqlite-nio")]),
+        .target(name: "CWALBuffer", dependencies: ["CSQLite"]),
         .target(name: "HooktopStore", dependencies: ["HooktopCore", "CSQLite", "CWALBuffer"]),
 
         // The same store on PostgreSQL, for many daemons and one database.

@@ -72,7 +72,8 @@ done
 python3 -c "print('ratio hooktop/baseline: %.2f  (goal 0.60)' % ($sum_hook / $sum_base))"
 echo "every 2xx stored: $checked"
 # The floor under hooktop's writer: SQLite alone, same table, same row (docs/PERFORMANCE.md).
-if command -v cc >/dev/null && cc -O2 Benchmarks/sqlite-floor.c -lsqlite3 -o "$work/sqlite-floor" 2>/dev/null; then
+if command -v cc >/dev/null && cc -O2 -I Sources/CSQLite/include -I .build/checkouts/sqlite-nio/Sources/VaporCSQLite/include \
+    Benchmarks/sqlite-floor.c "$bin/VaporCSQLite.build/sqlite_nio_sqlite3.c.o" -lpthread -lm -o "$work/sqlite-floor" 2>/dev/null; then
   sqlite3 "$work/r1.sqlite" .schema > "$work/schema.sql"
   "$work/sqlite-floor" "$work/schema.sql" "$work/floor.sqlite" 100000 12
 fi

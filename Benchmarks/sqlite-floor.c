@@ -4,11 +4,13 @@
 // batches like the writer's, WAL, synchronous=NORMAL, SQLite's own
 // automatic checkpoints; parameters bound without copies. Prints the CPU
 // microseconds per row: the floor under `hooktop serve`'s writer and
-// checkpointer.
+// checkpointer. Linked with the SQLite hooktop runs (sqlite-nio's
+// amalgamation, as `swift build -c release` compiled it), as run.sh does:
 //
-//   cc -O2 sqlite-floor.c -lsqlite3 -o sqlite-floor
+//   cc -O2 -I Sources/CSQLite/include -I .build/checkouts/sqlite-nio/Sources/VaporCSQLite/include \
+//      Benchmarks/sqlite-floor.c .build/release/VaporCSQLite.build/sqlite_nio_sqlite3.c.o -lpthread -lm -o sqlite-floor
 //   sqlite-floor SCHEMA.sql NEW.sqlite [rows=100000] [batch=12]
-#include <sqlite3.h>
+#include "csqlite.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,7 @@ int main(int argc, char **argv) {
     schema[n] = 0;
 
     sqlite3 *db;
-    if (sqlite3_open(argv[2], &db) != SQLITE_OK) return fail(db, "open");
+    if (sqlite3_open_v2(argv[2], &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 0) != SQLITE_OK) return fail(db, "open");
     if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", 0, 0, 0) != SQLITE_OK) return fail(db, "pragmas");
     if (sqlite3_exec(db, schema, 0, 0, 0) != SQLITE_OK) return fail(db, "schema");
 

@@ -14,7 +14,7 @@
 // - Only the writer's connection uses it; the file is opened, locked and
 //   closed by the default VFS underneath (no descriptor of our own).
 #include "wal_buffer.h"
-#include <sqlite3.h>
+#include "csqlite.h"
 #include <stdlib.h>
 #include <string.h>
 
