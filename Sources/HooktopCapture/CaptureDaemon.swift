@@ -47,9 +47,13 @@ public final class CaptureDaemon: Sendable {
                 logger.error("database file was deleted or replaced; created a new one in its place", metadata: ["db": "\(path)"])
             }
         }, onCommit: { batch in
-            if interest.wants(batch) { committed.yield(batch) }
-            onCommit?(batch)
-            if logger.logLevel <= .info { logQueue.async { access.captured(batch) } }
+            // Copied out of the writer's batch only when something keeps them.
+            let (wanted, logs) = (interest.wants(batch), logger.logLevel <= .info)
+            guard wanted || onCommit != nil || logs else { return }
+            let requests = batch.requests
+            if wanted { committed.yield(requests) }
+            onCommit?(requests)
+            if logs { logQueue.async { access.captured(requests) } }
         })
         self.committed = committed
         // Made once the writer is open (a store that fails leaves no loop threads behind).
@@ -181,15 +185,16 @@ private final class CommitInterest: Sendable {
     }
 
     /// Runs on the writer's thread for every committed batch: reads each request in place.
-    func wants(_ batch: [CapturedRequest]) -> Bool {
+    func wants(_ batch: CommittedBatch) -> Bool {
         guard !metrics, let alerts = alerts.withLockedValue({ $0 }) else { return true }
-        if delivers && Self.hasPendingDelivery(batch) { return true }
-        for i in batch.indices where PayPalIPN.isPending(batch[i].signature) { return true }
+        if delivers && batch.contains(where: { $0.deliveryState == .pending }) { return true }
+        if batch.contains(where: { PayPalIPN.isPending($0.signature) }) { return true }
         return alerts.wouldObserve(batch)
     }
 
+    /// Each request read where it is (`contains(where:)` would copy each one out).
     static func hasPendingDelivery(_ batch: [CapturedRequest]) -> Bool {
-        batch.contains { $0.deliveryState == .pending }
+        batch.indices.contains { batch[$0].deliveryState == .pending }
     }
 }
 

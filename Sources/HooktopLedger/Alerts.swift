@@ -37,13 +37,12 @@ public final class AlertRunner: DeliveryAlerts, @unchecked Sendable {
     /// Whether `observe` has anything to do with a batch: a bad signature,
     /// or a checked one that may end a streak. Most batches have neither,
     /// and are not handed to the task that observes them.
-    public func wouldObserve(_ batch: [CapturedRequest]) -> Bool {
+    public func wouldObserve(_ batch: CommittedBatch) -> Bool {
         let streaking = lock.withLock { !streaks.isEmpty }
-        for i in batch.indices {
-            let status = batch[i].signature.status
-            if status == .invalid || status == .expired || (streaking && status != .none) { return true }
+        return batch.contains { request in
+            let status = request.signature.status
+            return status == .invalid || status == .expired || (streaking && status != .none)
         }
-        return false
     }
 
     /// Watches committed requests for runs of invalid signatures per source.

@@ -43,7 +43,7 @@ public struct PostgresBackend: StoreBackend {
     public func exists() -> Bool { true }
 
     public func openWriter(limits: StoreWriter.Limits, onHealth: (@Sendable (StoreWriter.Health) -> Void)?,
-                           onCommit: (@Sendable ([CapturedRequest]) -> Void)?) throws(StoreError) -> any StoreWriting {
+                           onCommit: (@Sendable (CommittedBatch) -> Void)?) throws(StoreError) -> any StoreWriting {
         return PostgresWriter(connect: redial, first: try connect(), node: node, limits: limits, onHealth: onHealth, onCommit: onCommit)
     }
 

@@ -21,7 +21,7 @@ final class PostgresWriter: StoreWriting, @unchecked Sendable {
     private static let rowsPerInsert = 1000
 
     init(connect: @escaping () throws(StoreError) -> PGConnection, first: PGConnection, node: String?, limits: StoreWriter.Limits,
-         onHealth: (@Sendable (StoreWriter.Health) -> Void)?, onCommit: (@Sendable ([CapturedRequest]) -> Void)?) {
+         onHealth: (@Sendable (StoreWriter.Health) -> Void)?, onCommit: (@Sendable (CommittedBatch) -> Void)?) {
         self.connect = connect
         self.db = first
         self.node = node

@@ -47,7 +47,7 @@ public final class GroupCommit: @unchecked Sendable {
     private let limits: StoreWriter.Limits
     private let node: String?
     private let pauseAfterFailure: useconds_t
-    private let onCommit: (@Sendable ([CapturedRequest]) -> Void)?
+    private let onCommit: (@Sendable (CommittedBatch) -> Void)?
     private let onHealth: (@Sendable (StoreWriter.Health) -> Void)?
     private var failedBatches = 0  // the commit thread's
     private var commit: Commit?
@@ -58,7 +58,7 @@ public final class GroupCommit: @unchecked Sendable {
     /// - pauseAfterFailureMicros: a failing store is given this long before
     ///   the next batch, instead of being spun on (its senders have their 503).
     public init(limits: StoreWriter.Limits, node: String?, pauseAfterFailureMicros: UInt32,
-                onHealth: (@Sendable (StoreWriter.Health) -> Void)?, onCommit: (@Sendable ([CapturedRequest]) -> Void)?) {
+                onHealth: (@Sendable (StoreWriter.Health) -> Void)?, onCommit: (@Sendable (CommittedBatch) -> Void)?) {
         self.limits = limits
         self.node = node
         self.pauseAfterFailure = pauseAfterFailureMicros
@@ -184,16 +184,15 @@ public final class GroupCommit: @unchecked Sendable {
             }
         }
         guard let onCommit, inserts > 0 else { return true }
-        var committed: [CapturedRequest] = []
+        var committed: [Insert] = [], ids: [Int64] = []
         committed.reserveCapacity(inserts)
+        ids.reserveCapacity(inserts)
         for (job, result) in zip(batch, results) {
             guard case .insert(let insert) = job else { continue }
-            var request = insert.request
-            request.id = result
-            if request.node == nil { request.node = node }
-            committed.append(request)
+            committed.append(insert)
+            ids.append(result)
         }
-        onCommit(committed)
+        onCommit(CommittedBatch(committed, ids: ids, node: node))
         return true
     }
 
@@ -210,5 +209,39 @@ public final class GroupCommit: @unchecked Sendable {
         stats.largestBatch = max(stats.largestBatch, n)
         stats.histogram[min(Int.bitWidth - 1 - n.leadingZeroBitCount, 15)] += 1
         condition.unlock()
+    }
+}
+
+/// The requests of a batch just committed, as the commit thread holds them.
+/// A consumer that only asks about them reads each where it is; one that
+/// keeps them takes `requests`, copies with their ids and node filled in.
+/// (Copying every request of every batch, thirty fields a retain each, took
+/// 4 % of the commit thread's time when nothing wanted the copies.)
+public struct CommittedBatch: Sendable {
+    private let inserts: [GroupCommit.Insert]
+    private let ids: [Int64]
+    private let node: String?
+
+    init(_ inserts: [GroupCommit.Insert], ids: [Int64], node: String?) {
+        self.inserts = inserts
+        self.ids = ids
+        self.node = node
+    }
+
+    public var count: Int { inserts.count }
+
+    /// Whether any request passes `test`, each read in place.
+    public func contains(where test: (borrowing CapturedRequest) -> Bool) -> Bool {
+        inserts.indices.contains { test(inserts[$0].request) }
+    }
+
+    /// The requests as committed: each with its id, and the writer's node where it named none.
+    public var requests: [CapturedRequest] {
+        zip(inserts, ids).map { insert, id in
+            var request = insert.request
+            request.id = id
+            if request.node == nil { request.node = node }
+            return request
+        }
     }
 }

@@ -13,7 +13,7 @@ public protocol StoreBackend: Sendable {
     func exists() -> Bool
     /// The capture daemon's writer: group commit, an id per request only once committed.
     func openWriter(limits: StoreWriter.Limits, onHealth: (@Sendable (StoreWriter.Health) -> Void)?,
-                    onCommit: (@Sendable ([CapturedRequest]) -> Void)?) throws(StoreError) -> any StoreWriting
+                    onCommit: (@Sendable (CommittedBatch) -> Void)?) throws(StoreError) -> any StoreWriting
     /// A reader for one thread. `forScans`: tuned for reading everything (export, `~b`).
     func openReader(forScans: Bool) throws(StoreError) -> any StoreReading
     func openImporter() throws(StoreError) -> any StoreImporting
@@ -150,7 +150,7 @@ public struct SQLiteBackend: StoreBackend {
     public func exists() -> Bool { FileManager.default.fileExists(atPath: configuration.path) }
 
     public func openWriter(limits: StoreWriter.Limits, onHealth: (@Sendable (StoreWriter.Health) -> Void)?,
-                           onCommit: (@Sendable ([CapturedRequest]) -> Void)?) throws(StoreError) -> any StoreWriting {
+                           onCommit: (@Sendable (CommittedBatch) -> Void)?) throws(StoreError) -> any StoreWriting {
         try StoreWriter(configuration, limits: limits, onHealth: onHealth, onCommit: onCommit)
     }
 

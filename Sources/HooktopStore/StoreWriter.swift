@@ -80,7 +80,7 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
     /// `onHealth` hears when commits start failing and when they work again.
     public init(_ config: StoreConfiguration, limits: Limits = Limits(),
                 onHealth: (@Sendable (Health) -> Void)? = nil,
-                onCommit: (@Sendable ([CapturedRequest]) -> Void)? = nil) throws(StoreError) {
+                onCommit: (@Sendable (CommittedBatch) -> Void)? = nil) throws(StoreError) {
         self.config = config
         db = try Store.openForWriting(config)
         try Self.leaveCheckpoints(db)

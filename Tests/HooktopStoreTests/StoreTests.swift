@@ -34,6 +34,38 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(mode.text(Only.value), "wal")
     }
 
+    /// `onCommit` gets each batch as the writer holds it: asking about its
+    /// requests reads them in place, `requests` copies them out with the ids
+    /// their senders were told and the writer's node where they named none.
+    func testCommittedBatchesCarryIdsAndNode() throws {
+        nonisolated(unsafe) var seen: [CapturedRequest] = []
+        nonisolated(unsafe) var pending = 0
+        let lock = NSLock()
+        let writer = try StoreWriter(StoreConfiguration(path: path, node: "box-1"), onCommit: { batch in
+            let requests = batch.requests
+            lock.withLock {
+                XCTAssertEqual(requests.count, batch.count)
+                pending += requests.indices.filter { requests[$0].deliveryState == .pending }.count
+                XCTAssertEqual(batch.contains { $0.deliveryState == .pending }, requests.contains { $0.deliveryState == .pending })
+                seen += requests
+            }
+        })
+        var told: [String: Int64] = [:]
+        for i in 0..<20 {
+            var request = Fixtures.request(target: "/batch/\(i)")
+            if i == 7 { request.node = "elsewhere" }
+            if i % 5 == 0 { request.deliveryState = .pending }
+            told[request.target] = try store(request, writer)
+        }
+        writer.close()
+        XCTAssertEqual(seen.count, 20)
+        XCTAssertEqual(pending, 4)
+        for request in seen {
+            XCTAssertEqual(request.id, told[request.target], request.target)
+            XCTAssertEqual(request.node, request.target == "/batch/7" ? "elsewhere" : "box-1")
+        }
+    }
+
     /// The statement cache hands out each statement reset, and a statement
     /// never holds a read snapshot between uses: a reader sees the next commit.
     func testCachedStatementsSeeEachCommit() throws {
