@@ -33,7 +33,7 @@ CSQLITE_WRAP int sqlite3_prepare_v3(sqlite3 *db, const char *sql, int n, unsigne
 CSQLITE_WRAP int sqlite3_step(sqlite3_stmt *s) { return sqlite_nio_sqlite3_step(s); }
 CSQLITE_WRAP int sqlite3_reset(sqlite3_stmt *s) { return sqlite_nio_sqlite3_reset(s); }
 CSQLITE_WRAP int sqlite3_finalize(sqlite3_stmt *s) { return sqlite_nio_sqlite3_finalize(s); }
-CSQLITE_WRAP int sqlite3_clear_bindings(sqlite3_stmt *s) { return sqlite_nio_sqlite3_clear_bindings(s); }
+CSQLITE_WRAP int sqlite3_stmt_status(sqlite3_stmt *s, int op, int resetFlag) { return sqlite_nio_sqlite3_stmt_status(s, op, resetFlag); }
 CSQLITE_WRAP int sqlite3_bind_parameter_index(sqlite3_stmt *s, const char *name) { return sqlite_nio_sqlite3_bind_parameter_index(s, name); }
 CSQLITE_WRAP int sqlite3_bind_null(sqlite3_stmt *s, int i) { return sqlite_nio_sqlite3_bind_null(s, i); }
 CSQLITE_WRAP int sqlite3_bind_int64(sqlite3_stmt *s, int i, sqlite3_int64 v) { return sqlite_nio_sqlite3_bind_int64(s, i, v); }
