@@ -24,7 +24,9 @@ import Foundation
 /// never converge and the WAL grows for as long as the load lasts. Past
 /// `limitFrames` the writer waits for the checkpoint under way to end (its
 /// last round lets the WAL start over): requests queue, and past the
-/// queue's limits get 503, instead of the WAL taking the disk.
+/// queue's limits get 503, instead of the WAL taking the disk. Not while a
+/// reader holds a snapshot the WAL must keep (a long export): waiting would
+/// not shorten it, and the WAL grows until that reader is done, as before.
 final class Checkpointer: @unchecked Sendable {
     /// Held by the writer from BEGIN to COMMIT, and by the last, short round of a checkpoint.
     let gate = NSLock()
@@ -53,6 +55,8 @@ final class Checkpointer: @unchecked Sendable {
     // Guarded by `condition`: how often the writer waited for one, and for how long in all.
     private var waits = 0
     private var waitedMicros: Int64 = 0
+    // Guarded by `condition`: the last gated round left frames a reader still needs.
+    private var pinnedByReaders = false
     /// Tests: each round sleeps this long first, as on a slow disk.
     private var roundDelayMicros: UInt32 = 0
 
@@ -92,7 +96,8 @@ final class Checkpointer: @unchecked Sendable {
     /// The writer's commit left `frames` in the WAL; starts a checkpoint
     /// once the commits have added `threshold` frames since the last. Past
     /// `limitFrames`, returns only once the checkpoint under way has ended
-    /// (called without the gate, which that checkpoint's last round takes).
+    /// (called without the gate, which that checkpoint's last round takes),
+    /// unless a reader's snapshot is what keeps the WAL long.
     func committed(walFrames frames: Int32) {
         condition.lock()
         defer { condition.unlock() }
@@ -103,7 +108,7 @@ final class Checkpointer: @unchecked Sendable {
             nextAt = frames.addingReportingOverflow(threshold).overflow ? .max : frames + threshold  // SQLite's count: never a trap
             condition.broadcast()
         }
-        guard frames >= limitFrames, !closing else { return }
+        guard frames >= limitFrames, !closing, !pinnedByReaders else { return }
         let started = DispatchTime.now().uptimeNanoseconds
         let awaited = ended + 1
         while ended < awaited && !closing { condition.wait() }
@@ -197,7 +202,13 @@ final class Checkpointer: @unchecked Sendable {
         gate.lock()
         let done = passive(db)
         gate.unlock()
-        guard done != nil else { return -1 }
+        guard let done else { return -1 }
+        // With the writer held, what is left uncopied is what a reader's
+        // snapshot still needs (an export, say): no commit waiting would
+        // shorten the WAL until that reader is done.
+        condition.lock()
+        pinnedByReaders = done.remaining > 0
+        condition.unlock()
         return Int64((DispatchTime.now().uptimeNanoseconds - started) / 1_000)
     }
 

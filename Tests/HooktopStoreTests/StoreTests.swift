@@ -267,6 +267,30 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try sqlite3(path, "pragma integrity_check").stdout, "ok\n")
     }
 
+    /// A reader holding a snapshot (a long export) keeps the WAL from
+    /// starting over, whatever the checkpointer does: commits past the
+    /// limit must not wait for checkpoints that cannot help: they waited
+    /// 7–8 times in this test (the batches are large), each for a whole
+    /// checkpoint, before the checkpointer told the two cases apart; none
+    /// now. Once the reader is done, the WAL starts over.
+    func testAReaderHoldingTheWALDoesNotStallCommits() throws {
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        let reader = try SQLiteConnection(path: path, readOnly: true)
+        try reader.execute("BEGIN")
+        XCTAssertEqual(try reader.scalarInt("SELECT count(*) FROM requests"), 0)  // the snapshot is taken here
+        _ = writeSustained(writer, rounds: 6)
+        let held = writer.currentStats()
+        try reader.execute("COMMIT")
+        reader.close()
+        _ = writeSustained(writer, rounds: 6)
+        let stats = writer.currentStats()
+        writer.close()
+        XCTAssertLessThanOrEqual(held.checkpointWaits, 2, "commits waited for checkpoints a reader made useless")
+        XCTAssertEqual(try StoreReader(path: path).count(), 12_000)
+        XCTAssertGreaterThan(stats.longestCheckpointPauseMicros, 0)
+        XCTAssertEqual(try sqlite3(path, "pragma integrity_check").stdout, "ok\n")
+    }
+
     /// Writes `rounds` × 1,000 requests of 4 KB; returns the largest the WAL was after a round.
     private func writeSustained(_ writer: StoreWriter, rounds: Int) -> Int {
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: 4096)
