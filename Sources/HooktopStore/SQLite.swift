@@ -105,7 +105,8 @@ final class SQLiteConnection {
     }
 }
 
-/// A prepared statement. Bound text and blobs are copied by SQLite.
+/// A prepared statement. Text and blobs are lent to SQLite (read where they
+/// are until the next reset) or, past the arena, copied by it.
 final class Statement {
     private let stmt: OpaquePointer
     private unowned let connection: SQLiteConnection
@@ -213,10 +214,10 @@ final class Statement {
     /// lent them (the statement's next `reset` forgets them).
     func bind(_ name: StaticString, lentText bytes: UnsafeRawBufferPointer) {
         let index = slot(name)
+        lentSlots.append(index)
         guard let base = bytes.baseAddress, !bytes.isEmpty else {
             return check(sqlite3_bind_text(stmt, index, "", 0, nil))
         }
-        lentSlots.append(index)
         check(sqlite3_bind_text64(stmt, index, base.assumingMemoryBound(to: CChar.self), UInt64(bytes.count), nil, UInt8(SQLITE_UTF8)))
     }
 
