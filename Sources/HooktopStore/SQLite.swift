@@ -9,7 +9,6 @@ final class SQLiteConnection {
 
     /// SQLite's process-wide settings, applied once before its first connection.
     private static let configured: Void = {
-        _ = csqlite_disable_memstatus()
         _ = hooktop_walbuf_register()
     }()
 

@@ -6,6 +6,9 @@
 // functions sqlite_nio_sqlite3_*; the wrappers below give them their usual
 // names, for the Swift code and the C files of this project alike. Only what
 // hooktop calls is here: a function missing below is one it never used.
+// sqlite-nio builds it without global memory statistics
+// (SQLITE_DEFAULT_MEMSTATUS=0: no process-wide mutex on every allocation),
+// which hooktop used to switch off at start-up itself.
 #include "sqlite_nio_sqlite3.h"
 #include <stddef.h>
 
@@ -115,9 +118,6 @@ static int csqlite_wal_frames_hook(void *frames, sqlite3 *db, const char *name, 
 }
 static inline void csqlite_track_wal(sqlite3 *db, int *frames) { sqlite3_wal_hook(db, csqlite_wal_frames_hook, frames); }
 
-// Before SQLite's first use: no global memory statistics (a process-wide mutex
-// taken on every allocation; hooktop never reads them). Variadic, so not importable.
-static inline int csqlite_disable_memstatus(void) { return sqlite_nio_sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
 
 // Writes back a connection's own database file or WAL through SQLite's VFS
 // (its xSync on its own descriptor). Never through a descriptor of hooktop's:
