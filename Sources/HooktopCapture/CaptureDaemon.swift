@@ -59,6 +59,7 @@ public final class CaptureDaemon: Sendable {
         // Made once the writer is open (a store that fails leaves no loop threads behind).
         // Deliveries share the capture loops: a second set of loop threads only added wake-ups between them.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        for loop in group.makeIterator() { loop.execute { ThreadPolicy.throughput() } }
         let transport = HTTP1Transport(group: group)
         let storeLedger = StoreLedger(writer: writer, backend: store)
         let alerts = AlertRunner(command: capture.config.server.alertCommand, writer: writer, logger: logger)

@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import HooktopCore
 
 /// Keeps the WAL bounded without stalling commits. The writer's connection
 /// never checkpoints (`wal_autocheckpoint=0`): a checkpoint copies pages and
@@ -88,7 +89,10 @@ final class Checkpointer: @unchecked Sendable {
         self.restartFrames = max(threshold, restartFrames)
         self.limitFrames = max(self.restartFrames, limitFrames)
         nextAt = threshold
-        let thread = Thread { [unowned self] in self.run() }
+        let thread = Thread { [unowned self] in
+            ThreadPolicy.throughput()
+            self.run()
+        }
         thread.name = "hooktop-checkpointer"
         thread.start()
     }

@@ -72,6 +72,7 @@ public final class GroupCommit: @unchecked Sendable {
         self.commit = commit
         self.finish = finish
         let thread = Thread { [self] in
+            ThreadPolicy.throughput()
             if let commit = self.commit { run(commit) }
             self.finish?()
             finished.signal()
