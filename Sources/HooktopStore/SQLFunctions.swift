@@ -4,8 +4,9 @@ import Glibc
 #endif
 import HooktopCore
 
-/// SQL functions the filter needs, registered on every connection. They read
-/// the wire-form `headers` column ("Name: value\r\n" per field).
+/// SQL functions the filter and the schema need, registered on every
+/// connection. The header tests read the wire-form `headers` column
+/// ("Name: value\r\n" per field).
 enum SQLFunctions {
     static func register(on db: OpaquePointer?) {
         let flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS
@@ -39,6 +40,15 @@ enum SQLFunctions {
                 field.name.caseInsensitiveEquals(name) && (value.map { FilterEvaluator.containsIgnoringCase(field.value, $0) } ?? true)
             }
             sqlite3_result_int(ctx, found ? 1 : 0)
+        }, nil, nil, nil)
+        // hooktop_delivery_key(delivery id): `RequestRows.deliveryKey`, NULL for NULL.
+        sqlite3_create_function_v2(db, "hooktop_delivery_key", 1, flags, nil, { ctx, _, argv in
+            // Over the stored bytes, as the writer hashed them.
+            guard let argv, sqlite3_value_type(argv[0]) != SQLITE_NULL, let text = sqlite3_value_text(argv[0]) else {
+                return sqlite3_result_null(ctx)
+            }
+            let bytes = UnsafeBufferPointer(start: text, count: Int(sqlite3_value_bytes(argv[0])))
+            sqlite3_result_int64(ctx, RequestRows.deliveryKey(utf8: bytes))
         }, nil, nil, nil)
     }
 }

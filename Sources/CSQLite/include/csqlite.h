@@ -69,6 +69,8 @@ CSQLITE_WRAP int sqlite3_value_bytes(sqlite3_value *v) { return sqlite_nio_sqlit
 CSQLITE_WRAP const void *sqlite3_value_blob(sqlite3_value *v) { return sqlite_nio_sqlite3_value_blob(v); }
 CSQLITE_WRAP const unsigned char *sqlite3_value_text(sqlite3_value *v) { return sqlite_nio_sqlite3_value_text(v); }
 CSQLITE_WRAP void sqlite3_result_int(sqlite3_context *c, int v) { sqlite_nio_sqlite3_result_int(c, v); }
+CSQLITE_WRAP void sqlite3_result_int64(sqlite3_context *c, sqlite3_int64 v) { sqlite_nio_sqlite3_result_int64(c, v); }
+CSQLITE_WRAP void sqlite3_result_null(sqlite3_context *c) { sqlite_nio_sqlite3_result_null(c); }
 
 CSQLITE_WRAP void *sqlite3_wal_hook(sqlite3 *db, int (*hook)(void *, sqlite3 *, const char *, int), void *arg) {
     return sqlite_nio_sqlite3_wal_hook(db, hook, arg);
