@@ -48,8 +48,8 @@ int main(int argc, char **argv) {
     const char *sql =
         "INSERT INTO requests (received_at, remote, method, target, version, headers, body, body_size, body_truncated,"
         " sig_scheme, sig_status, sig_detail, response_status, response_headers, response_body, response_duration_us,"
-        " delivery_id, node) VALUES (?, ?, 'POST', '/stripe/events', 'HTTP/1.1', ?, ?, 1024, 0, 'stripe', 'no_secret', ?,"
-        " 200, ?, ?, 7, ?, NULL)";
+        " delivery_id, delivery_key, node) VALUES (?, ?, 'POST', '/stripe/events', 'HTTP/1.1', ?, ?, 1024, 0, 'stripe', 'no_secret', ?,"
+        " 200, ?, ?, 7, ?, ?, NULL)";
     sqlite3_stmt *insert;
     if (sqlite3_prepare_v2(db, sql, -1, &insert, 0) != SQLITE_OK) return fail(db, "prepare");
     const char *headers = "Host: 127.0.0.1:40000\r\nContent-Length: 1024\r\nContent-Type: application/json\r\n"
@@ -71,6 +71,7 @@ int main(int argc, char **argv) {
             sqlite3_bind_text(insert, 6, response_headers, -1, SQLITE_STATIC);
             sqlite3_bind_blob(insert, 7, "{\"ok\":true}", 11, SQLITE_STATIC);
             sqlite3_bind_text(insert, 8, "evt_1NXxd2KZ0dZRqLEK1ASxV0", -1, SQLITE_STATIC);
+            sqlite3_bind_int64(insert, 9, 7855154314381758417LL);  // its delivery_key (RequestRows.deliveryKey)
             if (sqlite3_step(insert) != SQLITE_DONE) return fail(db, "insert");
             sqlite3_reset(insert);
         }
