@@ -30,6 +30,10 @@ public final class GroupCommit: @unchecked Sendable {
             responseHeaderBytes = request.response.headers.wireBytes
             self.completion = completion
         }
+
+        /// `test` of the request where it is: called on the array's element,
+        /// `insert.request` is a copy of its thirty fields first.
+        func satisfies(_ test: (borrowing CapturedRequest) -> Bool) -> Bool { test(request) }
     }
 
     /// Runs one batch as one transaction: a result per job, in order (an
@@ -233,7 +237,7 @@ public struct CommittedBatch: Sendable {
 
     /// Whether any request passes `test`, each read in place.
     public func contains(where test: (borrowing CapturedRequest) -> Bool) -> Bool {
-        inserts.indices.contains { test(inserts[$0].request) }
+        inserts.contains { $0.satisfies(test) }
     }
 
     /// The requests as committed: each with its id, and the writer's node where it named none.
