@@ -89,7 +89,7 @@ enum Migrations {
         ("0008_node", """
         ALTER TABLE requests ADD COLUMN node TEXT;             -- the daemon that captured it (serve --node, else the host name)
         """),
-        // The text index cost capture 5-10 % of its rate (docs/PERFORMANCE.md, session 15).
+        // An integer index instead of one on the text, the costliest part of a row's insert (docs/DECISIONS.md, session 15).
         ("0009_delivery_keys", """
         ALTER TABLE requests ADD COLUMN delivery_key INTEGER;  -- hooktop_delivery_key(delivery_id): what finds a provider's retries
         UPDATE requests SET delivery_key = hooktop_delivery_key(delivery_id) WHERE delivery_id IS NOT NULL;

@@ -42,10 +42,10 @@ enum RequestRows {
     }
 
     /// A provider's retry is a request with the delivery id of an earlier
-    /// one (`o`). Found through `delivery_key`, the id's 64-bit hash: its
-    /// index costs a capture about a sixth of what the text's did (each entry
-    /// a small integer, compared as one); the ids themselves are compared
-    /// too, so two ids with the same hash are never taken for one.
+    /// one (`o`). Found through `delivery_key`, the id's 64-bit hash: an
+    /// index of small integers, compared as one, where the text's 40-byte
+    /// entries were the costliest part of storing a row. The ids themselves
+    /// are compared too, so two ids with the same hash are never taken for one.
     static let earlierSameDelivery =
         "o.delivery_key = requests.delivery_key AND o.delivery_id = requests.delivery_id AND o.id < requests.id"
 
