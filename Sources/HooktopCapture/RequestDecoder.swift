@@ -236,6 +236,8 @@ struct RequestDecoder {
             throw refuse(raw, .invalidVersion, "the version is not HTTP/1.0 or HTTP/1.1")
         }
         var headers = HeaderList()
+        // At most a field a line: the array grown step by step was 2 % of an event loop.
+        headers.reserveCapacity(raw[min(first, raw.count)...].reduce(0) { $1 == 0x0A ? $0 + 1 : $0 })
         var framing = Framing()
         var at = first
         while at < raw.count {

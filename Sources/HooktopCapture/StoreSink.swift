@@ -7,7 +7,7 @@ public struct StoreSink: CaptureSink {
 
     public init(_ writer: any StoreWriting) { self.writer = writer }
 
-    public func store(_ request: CapturedRequest, completion: @escaping StoreWriter.Completion) {
+    public func store(_ request: consuming CapturedRequest, completion: @escaping StoreWriter.Completion) {
         writer.submit(request, completion: completion)
     }
 }

@@ -21,6 +21,9 @@ public struct HeaderList: Sendable, Equatable, Sequence {
     public var isEmpty: Bool { fields.isEmpty }
     public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
 
+    /// Room for `n` fields, so that a parsed head's fields go in without the array growing on the way.
+    public mutating func reserveCapacity(_ n: Int) { fields.reserveCapacity(n) }
+
     public mutating func append(_ name: String, _ value: String) {
         fields.append(Field(name, value))
     }

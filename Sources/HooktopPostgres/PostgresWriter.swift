@@ -30,7 +30,7 @@ final class PostgresWriter: StoreWriting, @unchecked Sendable {
                     finish: { [unowned self] in db?.close() })
     }
 
-    func submit(_ request: CapturedRequest, completion: @escaping StoreWriter.Completion) { queue.submit(request, completion: completion) }
+    func submit(_ request: consuming CapturedRequest, completion: @escaping StoreWriter.Completion) { queue.submit(request, completion: completion) }
 
     func apply(_ mutation: StoreMutation, completion: @escaping @Sendable (Result<Int, StoreError>) -> Void) {
         queue.apply(mutation, completion: completion)

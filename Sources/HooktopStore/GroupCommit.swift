@@ -24,10 +24,10 @@ public final class GroupCommit: @unchecked Sendable {
         public let responseHeaderBytes: [UInt8]
         let completion: StoreWriter.Completion
 
-        init(_ request: CapturedRequest, _ completion: @escaping StoreWriter.Completion) {
-            self.request = request
+        init(_ request: consuming CapturedRequest, _ completion: @escaping StoreWriter.Completion) {
             headerBytes = request.headers.wireBytes
             responseHeaderBytes = request.response.headers.wireBytes
+            self.request = request
             self.completion = completion
         }
 
@@ -85,7 +85,8 @@ public final class GroupCommit: @unchecked Sendable {
         thread.start()
     }
 
-    public func submit(_ request: CapturedRequest, completion: @escaping StoreWriter.Completion) {
+    public func submit(_ request: consuming CapturedRequest, completion: @escaping StoreWriter.Completion) {
+        let size = request.body.count + request.headers.count * 64 + 512
         let insert = Insert(request, completion)
         condition.lock()
         if closing {
@@ -93,7 +94,6 @@ public final class GroupCommit: @unchecked Sendable {
             condition.unlock()
             return completion(.failure(.closed))
         }
-        let size = request.body.count + request.headers.count * 64 + 512
         if queuedInserts >= limits.requests || queuedBytes + size > limits.bytes {
             let (n, bytes) = (queuedInserts, queuedBytes)
             stats.rejected += 1

@@ -37,7 +37,7 @@ extension StoreBackend {
 /// only once its transaction committed.
 public protocol StoreWriting: AnyObject, Sendable {
     /// Queues a request; `completion` runs once it is committed (with its id) or failed.
-    func submit(_ request: CapturedRequest, completion: @escaping StoreWriter.Completion)
+    func submit(_ request: consuming CapturedRequest, completion: @escaping StoreWriter.Completion)
     /// Queues a change; `completion` gets the number of rows it changed once committed.
     func apply(_ mutation: StoreMutation, completion: @escaping @Sendable (Result<Int, StoreError>) -> Void)
     func currentStats() -> StoreWriter.Stats

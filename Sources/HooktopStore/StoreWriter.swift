@@ -101,7 +101,7 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
     }
 
     /// Queues a request; `completion` runs once it is committed (with its id) or failed.
-    public func submit(_ request: CapturedRequest, completion: @escaping Completion) { queue.submit(request, completion: completion) }
+    public func submit(_ request: consuming CapturedRequest, completion: @escaping Completion) { queue.submit(request, completion: completion) }
 
     /// Queues a change; `completion` gets the number of rows it changed once committed.
     public func apply(_ mutation: StoreMutation, completion: @escaping @Sendable (Result<Int, StoreError>) -> Void) {
