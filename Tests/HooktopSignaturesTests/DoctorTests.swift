@@ -66,6 +66,21 @@ final class DoctorTests: XCTestCase {
         XCTAssertEqual(registry.check(plain, scheme: "github", settings: SignatureSettings()).status, .missing)
     }
 
+    /// The no-secret hint names the header that came and where to set a
+    /// secret: the same words whether it was made once for the scheme (no
+    /// source) or for this source.
+    func testNoSecretSaysWhichHeaderAndWhereToSetIt() {
+        let signed = stripe(1_000_000)
+        let unmatched = "Stripe-Signature came, but no secret is configured; set secret or secret_env in a [[source]] matching this path"
+        XCTAssertEqual(registry.check(signed, scheme: nil, settings: SignatureSettings()).detail, unmatched)
+        XCTAssertEqual(registry.check(signed, scheme: "stripe", settings: SignatureSettings()).detail, unmatched)
+        XCTAssertEqual(registry.check(signed, scheme: "stripe", settings: SignatureSettings(), sourceName: "payments").detail,
+                       "Stripe-Signature came, but no secret is configured; set secret or secret_env in source 'payments'")
+        let github = SignedRequest(method: "POST", target: "/", headers: HeaderList([("X-Hub-Signature-256", "sha256=00")]), body: body, now: 0)
+        XCTAssertEqual(registry.check(github, scheme: nil, settings: SignatureSettings()).detail,
+                       "X-Hub-Signature-256 came, but no secret is configured; set secret or secret_env in a [[source]] matching this path")
+    }
+
     func testURLSignedSchemesSayWhichURLWasAssumed() {
         let request = SignedRequest(method: "POST", target: "/sms", headers: HeaderList([("X-Twilio-Signature", "AAAA"), ("Content-Type", "application/x-www-form-urlencoded")]),
                                     body: Array("a=1".utf8), url: "https://example.com/sms", now: 0)
