@@ -67,8 +67,7 @@ final class DoctorTests: XCTestCase {
     }
 
     /// The no-secret hint names the header that came and where to set a
-    /// secret: the same words whether it was made once for the scheme (no
-    /// source) or for this source.
+    /// secret: the matching source by name, or any source when none matched.
     func testNoSecretSaysWhichHeaderAndWhereToSetIt() {
         let signed = stripe(1_000_000)
         let unmatched = "Stripe-Signature came, but no secret is configured; set secret or secret_env in a [[source]] matching this path"
