@@ -71,6 +71,39 @@ for r in $(seq "$rounds"); do
 done
 python3 -c "print('ratio hooktop/baseline: %.2f  (goal 0.60)' % ($sum_hook / $sum_base))"
 echo "every 2xx stored: $checked"
+
+# The same rounds with a random delivery id on every request, as providers
+# send them: each id's key lands in its own leaf of the index that finds a
+# provider's retries (docs/PERFORMANCE.md, session 17). Not the goal's benchmark
+# (one request, one id), but what a burst of real callbacks costs.
+echo "each request with its own random delivery id (webhook-id):"
+sum_base=0; sum_hook=0
+for r in $(seq "$rounds"); do
+  "$bin/hooktop-baseline" 0 > "$work/out" 2> "$work/err" & pid=$!
+  port=$(port_of)
+  t0=$(ticks $pid); read -r i0 a0 < <(machine)
+  read -r rps p50 p99 total _ < <(measure "http://127.0.0.1:$port/stripe/events" "$conns" unique.lua)
+  cpu=$(cpu_per_request "$t0" "$(ticks $pid)" "$total"); read -r i1 a1 < <(machine)
+  kill $pid; wait $pid 2>/dev/null || true
+  printf '%-6s %-9s %10s %9s %9s %12s %6s\n' "$r" baseline "$rps" "$p50" "$p99" "$cpu" "$(idle_share $i0 $a0 $i1 $a1)"
+  sum_base=$(python3 -c "print($sum_base + $rps)")
+
+  db="$work/u$r.sqlite"
+  "$bin/hooktop" serve --db "$db" --listen 127.0.0.1:0 --log-level warning > "$work/out" 2> "$work/err" & pid=$!
+  port=$(port_of)
+  t0=$(ticks $pid); read -r i0 a0 < <(machine)
+  read -r rps p50 p99 total non2xx < <(measure "http://127.0.0.1:$port/stripe/events" "$conns" unique.lua)
+  cpu=$(cpu_per_request "$t0" "$(ticks $pid)" "$total"); read -r i1 a1 < <(machine)
+  kill -TERM $pid; wait $pid 2>/dev/null || true
+  printf '%-6s %-9s %10s %9s %9s %12s %6s\n' "$r" hooktop "$rps" "$p50" "$p99" "$cpu" "$(idle_share $i0 $a0 $i1 $a1)"
+  sum_hook=$(python3 -c "print($sum_hook + $rps)")
+  read -r stored ids < <(sqlite3 -separator ' ' "$db" 'select count(*), count(distinct delivery_id) from requests')
+  acked=$((total - non2xx))
+  if [ "$stored" -lt "$acked" ]; then checked="MISSING: round $r stored $stored of $acked acknowledged"; fi
+  if [ "$ids" -lt $((stored * 99 / 100)) ]; then checked="round $r: only $ids distinct delivery ids in $stored requests"; fi
+done
+python3 -c "print('ratio hooktop/baseline, random delivery ids: %.2f' % ($sum_hook / $sum_base))"
+echo "every 2xx stored: $checked"
 # The floor under hooktop's writer: SQLite alone, same table, same row (docs/PERFORMANCE.md).
 if command -v cc >/dev/null && cc -O2 -I Sources/CSQLite/include -I .build/checkouts/sqlite-nio/Sources/VaporCSQLite/include \
     Benchmarks/sqlite-floor.c "$bin/VaporCSQLite.build/sqlite_nio_sqlite3.c.o" -lpthread -lm -o "$work/sqlite-floor" 2>/dev/null; then
