@@ -11,7 +11,8 @@
 #
 # A BUILD is an executable run as `BUILD serve --db ... --listen ...`: a
 # copy of .build/release/hooktop, or a script that sets an environment
-# variable and execs one. SECS (default 4) sets each wrk run's length.
+# variable and execs one. SECS (default 4) sets each wrk run's length;
+# SCRIPT=unique.lua sends each request with a random delivery id (common.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: Benchmarks/compare.sh ROUNDS BUILD [BUILD...]" >&2; exit 64; }
@@ -35,7 +36,7 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run() {  # ROUND NAME PID: one wrk run; appends "round name req/s cpu-µs-per-request"
   local port t0 t1 rps total
   port=$(port_of); t0=$(ticks "$3")
-  read -r rps _ _ total _ < <(measure "http://127.0.0.1:$port/stripe/events" 64)
+  read -r rps _ _ total _ < <(measure "http://127.0.0.1:$port/stripe/events" 64 "${SCRIPT:-post.lua}")
   t1=$(ticks "$3")
   kill -TERM "$3"; wait "$3" 2>/dev/null || true
   echo "$1 $2 $rps $(( (t1 - t0) * 10000 / (total > 0 ? total : 1) ))" >> "$work/results"

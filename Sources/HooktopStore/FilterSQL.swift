@@ -43,7 +43,7 @@ struct FilterSQL {
         case .expect(let state):
             return "expect_arrival = \(bind(.text(state.rawValue)))"
         case .duplicate:
-            return "(delivery_key IS NOT NULL AND EXISTS (SELECT 1 FROM requests o WHERE \(RequestRows.earlierSameDelivery)))"
+            return "duplicate_of IS NOT NULL"
         case .word(let w):
             let needle = bind(.blob(Array(w.lowercased().utf8)))
             return "(hooktop_icontains(target, \(needle)) OR hooktop_icontains(headers, \(needle)) OR hooktop_icontains(body, \(needle)))"

@@ -96,6 +96,21 @@ enum Migrations {
         DROP INDEX requests_delivery_id;
         CREATE INDEX requests_delivery_key ON requests(delivery_key) WHERE delivery_key IS NOT NULL;
         """),
+        // Duplicates stored with each request, found through keys added in bulk (DeliveryIndex; docs/DECISIONS.md, session 17).
+        ("0010_duplicates_stored", """
+        CREATE TABLE delivery_keys (
+            key INTEGER NOT NULL,                              -- requests.delivery_key
+            id INTEGER NOT NULL,                               -- requests.id
+            PRIMARY KEY (key, id)
+        ) WITHOUT ROWID;
+        INSERT INTO delivery_keys SELECT delivery_key, id FROM requests WHERE delivery_key IS NOT NULL ORDER BY delivery_key, id;
+        ALTER TABLE requests ADD COLUMN duplicate_of INTEGER;  -- the earliest request stored before it with its delivery id
+        UPDATE requests SET duplicate_of = (SELECT min(o.id) FROM requests o WHERE o.delivery_key = requests.delivery_key
+            AND o.delivery_id = requests.delivery_id AND o.id < requests.id) WHERE delivery_key IS NOT NULL;
+        DROP INDEX requests_delivery_key;
+        INSERT INTO meta (key, value) VALUES ('delivery_keys_through', (SELECT coalesce(max(id), 0) FROM requests))
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+        """),
     ]
 
     /// Applies the steps this database has not seen, each in its own transaction.

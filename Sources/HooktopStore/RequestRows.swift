@@ -11,12 +11,18 @@ enum RequestRows {
     /// - node: the capturing daemon, for a request that does not name one.
     /// - headerBytes, responseHeaderBytes: the header blocks' wire form, when
     ///   the caller built it already (`GroupCommit.Insert`, on the sender's thread).
-    static func insert(_ r: CapturedRequest, into db: SQLiteConnection, leasedBy: Int32? = nil, node: String? = nil,
+    /// - duplicates: the writer's delivery index, which finds `duplicate_of` and learns the new row.
+    static func insert(_ r: CapturedRequest, into db: SQLiteConnection, duplicates: DeliveryIndex, leasedBy: Int32? = nil, node: String? = nil,
                        headerBytes: [UInt8]? = nil, responseHeaderBytes: [UInt8]? = nil) throws(StoreError) -> Int64 {
         let token = Expectation.token(inTarget: r.target)
         let headers = headerBytes ?? r.headers.wireBytes, responseHeaders = responseHeaderBytes ?? r.response.headers.wireBytes
-        return try db.with(token == nil ? plainInsertSQL : expectedInsertSQL) { s throws(StoreError) in
+        let key = r.deliveryID.map(deliveryKey)
+        var duplicateOf: Int64?
+        if let key, let deliveryID = r.deliveryID { duplicateOf = try duplicates.earliest(key, deliveryID, db) }
+        let id = try db.with(token == nil ? plainInsertSQL : expectedInsertSQL) { s throws(StoreError) in
             bindInsert(s, r, token: token, leasedBy: leasedBy, node: node)
+            s.bind(":delivery_key", key)
+            s.bind(":duplicate_of", duplicateOf)
             // The large values are lent to SQLite for the step, not copied by it.
             let failure: StoreError? = r.body.withUnsafeBytes { body in
                 r.response.body.withUnsafeBytes { responseBody in
@@ -39,18 +45,13 @@ enum RequestRows {
             if let failure { throw failure }
             return db.lastInsertRowID
         }
+        if let key, let deliveryID = r.deliveryID { duplicates.record(key, deliveryID, id: id) } else { duplicates.stored(id: id) }
+        return id
     }
 
-    /// A provider's retry is a request with the delivery id of an earlier
-    /// one (`o`). Found through `delivery_key`, the id's 64-bit hash: an
-    /// index of small integers, compared as one, where the text's 40-byte
-    /// entries were the costliest part of storing a row. The ids themselves
-    /// are compared too, so two ids with the same hash are never taken for one.
-    static let earlierSameDelivery =
-        "o.delivery_key = requests.delivery_key AND o.delivery_id = requests.delivery_id AND o.id < requests.id"
-
     /// The `delivery_key` of a delivery id: FNV-1a, 64 bits, over its UTF-8
-    /// (the same in every process and version: it is stored). Also the SQL
+    /// (the same in every process and version: it is stored, and
+    /// `delivery_keys` finds a provider's retries by it). Also the SQL
     /// function `hooktop_delivery_key`, which filled the column for requests
     /// stored before it existed.
     static func deliveryKey(_ id: String) -> Int64 { deliveryKey(utf8: id.utf8) }
@@ -67,19 +68,19 @@ enum RequestRows {
             body_size, body_truncated, source, sig_scheme, sig_status, sig_detail,
             response_status, response_headers, response_body, response_duration_us, delivery_state, delivery_id, delivery_key,
             target_url, next_attempt_at, leased_by, scheduled_attempts, delivery_note, error, trailers,
-            label, expect_arrival, node)
+            label, expect_arrival, node, duplicate_of)
         VALUES (:received_at, :remote, :method, :target, :version, :headers, :body,
             :body_size, :body_truncated, :source, :sig_scheme, :sig_status, :sig_detail,
             :response_status, :response_headers, :response_body, :response_duration_us, :delivery_state, :delivery_id, :delivery_key,
             :target_url, :next_attempt_at, :leased_by, :scheduled_attempts, :delivery_note, :error, :trailers,
         """
 
-    private static let plainInsertSQL = columns + ":label, :arrival, :node)"
+    private static let plainInsertSQL = columns + ":label, :arrival, :node, :duplicate_of)"
 
     private static let expectedInsertSQL = columns + """
             coalesce(:label, (SELECT label FROM expectations WHERE token = :cb_token)),
             coalesce(:arrival, (SELECT CASE WHEN deadline IS NULL OR :received_at <= deadline THEN 'done' ELSE 'overdue' END
-                                FROM expectations WHERE token = :cb_token)), :node)
+                                FROM expectations WHERE token = :cb_token)), :node, :duplicate_of)
         """
 
     private static func bindInsert(_ s: Statement, _ r: CapturedRequest, token: String?, leasedBy: Int32?, node: String?) {
@@ -98,7 +99,6 @@ enum RequestRows {
         s.bind(":response_duration_us", r.response.durationMicros)
         s.bind(":delivery_state", r.deliveryState.rawValue)
         s.bind(":delivery_id", r.deliveryID)
-        s.bind(":delivery_key", r.deliveryID.map(deliveryKey))
         s.bind(":target_url", r.targetURL)
         s.bind(":next_attempt_at", r.nextAttemptAt?.microseconds)
         s.bind(":leased_by", leasedBy.map(Int64.init))
@@ -126,7 +126,7 @@ enum RequestRows {
             switch self {
             case .body: withBody ? "body" : "x''"
             case .responseBody: withBody ? "response_body" : "x''"
-            case .duplicateOf: "(SELECT min(o.id) FROM requests o WHERE \(RequestRows.earlierSameDelivery))"
+            case .duplicateOf: "duplicate_of"
             case .deliveryID: "delivery_id"
             case .targetURL: "target_url"
             default: RequestRows.column(self)

@@ -4,11 +4,13 @@ import HooktopCore
 /// path, for `hooktop import`: one transaction per thousand rows.
 public final class StoreImporter: StoreImporting {
     private let db: SQLiteConnection
+    private let duplicates: DeliveryIndex
     private var inTransaction = 0
     public private(set) var imported = 0
 
     public init(_ config: StoreConfiguration) throws(StoreError) {
         db = try Store.openForWriting(config)
+        duplicates = try DeliveryIndex(db)
     }
 
     /// Whether this very request (same time to the microsecond, method,
@@ -32,10 +34,13 @@ public final class StoreImporter: StoreImporting {
     /// recomputed from the headers and body, as the daemon would.
     @discardableResult
     public func add(_ request: CapturedRequest) throws(StoreError) -> Int64 {
-        if inTransaction == 0 { try db.execute("BEGIN IMMEDIATE") }
+        if inTransaction == 0 {
+            try db.execute("BEGIN IMMEDIATE")
+            try duplicates.began(db)
+        }
         var r = request
         r.deliveryID = r.deliveryID ?? DeliveryID.extract(headers: r.headers, body: r.body)
-        let id = try RequestRows.insert(r, into: db)
+        let id = try RequestRows.insert(r, into: db, duplicates: duplicates)
         for attempt in r.deliveries {
             try db.with(RequestRows.insertAttemptSQL) { s throws(StoreError) in
                 RequestRows.bindAttempt(s, attempt, requestID: id, numbered: true)
@@ -48,13 +53,20 @@ public final class StoreImporter: StoreImporting {
         return id
     }
 
-    /// Commits what is pending. Call once at the end.
+    /// Commits what is pending, with every delivery key it holds. Call once at the end.
     public func finish() throws(StoreError) {
-        if inTransaction > 0 { try commit() }
+        if inTransaction == 0 {
+            try db.execute("BEGIN IMMEDIATE")
+            try duplicates.began(db)
+        }
+        try duplicates.foldAll(db)
+        try db.execute("COMMIT")
+        inTransaction = 0
         db.close()
     }
 
     private func commit() throws(StoreError) {
+        try duplicates.foldSlice(db)
         try db.execute("COMMIT")
         inTransaction = 0
     }

@@ -63,6 +63,8 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
     private let config: StoreConfiguration
     private var db: SQLiteConnection
     private var mutations: MutationRunner
+    /// Finds each request's `duplicate_of` and folds the delivery keys; made again after a failed commit.
+    private var duplicates: DeliveryIndex?
     private var fileIdentity: FileIdentity?
     private var needsReopen = false
     private let pid = getpid()
@@ -89,11 +91,13 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
         walFrames.initialize(to: 0)
         csqlite_track_wal(db.handle, walFrames)
         mutations = MutationRunner(db)
+        duplicates = try? DeliveryIndex(db)
         fileIdentity = FileIdentity(path: config.path)
         checkpointer = Checkpointer(path: config.path, durability: config.durability)
         self.onHealth = onHealth
         queue = GroupCommit(limits: limits, node: config.node, pauseAfterFailureMicros: 20_000, onHealth: onHealth, onCommit: onCommit)
         queue.start(name: "hooktop-store-writer", commit: { [unowned self] batch throws(StoreError) in try commit(batch) }, finish: { [self] in
+            foldDeliveryKeys()
             checkpointer.close()
             db.close()  // the last connection to close checkpoints what is left and removes the WAL
             walFrames.deallocate()
@@ -140,9 +144,35 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
         csqlite_track_wal(db.handle, walFrames)
         checkpointer.databaseReopened()
         mutations = MutationRunner(db)
+        duplicates = nil
         fileIdentity = FileIdentity(path: config.path)
         needsReopen = false
         if replaced { onHealth?(.recreated(path: config.path)) }
+    }
+
+    /// The delivery index, brought up to date for a transaction just begun
+    /// (made from the database when it is new or the last transaction failed).
+    private func deliveryIndex() throws(StoreError) -> DeliveryIndex {
+        if let duplicates {
+            try duplicates.began(db)
+            return duplicates
+        }
+        let made = try DeliveryIndex(db)
+        duplicates = made
+        return made
+    }
+
+    /// On closing: the delivery keys still held in memory go into the index,
+    /// so the next writer starts with none to read back. Best effort: a
+    /// writer that fails here leaves them for the next to read.
+    private func foldDeliveryKeys() {
+        guard let duplicates, (try? db.execute("BEGIN IMMEDIATE")) != nil else { return }
+        do {
+            try duplicates.foldAll(db)
+            try db.execute("COMMIT")
+        } catch {
+            try? db.execute("ROLLBACK")
+        }
     }
 
     /// Prepared once and kept (`sqlite3_exec` parsed them for every batch).
@@ -163,20 +193,25 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
             defer { checkpointer.gate.unlock() }
             _ = try db.with(Self.beginSQL) { s throws(StoreError) in try s.step() }
             do throws(StoreError) {
+                let duplicates = try deliveryIndex()
                 for job in batch {
                     switch job {
                     case .insert(let insert):
                         // A pending delivery is leased to this daemon, which makes the first attempt itself.
-                        results.append(try RequestRows.insert(insert.request, into: db,
+                        results.append(try RequestRows.insert(insert.request, into: db, duplicates: duplicates,
                                                               leasedBy: insert.request.deliveryState == .pending ? pid : nil, node: config.node,
                                                               headerBytes: insert.headerBytes, responseHeaderBytes: insert.responseHeaderBytes))
                     case .mutate(let mutation, _):
                         results.append(Int64(try mutations.run(mutation)))
+                        if case .prune = mutation { duplicates.pruned() }
                     }
                 }
+                try duplicates.foldSlice(db)
                 _ = try db.with(Self.commitSQL) { s throws(StoreError) in try s.step() }
             } catch {
                 try? db.execute("ROLLBACK")
+                // What it learnt of this transaction's rows is undone with them: read again at the next.
+                duplicates = nil
                 throw error
             }
         } catch {

@@ -5,7 +5,7 @@ import HooktopTesting
 import XCTest
 
 /// A provider's retry is found through `delivery_key`, the delivery id's
-/// 64-bit hash, indexed in place of the id's text (migration 0009).
+/// 64-bit hash (migration 0009), kept in `delivery_keys` (migration 0010).
 final class DeliveryKeyTests: XCTestCase {
     private var dir: TempDirectory!
     private var path: String { dir.file("hooktop.sqlite") }
@@ -44,43 +44,54 @@ final class DeliveryKeyTests: XCTestCase {
         XCTAssertEqual(try upgraded.scalarInt("SELECT delivery_key FROM requests WHERE id = 2"), RequestRows.deliveryKey("évt-Ω"))
         XCTAssertEqual(try upgraded.scalarInt("SELECT delivery_key IS NULL FROM requests WHERE id = 4"), 1)
         XCTAssertEqual(try upgraded.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'requests_delivery_id'"), 0)
-        XCTAssertEqual(try upgraded.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'requests_delivery_key'"), 1)
+        // Migration 0010: the keys moved to `delivery_keys`, each request's duplicate stored with it.
+        XCTAssertEqual(try upgraded.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'requests_delivery_key'"), 0)
+        XCTAssertEqual(try upgraded.scalarInt("SELECT sum(id) FROM delivery_keys"), 6, "requests 1, 2 and 3: the ones with an id")
+        XCTAssertEqual(try upgraded.scalarInt("SELECT count(*) FROM delivery_keys"), 3)
+        XCTAssertEqual(try upgraded.scalarInt("SELECT duplicate_of FROM requests WHERE id = 3"), 1)
+        XCTAssertEqual(try upgraded.scalarInt("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'delivery_keys_through'"), 4)
         let reader = try StoreReader(path: path)
         XCTAssertEqual(try reader.request(id: 3).duplicateOf, 1)
         XCTAssertNil(try reader.request(id: 2).duplicateOf)
         XCTAssertEqual(try reader.list(limit: 0, filter: try Filter.parse("~dup")).map(\.id), [3])
     }
 
-    /// Two ids with one key are two deliveries: the ids are compared too.
-    /// And the duplicate queries go through the key's index, not a scan.
+    /// Two ids with one key are two deliveries: the ids are compared too,
+    /// whether the earlier request is still held in memory or in `delivery_keys`.
+    /// And the lookup goes through `delivery_keys`' primary key, not a scan.
     func testASharedKeyAloneMakesNoDuplicateAndTheIndexIsUsed() throws {
-        let writer = try StoreWriter(StoreConfiguration(path: path))
-        var first = Fixtures.request()
-        first.deliveryID = "evt_A"
-        for request in [first, first] {
-            let done = expectation(description: "stored")
-            writer.submit(request) { _ in done.fulfill() }
-            wait(for: [done], timeout: 10)
-        }
-        writer.close()
+        try StoreWriter(StoreConfiguration(path: path)).close()
         let db = try SQLiteConnection(path: path, readOnly: false)
+        // Request 1 has evt_A's key but is evt_B: two ids with one key, as a collision would make.
         try db.execute("""
             INSERT INTO requests (received_at, remote, method, target, version, headers, body, body_size, body_truncated,
                 response_status, response_headers, response_body, response_duration_us, delivery_id, delivery_key)
-            SELECT received_at, remote, method, target, version, headers, body, body_size, body_truncated,
-                response_status, response_headers, response_body, response_duration_us, 'evt_B', delivery_key FROM requests WHERE id = 1
+            VALUES (1, '127.0.0.1:1', 'POST', '/', 'HTTP/1.1', '', x'', 0, 0, 200, '', x'', 0, 'evt_B', \(RequestRows.deliveryKey("evt_A")))
             """)
-        XCTAssertEqual(try db.scalarInt("SELECT count(DISTINCT delivery_key) FROM requests"), 1)
         var plan: [String] = []
-        try db.with("EXPLAIN QUERY PLAN " + RequestRows.selectSQL(withBody: false) + " WHERE id = 3") { s throws(StoreError) in
+        try db.with("EXPLAIN QUERY PLAN " + DeliveryIndex.foldedSQL) { s throws(StoreError) in
             while try s.step() { plan.append(s.text(PlanColumn.detail) ?? "") }
         }
-        XCTAssertTrue(plan.contains { $0.contains("requests_delivery_key") }, "\(plan)")
+        XCTAssertTrue(plan.contains { $0.contains("d USING PRIMARY KEY (key=?)") }, "\(plan)")
         db.close()
+
+        var a = Fixtures.request()
+        a.deliveryID = "evt_A"
+        for _ in 0..<2 {  // each writer reads request 1 back (not folded), stores evt_A, folds on closing
+            let writer = try StoreWriter(StoreConfiguration(path: path))
+            for request in [a, a] {
+                let done = expectation(description: "stored")
+                writer.submit(request) { _ in done.fulfill() }
+                wait(for: [done], timeout: 10)
+            }
+            writer.close()
+        }
         let reader = try StoreReader(path: path)
-        XCTAssertEqual(try reader.request(id: 2).duplicateOf, 1)
-        XCTAssertNil(try reader.request(id: 3).duplicateOf, "evt_B shares evt_A's key, not its id")
-        XCTAssertEqual(try reader.list(limit: 0, filter: try Filter.parse("~dup")).map(\.id), [2])
+        XCTAssertNil(try reader.request(id: 2).duplicateOf, "evt_A shares evt_B's key, not its id")
+        XCTAssertEqual(try reader.request(id: 3).duplicateOf, 2)
+        XCTAssertEqual(try reader.request(id: 4).duplicateOf, 2, "found in delivery_keys, past request 1")
+        XCTAssertEqual(try reader.request(id: 5).duplicateOf, 2)
+        XCTAssertEqual(try reader.list(limit: 0, filter: try Filter.parse("~dup")).map(\.id), [5, 4, 3])
     }
 }
 
