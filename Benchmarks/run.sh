@@ -43,71 +43,51 @@ idle_share() {  # IDLE0 TOTAL0 IDLE1 TOTAL1: the machine's idle time over a run,
   python3 -c "print('%.0f%%' % (100 * ($3 - $1) / max(1, $4 - $2)))"
 }
 
+# serve ROUND NAME SCRIPT PID: one wrk run against a server just started
+# (its pid); prints its row, adds its rate to sum_NAME, leaves total and non2xx.
+serve() {
+  local port t0 i0 a0 i1 a1 rps p50 p99 cpu
+  port=$(port_of)
+  t0=$(ticks "$4"); read -r i0 a0 < <(machine)
+  read -r rps p50 p99 total non2xx < <(measure "http://127.0.0.1:$port/stripe/events" "$conns" "$3")
+  cpu=$(cpu_per_request "$t0" "$(ticks "$4")" "$total"); read -r i1 a1 < <(machine)
+  kill -TERM "$4"; wait "$4" 2>/dev/null || true
+  printf '%-6s %-9s %10s %9s %9s %12s %6s\n' "$1" "$2" "$rps" "$p50" "$p99" "$cpu" "$(idle_share $i0 $a0 $i1 $a1)"
+  eval "sum_$2=\$(python3 -c \"print(\$sum_$2 + $rps)\")"
+}
+
+# interleave SCRIPT LABEL [NOTE]: the rounds, baseline then hooktop on a fresh
+# database, each run's database checked for every acknowledged request
+# (and, with random ids, for ids that really differ); then the ratio.
+interleave() {
+  sum_baseline=0; sum_hooktop=0
+  for r in $(seq "$rounds"); do
+    "$bin/hooktop-baseline" 0 > "$work/out" 2> "$work/err" &
+    serve "$r" baseline "$1" $!
+    db="$work/${1%.lua}$r.sqlite"
+    "$bin/hooktop" serve --db "$db" --listen 127.0.0.1:0 --log-level warning > "$work/out" 2> "$work/err" &
+    serve "$r" hooktop "$1" $!
+    read -r stored ids < <(sqlite3 -separator ' ' "$db" 'select count(*), count(distinct delivery_id) from requests')
+    if [ "$stored" -lt $((total - non2xx)) ]; then checked="MISSING: round $r stored $stored of $((total - non2xx)) acknowledged"; fi
+    if [ "$1" = unique.lua ] && [ "$ids" -lt $((stored * 99 / 100)) ]; then checked="round $r: only $ids delivery ids in $stored requests"; fi
+  done
+  python3 -c "print('ratio hooktop/baseline$2: %.2f$3' % ($sum_hooktop / $sum_baseline))"
+}
+
 # idle: both cores' idle time during the run (the server, wrk and everything else on the machine).
 printf '%-6s %-9s %10s %9s %9s %12s %6s\n' round server req/s p50 p99 'cpu µs/req' idle
-sum_base=0; sum_hook=0; checked=ok
-for r in $(seq "$rounds"); do
-  "$bin/hooktop-baseline" 0 > "$work/out" 2> "$work/err" & pid=$!
-  port=$(port_of)
-  t0=$(ticks $pid); read -r i0 a0 < <(machine)
-  read -r rps p50 p99 total _ < <(measure "http://127.0.0.1:$port/stripe/events" "$conns")
-  cpu=$(cpu_per_request "$t0" "$(ticks $pid)" "$total"); read -r i1 a1 < <(machine)
-  kill $pid; wait $pid 2>/dev/null || true
-  printf '%-6s %-9s %10s %9s %9s %12s %6s\n' "$r" baseline "$rps" "$p50" "$p99" "$cpu" "$(idle_share $i0 $a0 $i1 $a1)"
-  sum_base=$(python3 -c "print($sum_base + $rps)")
-
-  db="$work/r$r.sqlite"
-  "$bin/hooktop" serve --db "$db" --listen 127.0.0.1:0 --log-level warning > "$work/out" 2> "$work/err" & pid=$!
-  port=$(port_of)
-  t0=$(ticks $pid); read -r i0 a0 < <(machine)
-  read -r rps p50 p99 total non2xx < <(measure "http://127.0.0.1:$port/stripe/events" "$conns")
-  cpu=$(cpu_per_request "$t0" "$(ticks $pid)" "$total"); read -r i1 a1 < <(machine)
-  kill -TERM $pid; wait $pid 2>/dev/null || true
-  printf '%-6s %-9s %10s %9s %9s %12s %6s\n' "$r" hooktop "$rps" "$p50" "$p99" "$cpu" "$(idle_share $i0 $a0 $i1 $a1)"
-  sum_hook=$(python3 -c "print($sum_hook + $rps)")
-  stored=$(sqlite3 "$db" 'select count(*) from requests')
-  acked=$((total - non2xx))
-  if [ "$stored" -lt "$acked" ]; then checked="MISSING: round $r stored $stored of $acked acknowledged"; fi
-done
-python3 -c "print('ratio hooktop/baseline: %.2f  (goal 0.60)' % ($sum_hook / $sum_base))"
-echo "every 2xx stored: $checked"
-
+checked=ok
+interleave post.lua "" "  (goal 0.60)"
 # The same rounds with a random delivery id on every request, as providers
-# send them: each id's key lands in its own leaf of the index that finds a
-# provider's retries (docs/PERFORMANCE.md, session 17). Not the goal's benchmark
-# (one request, one id), but what a burst of real callbacks costs.
+# send them (docs/PERFORMANCE.md, session 17). Not the goal's benchmark (one
+# request, one id), but what a burst of real callbacks costs.
 echo "each request with its own random delivery id (webhook-id):"
-sum_base=0; sum_hook=0
-for r in $(seq "$rounds"); do
-  "$bin/hooktop-baseline" 0 > "$work/out" 2> "$work/err" & pid=$!
-  port=$(port_of)
-  t0=$(ticks $pid); read -r i0 a0 < <(machine)
-  read -r rps p50 p99 total _ < <(measure "http://127.0.0.1:$port/stripe/events" "$conns" unique.lua)
-  cpu=$(cpu_per_request "$t0" "$(ticks $pid)" "$total"); read -r i1 a1 < <(machine)
-  kill $pid; wait $pid 2>/dev/null || true
-  printf '%-6s %-9s %10s %9s %9s %12s %6s\n' "$r" baseline "$rps" "$p50" "$p99" "$cpu" "$(idle_share $i0 $a0 $i1 $a1)"
-  sum_base=$(python3 -c "print($sum_base + $rps)")
-
-  db="$work/u$r.sqlite"
-  "$bin/hooktop" serve --db "$db" --listen 127.0.0.1:0 --log-level warning > "$work/out" 2> "$work/err" & pid=$!
-  port=$(port_of)
-  t0=$(ticks $pid); read -r i0 a0 < <(machine)
-  read -r rps p50 p99 total non2xx < <(measure "http://127.0.0.1:$port/stripe/events" "$conns" unique.lua)
-  cpu=$(cpu_per_request "$t0" "$(ticks $pid)" "$total"); read -r i1 a1 < <(machine)
-  kill -TERM $pid; wait $pid 2>/dev/null || true
-  printf '%-6s %-9s %10s %9s %9s %12s %6s\n' "$r" hooktop "$rps" "$p50" "$p99" "$cpu" "$(idle_share $i0 $a0 $i1 $a1)"
-  sum_hook=$(python3 -c "print($sum_hook + $rps)")
-  read -r stored ids < <(sqlite3 -separator ' ' "$db" 'select count(*), count(distinct delivery_id) from requests')
-  acked=$((total - non2xx))
-  if [ "$stored" -lt "$acked" ]; then checked="MISSING: round $r stored $stored of $acked acknowledged"; fi
-  if [ "$ids" -lt $((stored * 99 / 100)) ]; then checked="round $r: only $ids distinct delivery ids in $stored requests"; fi
-done
-python3 -c "print('ratio hooktop/baseline, random delivery ids: %.2f' % ($sum_hook / $sum_base))"
+interleave unique.lua ", random delivery ids"
 echo "every 2xx stored: $checked"
 # The floor under hooktop's writer: SQLite alone, same table, same row (docs/PERFORMANCE.md).
 if command -v cc >/dev/null && cc -O2 -I Sources/CSQLite/include -I .build/checkouts/sqlite-nio/Sources/VaporCSQLite/include \
     Benchmarks/sqlite-floor.c "$bin/VaporCSQLite.build/sqlite_nio_sqlite3.c.o" -lpthread -lm -o "$work/sqlite-floor" 2>/dev/null; then
-  sqlite3 "$work/r1.sqlite" .schema > "$work/schema.sql"
+  sqlite3 "$work/post1.sqlite" .schema > "$work/schema.sql"
   "$work/sqlite-floor" "$work/schema.sql" "$work/floor.sqlite" 100000 12
 fi
 
