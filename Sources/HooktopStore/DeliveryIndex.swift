@@ -29,13 +29,15 @@ final class DeliveryIndex {
     /// The last request id looked at: newer rows are another process's.
     private var seen: Int64 = 0
     /// Requests after `through` with a delivery id, in id order: what the next fold adds.
-    private var unfolded: [(key: Int64, id: Int64)] = []
+    private var unfolded: [(key: Int64, id: Int64, deliveryID: String)] = []
     /// The first of them for each key, with its delivery id.
     private var firstUnfolded: [Int64: (id: Int64, deliveryID: String)] = [:]
     /// Answers found already, for ids that arrive again (a provider's retries): forgotten when another process writes.
     private var known: [Int64: (id: Int64, deliveryID: String)] = [:]
     /// The fold under way: the keys it adds in order, how far it got, and the last request it covers.
-    private var folding: [(key: Int64, id: Int64)] = []
+    private var folding: [(key: Int64, id: Int64, deliveryID: String)] = []
+    /// Keys recorded in this transaction: its slice folds at least twice as many, so folds keep up with any batch.
+    private var recordedSinceSlice = 0
     private var foldedSoFar = 0
     private var foldingThrough: Int64 = 0
     private var dataVersion: Int64 = 0
@@ -71,7 +73,7 @@ final class DeliveryIndex {
             // Another writer folded: what it covered is in `delivery_keys` now.
             through = stored
             unfolded.removeAll { $0.id <= stored }
-            firstUnfolded = firstUnfolded.filter { $0.value.id > stored }
+            indexUnfolded()
             seen = max(seen, stored)
         }
         try readNewRows(db)
@@ -132,8 +134,17 @@ final class DeliveryIndex {
     func record(_ key: Int64, _ deliveryID: String, id: Int64) {
         seen = max(seen, id)
         guard id > through else { return }
-        unfolded.append((key, id))
+        unfolded.append((key, id, deliveryID))
+        recordedSinceSlice += 1
         if firstUnfolded[key] == nil { firstUnfolded[key] = (id, deliveryID) }
+    }
+
+    /// `firstUnfolded` again from what is held and not yet being folded, or folded.
+    private func indexUnfolded() {
+        var first: [Int64: (id: Int64, deliveryID: String)] = [:]
+        for held in folding[foldedSoFar...] where first[held.key] == nil && held.id > through { first[held.key] = (held.id, held.deliveryID) }
+        for held in unfolded where first[held.key] == nil { first[held.key] = (held.id, held.deliveryID) }
+        firstUnfolded = first
     }
 
     /// This writer pruned requests: the answers remembered may name some of them.
@@ -145,11 +156,13 @@ final class DeliveryIndex {
     /// Before each commit: one slice of the fold under way, or of a new one
     /// once enough keys wait.
     func foldSlice(_ db: SQLiteConnection) throws(StoreError) {
+        let keys = max(slice, 2 * recordedSinceSlice)
+        recordedSinceSlice = 0
         if folding.isEmpty {
             guard unfolded.count >= foldEvery else { return }
             try start(db)
         }
-        try fold(upTo: min(folding.count, foldedSoFar + slice), db)
+        try fold(upTo: min(folding.count, foldedSoFar + keys), db)
     }
 
     /// Everything held, folded now (a writer closing, an import done).
@@ -199,6 +212,7 @@ final class DeliveryIndex {
         }
         through = max(through, foldingThrough)
         folding.removeAll()
-        firstUnfolded = firstUnfolded.filter { $0.value.id > through }
+        foldedSoFar = 0
+        indexUnfolded()
     }
 }

@@ -156,6 +156,20 @@ final class DeliveryIndexTests: XCTestCase {
         XCTAssertEqual(try duplicates(db), [2: 1, 3: 2])
         XCTAssertEqual(try db.scalarInt("SELECT sum(id) FROM delivery_keys"), 5, "2 and 3; 1 went with the fold of its key")
     }
+
+    /// A retry stored while its original's key was being folded is found
+    /// once the original is pruned.
+    func testARetryHeldDuringAFoldIsFoundWhenTheOriginalIsPruned() throws {
+        let db = try Store.openForWriting(StoreConfiguration(path: path))
+        defer { db.close() }
+        // The fold of requests 1-3 takes two transactions; request 4 comes during it.
+        let index = try DeliveryIndex(db, foldEvery: 3, slice: 1)
+        _ = try store(["evt_Q", "evt_X", "evt_Y", "evt_Q"], db: db, index: index, perTransaction: 1)
+        XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM delivery_keys"), 3)
+        XCTAssertEqual(try StorePruner.prune(path: path, keep: 3), 1)
+        _ = try store(["evt_Q"], db: db, index: index, perTransaction: 1)
+        XCTAssertEqual(try duplicates(db), [4: 1, 5: 4])
+    }
 }
 
 private enum Pair: Int32, ResultColumn { case first, second }
