@@ -205,7 +205,7 @@ final class DeliveryIndex {
         guard foldedSoFar == folding.count else { return }
         try db.with("""
             INSERT INTO meta (key, value) VALUES ('\(Self.throughKey)', :through)
-            ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), excluded.value)
+            ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))
             """) { s throws(StoreError) in
             s.bind(":through", foldingThrough)
             try s.step()

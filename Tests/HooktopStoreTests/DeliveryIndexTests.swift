@@ -170,6 +170,30 @@ final class DeliveryIndexTests: XCTestCase {
         _ = try store(["evt_Q"], db: db, index: index, perTransaction: 1)
         XCTAssertEqual(try duplicates(db), [4: 1, 5: 4])
     }
+
+    /// Two writers' folds overlapping: the one that ends last, covering
+    /// less, does not take `delivery_keys_through` back.
+    func testAFoldThatEndsLastCoveringLessLeavesThroughWhereItWas() throws {
+        let first = try Store.openForWriting(StoreConfiguration(path: path))
+        defer { first.close() }
+        let slow = try DeliveryIndex(first, foldEvery: 3, slice: 1)
+        _ = try store(["evt_1", "evt_2", "evt_3"], db: first, index: slow, perTransaction: 1)  // its fold of 3 is under way
+        let second = try Store.openForWriting(StoreConfiguration(path: path))
+        defer { second.close() }
+        let fast = try DeliveryIndex(second, foldEvery: 100)
+        _ = try store(["evt_4", "evt_5", "evt_6"], db: second, index: fast, perTransaction: 3)
+        try second.execute("BEGIN IMMEDIATE")
+        try fast.foldAll(second)
+        try second.execute("COMMIT")
+        let through = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'delivery_keys_through'"
+        XCTAssertEqual(try second.scalarInt(through), 6)
+        try first.execute("BEGIN IMMEDIATE")
+        try slow.began(first)
+        try slow.foldSlice(first)  // the slow fold's last slice: it covered requests up to 3
+        try first.execute("COMMIT")
+        XCTAssertEqual(try first.scalarInt(through), 6)
+        XCTAssertEqual(try first.scalarInt("SELECT count(*) FROM delivery_keys"), 6)
+    }
 }
 
 private enum Pair: Int32, ResultColumn { case first, second }
