@@ -71,7 +71,7 @@ interleave() {
     if [ "$stored" -lt $((total - non2xx)) ]; then checked="MISSING: round $r stored $stored of $((total - non2xx)) acknowledged"; fi
     if [ "$1" = unique.lua ] && [ "$ids" -lt $((stored * 99 / 100)) ]; then checked="round $r: only $ids delivery ids in $stored requests"; fi
   done
-  python3 -c "print('ratio hooktop/baseline$2: %.2f$3' % ($sum_hooktop / $sum_baseline))"
+  python3 -c "print('ratio hooktop/baseline$2: %.2f${3:-}' % ($sum_hooktop / $sum_baseline))"
 }
 
 # idle: both cores' idle time during the run (the server, wrk and everything else on the machine).
