@@ -113,9 +113,10 @@ final class DeliveryIndex {
         } else if let first = firstUnfolded[key] {
             // The first held with this key, if it is this id and still stored; else the rows after `through`, read.
             found = try db.with("""
-                SELECT min(id) FROM requests WHERE id > :through AND delivery_key = :key AND delivery_id = :id
+                SELECT min(id) FROM requests WHERE id >= :from AND id > :through AND delivery_key = :key AND delivery_id = :id
                 """) { s throws(StoreError) -> Int64? in
-                s.bind(":through", first.deliveryID == deliveryID ? first.id - 1 : through)
+                s.bind(":from", first.deliveryID == deliveryID ? first.id : Int64.min)
+                s.bind(":through", through)
                 s.bind(":key", key)
                 s.bind(":id", deliveryID)
                 return try s.step() ? s.optionalInt(Only.value) : nil
@@ -156,13 +157,14 @@ final class DeliveryIndex {
     /// Before each commit: one slice of the fold under way, or of a new one
     /// once enough keys wait.
     func foldSlice(_ db: SQLiteConnection) throws(StoreError) {
-        let keys = max(slice, 2 * recordedSinceSlice)
+        let (twice, overflow) = recordedSinceSlice.multipliedReportingOverflow(by: 2)
+        let keys = overflow ? Int.max : max(slice, twice)
         recordedSinceSlice = 0
         if folding.isEmpty {
             guard unfolded.count >= foldEvery else { return }
             try start(db)
         }
-        try fold(upTo: min(folding.count, foldedSoFar + keys), db)
+        try fold(upTo: foldedSoFar + min(keys, folding.count - foldedSoFar), db)
     }
 
     /// Everything held, folded now (a writer closing, an import done).
