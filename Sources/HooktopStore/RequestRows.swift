@@ -16,12 +16,12 @@ enum RequestRows {
                        headerBytes: [UInt8]? = nil, responseHeaderBytes: [UInt8]? = nil) throws(StoreError) -> Int64 {
         let token = Expectation.token(inTarget: r.target)
         let headers = headerBytes ?? r.headers.wireBytes, responseHeaders = responseHeaderBytes ?? r.response.headers.wireBytes
-        let key = r.deliveryID.map(deliveryKey)
+        let delivery = r.deliveryID.map { (id: $0, key: deliveryKey($0)) }
         var duplicateOf: Int64?
-        if let key, let deliveryID = r.deliveryID { duplicateOf = try duplicates.earliest(key, deliveryID, db) }
+        if let delivery { duplicateOf = try duplicates.earliest(delivery.key, delivery.id, db) }
         let id = try db.with(token == nil ? plainInsertSQL : expectedInsertSQL) { s throws(StoreError) in
             bindInsert(s, r, token: token, leasedBy: leasedBy, node: node)
-            s.bind(":delivery_key", key)
+            s.bind(":delivery_key", delivery?.key)
             s.bind(":duplicate_of", duplicateOf)
             // The large values are lent to SQLite for the step, not copied by it.
             let failure: StoreError? = r.body.withUnsafeBytes { body in
@@ -45,7 +45,7 @@ enum RequestRows {
             if let failure { throw failure }
             return db.lastInsertRowID
         }
-        if let key, let deliveryID = r.deliveryID { duplicates.record(key, deliveryID, id: id) } else { duplicates.stored(id: id) }
+        if let delivery { duplicates.record(delivery.key, delivery.id, id: id) } else { duplicates.stored(id: id) }
         return id
     }
 

@@ -63,7 +63,7 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
     private let config: StoreConfiguration
     private var db: SQLiteConnection
     private var mutations: MutationRunner
-    /// Finds each request's `duplicate_of` and folds the delivery keys; made again after a failed commit.
+    /// Finds each request's `duplicate_of` and folds the delivery keys; made by the first transaction, and again after a failed one.
     private var duplicates: DeliveryIndex?
     private var fileIdentity: FileIdentity?
     private var needsReopen = false
@@ -91,7 +91,6 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
         walFrames.initialize(to: 0)
         csqlite_track_wal(db.handle, walFrames)
         mutations = MutationRunner(db)
-        duplicates = try? DeliveryIndex(db)
         fileIdentity = FileIdentity(path: config.path)
         checkpointer = Checkpointer(path: config.path, durability: config.durability)
         self.onHealth = onHealth
