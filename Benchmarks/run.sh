@@ -44,7 +44,7 @@ idle_share() {  # IDLE0 TOTAL0 IDLE1 TOTAL1: the machine's idle time over a run,
 }
 
 # serve ROUND NAME SCRIPT PID: one wrk run against a server just started
-# (its pid); prints its row, adds its rate to sum_NAME, leaves total and non2xx.
+# (its pid); prints its row, adds its rate to sum[NAME], leaves total and non2xx.
 serve() {
   local port t0 i0 a0 i1 a1 rps p50 p99 cpu
   port=$(port_of)
@@ -53,14 +53,14 @@ serve() {
   cpu=$(cpu_per_request "$t0" "$(ticks "$4")" "$total"); read -r i1 a1 < <(machine)
   kill -TERM "$4"; wait "$4" 2>/dev/null || true
   printf '%-6s %-9s %10s %9s %9s %12s %6s\n' "$1" "$2" "$rps" "$p50" "$p99" "$cpu" "$(idle_share $i0 $a0 $i1 $a1)"
-  eval "sum_$2=\$(python3 -c \"print(\$sum_$2 + $rps)\")"
+  sum[$2]=$(python3 -c "print(${sum[$2]} + $rps)")
 }
 
 # interleave SCRIPT LABEL [NOTE]: the rounds, baseline then hooktop on a fresh
 # database, each run's database checked for every acknowledged request
 # (and, with random ids, for ids that really differ); then the ratio.
 interleave() {
-  sum_baseline=0; sum_hooktop=0
+  declare -gA sum=([baseline]=0 [hooktop]=0)
   for r in $(seq "$rounds"); do
     "$bin/hooktop-baseline" 0 > "$work/out" 2> "$work/err" &
     serve "$r" baseline "$1" $!
@@ -71,7 +71,7 @@ interleave() {
     if [ "$stored" -lt $((total - non2xx)) ]; then checked="MISSING: round $r stored $stored of $((total - non2xx)) acknowledged"; fi
     if [ "$1" = unique.lua ] && [ "$ids" -lt $((stored * 99 / 100)) ]; then checked="round $r: only $ids delivery ids in $stored requests"; fi
   done
-  python3 -c "print('ratio hooktop/baseline$2: %.2f${3:-}' % ($sum_hooktop / $sum_baseline))"
+  python3 -c "print('ratio hooktop/baseline$2: %.2f${3:-}' % (${sum[hooktop]} / ${sum[baseline]}))"
 }
 
 # idle: both cores' idle time during the run (the server, wrk and everything else on the machine).
