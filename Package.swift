@@ -21,8 +21,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", exact: "1.13.2"),
     ],
     targets: [
-        // Values only: no I/O.
-        .target(name: "HooktopCore"),
+        // Values only: no I/O (and how the daemon's threads are scheduled).
+        .target(name: "CThreadAffinity"),
+        .target(name: "HooktopCore", dependencies: ["CThreadAffinity"]),
 
         // The one façade over SQLite.
         // SQLite itself comes from sqlite-nio's vendored amalgamation (its C

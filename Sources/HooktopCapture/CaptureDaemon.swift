@@ -58,8 +58,15 @@ public final class CaptureDaemon: Sendable {
         self.committed = committed
         // Made once the writer is open (a store that fails leaves no loop threads behind).
         // Deliveries share the capture loops: a second set of loop threads only added wake-ups between them.
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
-        for loop in group.makeIterator() { loop.execute { ThreadPolicy.throughput() } }
+        let loops = max(1, threads)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
+        let bound = ThreadPolicy.bindsEventLoops(count: loops)  // read here: the loops inherit this thread's CPUs
+        for (k, loop) in group.makeIterator().enumerated() {
+            loop.execute {
+                ThreadPolicy.throughput()
+                if bound { ThreadPolicy.bind(toAllowedCPU: k) }
+            }
+        }
         let transport = HTTP1Transport(group: group)
         let storeLedger = StoreLedger(writer: writer, backend: store)
         let alerts = AlertRunner(command: capture.config.server.alertCommand, writer: writer, logger: logger)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CThreadAffinity
 
 /// How the daemon's busy threads are scheduled: the one place that says so.
 ///
@@ -32,6 +33,34 @@ public enum ThreadPolicy {
         #else
         return false
         #endif
+    }
+
+    /// How many CPUs the calling thread may run on (its affinity, which a
+    /// new thread inherits), or nil where that cannot be told.
+    public static var allowedCPUs: Int? {
+        let n = hk_allowed_cpus()
+        return n > 0 ? Int(n) : nil
+    }
+
+    /// Whether `count` event loops are each bound to a CPU of their own:
+    /// when there is one loop for each CPU the process may use (the
+    /// default), and more than one. Otherwise the scheduler places them.
+    ///
+    /// Unbound, two loops on two cores shared with the commit thread, the
+    /// checkpointer and the clients were at times queued on the same core
+    /// while work waited on both; bound, each has a core to itself and the
+    /// other threads move around them. Measured under wrk
+    /// (`Benchmarks/compare.sh`, docs/PERFORMANCE.md, session 18).
+    public static func bindsEventLoops(count: Int) -> Bool {
+        count > 1 && allowedCPUs == count
+    }
+
+    /// Binds the calling thread to the `index`-th (from 0) CPU it may run
+    /// on. Best effort: returns whether it was bound.
+    @discardableResult
+    public static func bind(toAllowedCPU index: Int) -> Bool {
+        guard let index = Int32(exactly: index) else { return false }
+        return hk_bind_to_allowed_cpu(index) == 0
     }
 
     /// Whether the calling thread is scheduled as throughput work.

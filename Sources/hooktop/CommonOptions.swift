@@ -98,7 +98,7 @@ struct DaemonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("capture: answer at once (default); proxy: wait for the target and return its answer.", valueName: "mode"))
     var mode: ModeArgument?
 
-    @Option(name: .customLong("event-loops"), help: ArgumentHelp("Threads serving connections (default: one per core).", valueName: "n"))
+    @Option(name: .customLong("event-loops"), help: ArgumentHelp("Threads serving connections (default: one per core; with one per core, each is bound to its own).", valueName: "n"))
     var eventLoops: Int?
 
     @Option(name: .customLong("metrics-listen"), help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464).", valueName: "host:port"))
