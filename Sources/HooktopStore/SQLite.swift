@@ -39,6 +39,10 @@ final class SQLiteConnection {
         handle = nil
     }
 
+    /// Whether a transaction is open: false once SQLite has rolled one back
+    /// by itself (a full disk, an I/O error), whatever the caller began.
+    var inTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
+
     var lastErrorMessage: String { handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed" }
 
     func execute(_ sql: String, context: String? = nil) throws(StoreError) {

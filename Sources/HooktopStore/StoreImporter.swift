@@ -53,8 +53,14 @@ public final class StoreImporter: StoreImporting {
         return id
     }
 
-    /// Commits what is pending, with every delivery key it holds. Call once at the end.
+    /// Commits what is pending, with every delivery key it holds. Call once
+    /// at the end, also after an error (what was added before it stays).
     public func finish() throws(StoreError) {
+        defer { db.close() }
+        // SQLite rolled the open transaction back by itself: the keys held
+        // name rows that are not there, and folding them would mark ids as
+        // covered that the next rows will take. Nothing is left to commit.
+        if inTransaction > 0 && !db.inTransaction { return }
         if inTransaction == 0 {
             try db.execute("BEGIN IMMEDIATE")
             try duplicates.began(db)
@@ -62,7 +68,6 @@ public final class StoreImporter: StoreImporting {
         try duplicates.foldAll(db)
         try db.execute("COMMIT")
         inTransaction = 0
-        db.close()
     }
 
     private func commit() throws(StoreError) {

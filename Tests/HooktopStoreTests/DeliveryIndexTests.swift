@@ -142,6 +142,32 @@ final class DeliveryIndexTests: XCTestCase {
         XCTAssertEqual(try reader.request(id: 7).duplicateOf, 6)
     }
 
+    /// An import that SQLite rolled back (here a trigger's RAISE(ROLLBACK), as
+    /// a full disk would) folds nothing: the ids it held go to the next rows,
+    /// whose keys must still be read in and found.
+    func testAnImportRolledBackBySQLiteFoldsNothing() throws {
+        let setup = try StoreImporter(StoreConfiguration(path: path))
+        try setup.finish()
+        let db = try Store.openForWriting(StoreConfiguration(path: path))
+        try db.execute("CREATE TRIGGER boom BEFORE INSERT ON requests WHEN NEW.delivery_id = 'evt_boom' BEGIN SELECT RAISE(ROLLBACK, 'boom'); END")
+        db.close()
+        let failed = try StoreImporter(StoreConfiguration(path: path))
+        try failed.add(request("evt_A"))                           // 1, rolled back below
+        XCTAssertThrowsError(try failed.add(request("evt_boom")))
+        try? failed.finish()
+        let check = try SQLiteConnection(path: path, readOnly: true)
+        defer { check.close() }
+        XCTAssertEqual(try check.scalarInt("SELECT count(*) FROM requests"), 0)
+        XCTAssertEqual(try check.scalarInt("SELECT count(*) FROM delivery_keys"), 0)
+        let next = try StoreImporter(StoreConfiguration(path: path))
+        try next.add(request("evt_B"))                             // 1 again
+        try next.finish()
+        let again = try StoreImporter(StoreConfiguration(path: path))
+        try again.add(request("evt_B"))                            // 2
+        try again.finish()
+        XCTAssertEqual(try StoreReader(path: path).request(id: 2).duplicateOf, 1)
+    }
+
     /// `duplicate_of` says what was stored when the request came: pruning the
     /// original leaves it, and the next retry names the earliest still stored.
     /// The pruned request's key leaves `delivery_keys` with the next fold there.
