@@ -1,15 +1,18 @@
 # Sourced by the benchmark scripts: the request wrk sends and how a run is read.
 # Needs $work (a temporary folder) and $secs (seconds per wrk run).
 
-# $work/post.lua: a 1 KiB Stripe-like JSON POST with a Stripe-Signature header.
+# $work/post.lua: a 1 KiB Stripe-like JSON POST with a Stripe-Signature header
+# (BODY=bytes sets another size, for questions that depend on it, such as
+# the page size: docs/PERFORMANCE.md, session 19; the goal's benchmark is 1 KiB).
 # $work/unique.lua: the same with a delivery id of its own, random as
 # providers make them (`webhook-id: msg_` and 16 hex digits; Stripe's evt_
 # ids and GitHub's GUIDs are as random). wrk builds it for each request,
 # which costs wrk some CPU: compare it only with the baseline under the same script.
-python3 - "$work" <<'PY'
+python3 - "$work" "${BODY:-1024}" <<'PY'
 import json, sys
+size = int(sys.argv[2])
 body = json.dumps(json.dumps({"id": "evt_1NXxd2KZ0dZRqLEK1ASxV0", "type": "payment_intent.succeeded",
-                   "data": {"object": {"amount": 2000, "currency": "usd", "description": "x" * 900}}})[:1024].ljust(1024))
+                   "data": {"object": {"amount": 2000, "currency": "usd", "description": "x" * max(0, size - 124)}}})[:size].ljust(size))
 signature = "t=1700000000,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd"
 open(sys.argv[1] + "/post.lua", "w").write(
     'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n'
