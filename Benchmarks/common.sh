@@ -10,7 +10,9 @@
 # which costs wrk some CPU: compare it only with the baseline under the same script.
 python3 - "$work" "${BODY:-1024}" <<'PY'
 import json, sys
-size = int(sys.argv[2])
+size = int(sys.argv[2]) if sys.argv[2].isdigit() else 0
+if size < 1:
+    sys.exit("BODY must be a number of bytes, at least 1 (got %r)" % sys.argv[2])
 body = json.dumps(json.dumps({"id": "evt_1NXxd2KZ0dZRqLEK1ASxV0", "type": "payment_intent.succeeded",
                    "data": {"object": {"amount": 2000, "currency": "usd", "description": "x" * max(0, size - 124)}}})[:size].ljust(size))
 signature = "t=1700000000,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd"
