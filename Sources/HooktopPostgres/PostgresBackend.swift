@@ -79,7 +79,10 @@ public struct PostgresBackend: StoreBackend {
 final class PostgresImporter: StoreImporting {
     private let db: PGConnection
     private let node: String?
+    /// Requests added since the last commit.
     private var inTransaction = 0
+    /// Requests committed: a request counts once its transaction has (an
+    /// error aborts the whole transaction on PostgreSQL).
     private(set) var imported = 0
 
     init(_ db: PGConnection, node: String?) {
@@ -120,14 +123,13 @@ final class PostgresImporter: StoreImporting {
             _ = try db.execute(sql, binds, context: "importing")
         }
         inTransaction += 1
-        imported += 1
         if inTransaction >= 1000 { try commit() }
         return id
     }
 
     func finish() throws(StoreError) {
+        defer { db.close() }
         if inTransaction > 0 { try commit() }
-        db.close()
     }
 
     private func commit() throws(StoreError) {
@@ -135,6 +137,7 @@ final class PostgresImporter: StoreImporting {
         channel.append(PostgresSchema.channel)
         try db.query("SELECT pg_notify($1, '')", channel, context: "importing")
         try db.query("COMMIT", context: "importing")
+        imported += inTransaction
         inTransaction = 0
     }
 }

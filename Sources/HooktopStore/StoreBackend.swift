@@ -129,6 +129,7 @@ extension StoreReading {
 
 /// `hooktop import`: many requests with their attempts, outside the capture path.
 public protocol StoreImporting: AnyObject {
+    /// Requests committed so far: none of a transaction that failed.
     var imported: Int { get }
     /// Whether this very request (same time, method, target, headers and body) is stored already.
     func contains(_ r: CapturedRequest) throws(StoreError) -> Bool

@@ -5,7 +5,9 @@ import HooktopCore
 public final class StoreImporter: StoreImporting {
     private let db: SQLiteConnection
     private let duplicates: DeliveryIndex
+    /// Requests added since the last commit.
     private var inTransaction = 0
+    /// Requests committed: a request counts once its transaction has.
     public private(set) var imported = 0
 
     public init(_ config: StoreConfiguration) throws(StoreError) {
@@ -48,7 +50,6 @@ public final class StoreImporter: StoreImporting {
             }
         }
         inTransaction += 1
-        imported += 1
         if inTransaction >= 1000 { try commit() }
         return id
     }
@@ -59,20 +60,25 @@ public final class StoreImporter: StoreImporting {
         defer { db.close() }
         // SQLite rolled the open transaction back by itself: the keys held
         // name rows that are not there, and folding them would mark ids as
-        // covered that the next rows will take. Nothing is left to commit.
+        // covered that the next rows will take. Nothing is left to commit,
+        // and its rows were never imported.
         if inTransaction > 0 && !db.inTransaction { return }
         if inTransaction == 0 {
             try db.execute("BEGIN IMMEDIATE")
             try duplicates.began(db)
         }
         try duplicates.foldAll(db)
-        try db.execute("COMMIT")
-        inTransaction = 0
+        try committed()
     }
 
     private func commit() throws(StoreError) {
         try duplicates.foldSlice(db)
+        try committed()
+    }
+
+    private func committed() throws(StoreError) {
         try db.execute("COMMIT")
+        imported += inTransaction
         inTransaction = 0
     }
 }

@@ -47,6 +47,30 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertNil(location.password(passwordEnv: nil, environment: ["PGPASSFILE": file]), "libpq ignores a .pgpass others can read")
     }
 
+    /// An insert that fails aborts the whole transaction on PostgreSQL: the
+    /// requests added before it in that transaction are not imported, and
+    /// `hooktop import` must not say they were (nor keep a store it thinks
+    /// holds them).
+    func testAnImportThatFailsCountsOnlyWhatItCommitted() throws {
+        let backend = try XCTUnwrap(try stores.makeBackend(node: nil) as? PostgresBackend)
+        let db = try backend.connect()
+        try db.query("CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$ LANGUAGE plpgsql", context: "test")
+        try db.query("CREATE TRIGGER boom BEFORE INSERT ON requests FOR EACH ROW WHEN (NEW.target = '/boom') EXECUTE FUNCTION boom()",
+                     context: "test")
+        db.close()
+        let importer = try backend.openImporter()
+        try importer.add(Fixtures.request(target: "/a"))
+        XCTAssertThrowsError(try importer.add(Fixtures.request(target: "/boom")))
+        XCTAssertThrowsError(try importer.finish(), "the transaction is aborted")
+        XCTAssertEqual(importer.imported, 0)
+        XCTAssertEqual(try backend.openReader().count(filter: nil), 0)
+        let next = try backend.openImporter()
+        try next.add(Fixtures.request(target: "/b"))
+        try next.finish()
+        XCTAssertEqual(next.imported, 1)
+        XCTAssertEqual(try backend.openReader().count(filter: nil), 1)
+    }
+
     func testAServerThatIsNotThereIsOneLineNamingIt() throws {
         _ = try PostgresTestServer.require()
         let port = try Self.closedPort()

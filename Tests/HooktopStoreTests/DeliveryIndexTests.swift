@@ -155,13 +155,16 @@ final class DeliveryIndexTests: XCTestCase {
         try failed.add(request("evt_A"))                           // 1, rolled back below
         XCTAssertThrowsError(try failed.add(request("evt_boom")))
         try? failed.finish()
+        XCTAssertEqual(failed.imported, 0, "nothing it added was committed")
         let check = try SQLiteConnection(path: path, readOnly: true)
         defer { check.close() }
         XCTAssertEqual(try check.scalarInt("SELECT count(*) FROM requests"), 0)
         XCTAssertEqual(try check.scalarInt("SELECT count(*) FROM delivery_keys"), 0)
         let next = try StoreImporter(StoreConfiguration(path: path))
         try next.add(request("evt_B"))                             // 1 again
+        XCTAssertEqual(next.imported, 0, "not before its commit")
         try next.finish()
+        XCTAssertEqual(next.imported, 1)
         let again = try StoreImporter(StoreConfiguration(path: path))
         try again.add(request("evt_B"))                            // 2
         try again.finish()
