@@ -104,6 +104,17 @@ final class SnapshotTests: XCTestCase {
         try assertSnapshot(Render.screen(m), "filter-prompt-80x24")
     }
 
+    /// Past six digits the id column widens: a million requests in, ids are shown whole.
+    func testLargeIDsAreShownWhole() {
+        var m = TUIFixtures.model(width: 80, height: 24)
+        m.page[0].id = 12_345_678
+        m.newestID = 12_345_678
+        let rows = Render.screen(m).text.split(separator: "\n")
+        XCTAssertTrue(rows.contains { $0.hasPrefix("12345678 ") }, rows.joined(separator: "\n"))
+        XCTAssertTrue(rows.contains { $0.hasPrefix("       2 ") }, "the other ids align with it")
+        XCTAssertFalse(rows.contains { $0.contains("1234567…") })
+    }
+
     /// Any size, down to nothing: a screen of exactly that size, every cell
     /// inside it, nothing drawn past the edge.
     func testRendersAtTinySizesWithoutCrashing() {

@@ -8,7 +8,9 @@ enum ListView {
         var showSource: Bool
         var showNode: Bool
 
-        init(width: Int, nodes: Bool = false) {
+        /// - widestID: the largest id to show; the column grows past six digits to hold it whole.
+        init(width: Int, nodes: Bool = false, widestID: Int64 = 0) {
+            id = max(id, String(widestID).count)
             showSource = width >= 90
             showNode = nodes && width >= 60
             let fixed = id + time + method + sig + status + delivery + size + (showSource ? source + 1 : 0) + (showNode ? node + 1 : 0) + 8
@@ -19,7 +21,7 @@ enum ListView {
     static func draw(_ model: Model, into screen: inout Screen) {
         HeaderView.draw(model, into: &screen)
         let top = model.headerLines
-        let cols = Columns(width: screen.width, nodes: model.showsNodes)
+        let cols = Columns(width: screen.width, nodes: model.showsNodes, widestID: max(model.newestID, model.page.map(\.id).max() ?? 0))
         var titles = Layout.fit("ID", cols.id, alignRight: true) + " " + Layout.fit("TIME", cols.time) + " "
         if cols.showNode { titles += Layout.fit("NODE", cols.node) + " " }
         titles += Layout.fit("METHOD", cols.method) + " " + Layout.fit("PATH", cols.path) + " "
