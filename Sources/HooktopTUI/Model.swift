@@ -24,7 +24,7 @@ public struct Model: Sendable {
         public var total: Int?
         public var signatureFailures: Int?
         public var failingDeliveries: Int?
-        /// Requests per second over the last 30 s, oldest first.
+        /// Requests per second over the last 30 s, oldest first; the last is the second under way (`lastSecond`).
         public var perSecond: [Int] = Array(repeating: 0, count: 30)
         public var lastSecond: Int64 = 0
         public init() {}

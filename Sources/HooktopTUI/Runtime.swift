@@ -61,9 +61,14 @@ public final class Runtime {
     private var detailStamp: String?
     private var lastStats = Date.distantPast
     private var stopRequested: @Sendable () -> Bool
+    private let clock: () -> Timestamp
+    /// The model changed since the last frame: only then is a frame drawn, so
+    /// an idle dashboard costs a poll every 100 ms and a tick a second, whatever is on screen.
+    private var changed = true
 
+    /// - clock: the time ticks and rates are counted against (tests hold it still or move it on).
     public init(model: Model, data: TUIData, terminal: any Terminal, themes: [Theme], actions: TUIActions,
-                stopRequested: @escaping @Sendable () -> Bool = { false }) {
+                stopRequested: @escaping @Sendable () -> Bool = { false }, clock: @escaping () -> Timestamp = { .now() }) {
         var model = model
         model.themeNames = themes.map(\.name)
         self.model = model
@@ -72,6 +77,7 @@ public final class Runtime {
         self.themes = themes.isEmpty ? [.monochrome] : themes
         self.actions = actions
         self.stopRequested = stopRequested
+        self.clock = clock
     }
 
     /// Runs until `q`; returns normally so the caller restores the terminal.
@@ -90,19 +96,17 @@ public final class Runtime {
             var effects: [Effect] = []
             let size = terminal.size
             if size.width != model.width || size.height != model.height {
-                effects += update(&model, .resized(width: size.width, height: size.height))
+                effects += apply(.resized(width: size.width, height: size.height))
             }
-            if let key { effects += update(&model, .key(key)) }
-            // Countdowns move once a second, and only while they are on screen.
-            if model.context == .expectations {
-                let now = Timestamp.now()
-                if now.seconds != model.now.seconds { effects += update(&model, .tick(now)) }
-            }
-            for message in drainInbox() { effects += update(&model, message) }
+            if let key { effects += apply(.key(key)) }
+            // The clock moves the header's rate and the countdowns on, once a second.
+            let now = clock()
+            if now.seconds != model.now.seconds { effects += apply(.tick(now)) }
+            for message in drainInbox() { effects += apply(message) }
             if effects.contains(.quit) { return }
             perform(effects)
             if key == nil { poll() }
-            draw()
+            if changed { draw() }
         }
     }
 
@@ -110,6 +114,13 @@ public final class Runtime {
         let screen = Render.screen(model, cache: detailCache)
         terminal.draw(screen, previous: previous, theme: themes[model.themeIndex % themes.count])
         previous = screen
+        changed = false
+    }
+
+    /// Every change to the model goes through here, and asks for a frame.
+    private func apply(_ message: Message) -> [Effect] {
+        changed = true
+        return update(&model, message)
     }
 
     private func drainInbox() -> [Message] { inbox.drain() }
@@ -126,9 +137,9 @@ public final class Runtime {
         let first = lastVersion == -1
         lastVersion = version
         if let rows = try? data.newer(than: model.newestID), !rows.isEmpty {
-            perform(update(&model, .newRequests(rows, now: .now())))
+            perform(apply(.newRequests(rows, now: clock())))
         }
-        if !first { perform(update(&model, .storeChanged)) }
+        if !first { perform(apply(.storeChanged)) }
         if let open = model.detail, model.context == .detail,
            let stamp = try? data.deliveryStamp(id: open.id), stamp != detailStamp {
             detailStamp = stamp
@@ -137,14 +148,14 @@ public final class Runtime {
         let alert = try? data.latestAlert()
         if alert != lastAlert {
             lastAlert = alert
-            perform(update(&model, .alert(alert)))
+            perform(apply(.alert(alert)))
         }
         loadStats()
     }
 
     private func loadStats() {
         lastStats = Date()
-        if let stats = try? data.stats() { perform(update(&model, .statsLoaded(stats))) }
+        if let stats = try? data.stats(now: clock()) { perform(apply(.statsLoaded(stats))) }
     }
 
     private func perform(_ effects: [Effect]) {
@@ -155,10 +166,10 @@ public final class Runtime {
             case .loadPage(let page, let select):
                 do {
                     let (rows, atNewest) = try data.page(page, filter: model.filter, limit: model.listRows)
-                    if model.newestID == 0 { model.newestID = (try? data.newestID()) ?? 0 }
-                    perform(update(&model, .pageLoaded(rows, atNewest: atNewest, select: select)))
+                    if model.newestID == 0 { model.newestID = (try? data.newestID()) ?? 0 }  // drawn with the page, just below
+                    perform(apply(.pageLoaded(rows, atNewest: atNewest, select: select)))
                 } catch {
-                    perform(update(&model, .finished(.error("\(error)"))))
+                    perform(apply(.finished(.error("\(error)"))))
                 }
             case .refresh:
                 // A filtered page and count can cost a table scan: at most every 2 s (the last one still comes).
@@ -175,22 +186,23 @@ public final class Runtime {
             case .loadDetail(let id):
                 if let request = try? data.request(id: id) {
                     detailStamp = try? data.deliveryStamp(id: id)
-                    perform(update(&model, .detailLoaded(request)))
+                    perform(apply(.detailLoaded(request)))
                 }
             case .loadExpectations:
                 if let list = try? data.reader.expectations() {
-                    perform(update(&model, .tick(.now())))
-                    perform(update(&model, .expectationsLoaded(list)))
+                    perform(apply(.tick(clock())))
+                    perform(apply(.expectationsLoaded(list)))
                 }
             case .count:
-                if let n = try? data.count(filter: model.filter) { perform(update(&model, .counted(n))) }
+                if let n = try? data.count(filter: model.filter) { perform(apply(.counted(n))) }
             case .editAndReplay(let id):
                 guard let request = try? data.request(id: id) else { continue }
                 var edited: (HeaderList, [UInt8])?
                 terminal.suspend { edited = actions.edit(request) }
                 previous = nil  // the editor drew over the screen: draw it all again
+                changed = true
                 guard let (headers, body) = edited else {
-                    perform(update(&model, .finished(.info("edit abandoned; nothing sent"))))
+                    perform(apply(.finished(.info("edit abandoned; nothing sent"))))
                     continue
                 }
                 perform([.replay(id, ReplayOptions(headers: headers, body: body))])
@@ -215,7 +227,7 @@ public final class Runtime {
             case .copyCurl(let id):
                 guard let request = try? data.request(id: id) else { continue }
                 let how = terminal.copyToClipboard(CurlWriter(destination: curlDestination).command(request))
-                perform(update(&model, .finished(.success("copied #\(id) as curl: \(how)"))))
+                perform(apply(.finished(.success("copied #\(id) as curl: \(how)"))))
             }
         }
     }

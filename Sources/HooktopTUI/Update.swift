@@ -64,6 +64,8 @@ public func update(_ model: inout Model, _ message: Message) -> [Effect] {
 
     case .tick(let now):
         model.now = now
+        // Seconds without a request count as none: the rate falls to 0/s when the traffic stops.
+        advanceRate(&model.stats, to: now.seconds)
         return []
 
     case .key(let key):
@@ -71,12 +73,16 @@ public func update(_ model: inout Model, _ message: Message) -> [Effect] {
     }
 }
 
+/// Moves the per-second window on to `now`: the seconds it passes start empty.
+private func advanceRate(_ stats: inout Model.Stats, to now: Int64) {
+    guard now > stats.lastSecond else { return }
+    let shift = Int(min(Int64(stats.perSecond.count), now.saturatingSubtracting(stats.lastSecond)))
+    stats.perSecond = Array(stats.perSecond.dropFirst(shift)) + Array(repeating: 0, count: shift)
+    stats.lastSecond = now
+}
+
 private func recordRate(_ stats: inout Model.Stats, second: Int64, now: Int64) {
-    if now > stats.lastSecond {
-        let shift = Int(min(Int64(stats.perSecond.count), now.saturatingSubtracting(stats.lastSecond)))
-        stats.perSecond = Array(stats.perSecond.dropFirst(shift)) + Array(repeating: 0, count: shift)
-        stats.lastSecond = now
-    }
+    advanceRate(&stats, to: now)
     let age = now.saturatingSubtracting(second)
     if age >= 0 && age < stats.perSecond.count { stats.perSecond[stats.perSecond.count - 1 - Int(age)] += 1 }
 }

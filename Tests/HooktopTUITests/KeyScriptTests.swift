@@ -436,3 +436,54 @@ extension KeyScriptTests {
         if let failure { throw failure }
     }
 }
+
+/// What an idle dashboard does, against a clock the test holds still or moves on.
+extension KeyScriptTests {
+    final class TestClock: @unchecked Sendable {
+        var now: Timestamp
+        init(_ now: Timestamp) { self.now = now }
+    }
+
+    private func runtime(_ terminal: ScriptedTerminal, path: String, clock: TestClock) throws -> Runtime {
+        Runtime(model: Model(width: terminal.size.width, height: terminal.size.height, listening: nil, databasePath: path),
+                data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: .none, clock: { clock.now })
+    }
+
+    /// Nothing new and the clock within one second: no frame is drawn, on any screen (the
+    /// idle cost is a poll every 100 ms; Benchmarks/idle.sh measures it in tmux).
+    func testAnIdleDashboardDrawsNoFrames() throws {
+        let clock = TestClock(.now())
+        for (name, keys) in [("list", [Key?]()), ("detail body", ScriptedTerminal.keys("\r\t\t")), ("help", [.char("?")]),
+                             ("filter prompt", [.char("/"), .char("~")])] {
+            func frames(idleTicks: Int) throws -> Int {
+                let terminal = ScriptedTerminal(width: 100, height: 30, keys: keys + Array(repeating: nil, count: idleTicks))
+                try runtime(terminal, path: path, clock: clock).run()
+                return terminal.frames
+            }
+            let few = try frames(idleTicks: 3), many = try frames(idleTicks: 300)
+            XCTAssertEqual(few, many, "\(name): 297 more idle ticks drew \(many - few) more frames")
+        }
+    }
+
+    /// The header's rate counts whole seconds, and falls to 0/s once they pass without a request.
+    func testTheRateCountsWholeSecondsAndFallsToZeroWhenTheTrafficStops() throws {
+        let path = dir.file("rate.sqlite")
+        let second = Timestamp(microseconds: 1_800_000_000_000_000)
+        let importer = try StoreImporter(StoreConfiguration(path: path))
+        for i in 1...5 { try importer.add(Fixtures.request(target: "/r/\(i)", receivedAt: second.adding(microseconds: Int64(i) * 1_000))) }
+        try importer.finish()
+        let clock = TestClock(second.adding(microseconds: 500_000))  // half way through the second they came in
+        let terminal = ScriptedTerminal(width: 100, height: 20, keys: [nil, nil, nil, nil])
+        var headers: [String] = []
+        terminal.beforeKey = { n in
+            headers.append(terminal.screen.map { s in (0..<s.width).map { s[$0, 0].text }.joined() } ?? "")
+            if n == 1 { clock.now = second.adding(microseconds: 1_200_000) }
+            if n == 2 { clock.now = second.adding(microseconds: 2_200_000) }
+        }
+        try runtime(terminal, path: path, clock: clock).run()
+        XCTAssertEqual(headers.count, 5)
+        XCTAssertTrue(headers[1].contains("5 req") && headers[1].contains(" 0/s "), "the second under way is not a rate yet: \(headers[1])")
+        XCTAssertTrue(headers[2].contains(" 5/s "), "the second that ended: \(headers[2])")
+        XCTAssertTrue(headers[3].contains(" 0/s "), "a second with no request: \(headers[3])")
+    }
+}

@@ -49,7 +49,7 @@ enum TUIFixtures {
         m.stats.total = 3
         m.stats.signatureFailures = 1
         m.stats.failingDeliveries = 1
-        m.stats.perSecond = Array(repeating: 0, count: 27) + [1, 0, 2]
+        m.stats.perSecond = Array(repeating: 0, count: 26) + [1, 0, 2, 0]  // the last, the second under way, is not shown
         m.matching = 3
         return m
     }

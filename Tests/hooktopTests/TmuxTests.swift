@@ -55,6 +55,19 @@ final class TmuxTests: XCTestCase {
         return pane
     }
 
+    /// Waits for the pane's top line (the header) to match `pattern`.
+    private func waitForHeader(_ session: String, matching pattern: String, timeout: TimeInterval) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var header = ""
+        while Date() < deadline {
+            header = String(try tmux(["capture-pane", "-p", "-t", session]).split(separator: "\n").first ?? "")
+            if header.range(of: pattern, options: .regularExpression) != nil { return header }
+            usleep(50_000)
+        }
+        XCTFail("the header never matched \(pattern): \(header)")
+        return header
+    }
+
     func testDashboardInARealTerminal() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw XCTSkip("tmux is not installed") }
         let dir = TempDirectory("tmux")
@@ -77,6 +90,10 @@ final class TmuxTests: XCTestCase {
         // Live: a request committed by the daemon shows up without a key press.
         _ = try curl(["http://127.0.0.1:\(daemon.port)/arrived-live"])
         _ = try waitForPane(session, toContain: "/arrived-live", timeout: 3)
+        // The header's rate counts the second it came in once that second is over, then falls to
+        // 0/s as the seconds pass without traffic: live, with no key pressed.
+        _ = try waitForHeader(session, matching: #" [1-9][0-9]*/s( |$)"#, timeout: 3)
+        _ = try waitForHeader(session, matching: #" 0/s( |$)"#, timeout: 4)
 
         // Open the payment (second from the top) and look at its body.
         try tmux(["send-keys", "-t", session, "j", "j", "Enter"])

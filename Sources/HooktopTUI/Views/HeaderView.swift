@@ -10,7 +10,8 @@ enum HeaderView {
         line.append(Span(" db \(shortPath(model.databasePath, narrow ? screen.width / 7 : screen.width / 4)) ", .header))
         let total = model.stats.total.map { Layout.thousands($0) } ?? "…"
         line.append(Span(" \(total) req ", .header))
-        let recent = Array(model.stats.perSecond.suffix(narrow ? 6 : 12))
+        // Whole seconds only: the one under way is still counting, and would show a rate that is not there.
+        let recent = Array(model.stats.perSecond.dropLast().suffix(narrow ? 6 : 12))
         line.append(Span(" " + Marks.sparkline(recent) + " \(recent.last ?? 0)/s ", .header))
         if let bad = model.stats.signatureFailures, bad > 0 { line.append(Span(" ✗\(Layout.thousands(bad)) sig ", .sigInvalid)) }
         if let failing = model.stats.failingDeliveries, failing > 0 { line.append(Span(" ⚠\(Layout.thousands(failing)) failing ", .deliveryFailed)) }
