@@ -2,7 +2,8 @@
 # The dashboard left open on a large request: CPU while nothing happens,
 # and memory. Captures one 10 MiB text request with a release `hooktop
 # serve`, opens it in `hooktop tui` inside tmux (Enter, then the Body tab),
-# and reads the TUI's CPU time before and after SECONDS of idling.
+# and reads the TUI's CPU time before and after SECONDS of idling; then the
+# same on the list and on the help screen (idle is idle whatever is on screen).
 #
 #   Benchmarks/idle.sh [seconds=10] [MiB=10]
 set -euo pipefail
@@ -40,9 +41,21 @@ tmux send-keys -t "$session" Tab Tab
 for _ in $(seq 200); do tmux capture-pane -p -t "$session" | grep -q 'line 0: the quick' && break; sleep 0.01; done
 opened=$(( ($(date +%s%N) - started) / 1000000 ))
 tui=$(pgrep -P "$(tmux display-message -p -t "$session" '#{pane_pid}')" hooktop || tmux display-message -p -t "$session" '#{pane_pid}')
-t0=$(awk '{print $14 + $15}' /proc/"$tui"/stat)
-sleep "$secs"
-t1=$(awk '{print $14 + $15}' /proc/"$tui"/stat)
 ticks=$(getconf CLK_TCK)
-python3 -c "print('dashboard, %d MiB body open: %.2f %% of a core idle over %d s; opened and drawn through tmux in %d ms (keys, polling and tmux included)' % ($mib, 100.0 * ($t1 - $t0) / $ticks / $secs, $secs, $opened))"
+idle() {  # SECONDS: the share of a core the dashboard used over them, in percent
+  local t0 t1
+  t0=$(awk '{print $14 + $15}' /proc/"$tui"/stat)
+  sleep "$1"
+  t1=$(awk '{print $14 + $15}' /proc/"$tui"/stat)
+  python3 -c "print('%.2f' % (100.0 * ($t1 - $t0) / $ticks / $1))"
+}
+python3 -c "print('dashboard, %d MiB body open: %s %% of a core idle over %d s; opened and drawn through tmux in %d ms (keys, polling and tmux included)' % ($mib, '$(idle "$secs")', $secs, $opened))"
 grep -E 'VmRSS|VmHWM' /proc/"$tui"/status | tr -s ' \t' ' ' | tr '\n' ' '; echo
+tmux send-keys -t "$session" Escape
+for _ in $(seq 200); do tmux capture-pane -p -t "$session" | grep -q 'ID TIME' && break; sleep 0.01; done
+sleep 1
+echo "dashboard on the list: $(idle "$secs") % of a core idle over $secs s"
+tmux send-keys -t "$session" '?'
+for _ in $(seq 200); do tmux capture-pane -p -t "$session" | grep -q 'keys' && break; sleep 0.01; done
+sleep 1
+echo "dashboard on the help screen: $(idle "$secs") % of a core idle over $secs s"
