@@ -58,6 +58,8 @@ public final class Runtime {
     private var refreshPending = false
     private var lastVersion: Int64 = -1
     private var lastAlert: String?
+    /// When the banner's alert stops being recent, if nothing is committed before.
+    private var alertAskAgain: Timestamp?
     private var detailStamp: String?
     private var lastStats = Date.distantPast
     private var stopRequested: @Sendable () -> Bool
@@ -102,6 +104,7 @@ public final class Runtime {
             // The clock moves the header's rate and the countdowns on, once a second.
             let now = clock()
             if now.seconds != model.now.seconds { effects += apply(.tick(now)) }
+            if let due = alertAskAgain, now >= due { loadAlert() }
             for message in drainInbox() { effects += apply(message) }
             if effects.contains(.quit) { return }
             perform(effects)
@@ -145,12 +148,20 @@ public final class Runtime {
             detailStamp = stamp
             perform([.loadDetail(open.id)])
         }
-        let alert = try? data.latestAlert()
-        if alert != lastAlert {
-            lastAlert = alert
-            perform(apply(.alert(alert)))
-        }
+        loadAlert()
         loadStats()
+    }
+
+    /// The banner, again: after a commit, or when the one shown may have expired.
+    private func loadAlert() {
+        let now = clock()
+        let alert = try? data.latestAlert(now: now)
+        // Past it already, the alert lasts while its cause does (a failed delivery): a commit will say when that ends.
+        alertAskAgain = alert.map(\.askAgain).flatMap { $0 > now ? $0 : nil }
+        if alert?.text != lastAlert {
+            lastAlert = alert?.text
+            perform(apply(.alert(alert?.text)))
+        }
     }
 
     private func loadStats() {

@@ -77,9 +77,16 @@ public final class TUIData {
         return stats
     }
 
-    /// The banner: the newest alert whose cause is still there (nil clears it).
-    public func latestAlert(now: Timestamp = .now()) throws(StoreError) -> String? {
-        try reader.activeAlert(now: now, recentMicros: 5 * 60_000_000).map { "\($0.at.timeOfDay) \($0.message)" }
+    /// How long an alert without a lasting cause (not a failed delivery) stays on the banner.
+    static let alertMicros: Int64 = 5 * 60_000_000
+
+    /// The banner: the newest alert whose cause is still there (nil clears it),
+    /// and when to ask again though nothing was committed meanwhile: a recent
+    /// alert stops being one by the clock alone.
+    public func latestAlert(now: Timestamp = .now()) throws(StoreError) -> (text: String, askAgain: Timestamp)? {
+        try reader.activeAlert(now: now, recentMicros: Self.alertMicros).map {
+            ("\($0.at.timeOfDay) \($0.message)", $0.at.adding(microseconds: Self.alertMicros))
+        }
     }
 
     public func deliveryStamp(id: Int64) throws(StoreError) -> String { try reader.deliveryStamp(id: id) }

@@ -465,6 +465,29 @@ extension KeyScriptTests {
         }
     }
 
+    /// A burst of bad signatures is news for five minutes: the banner goes when they have
+    /// passed, though nothing was committed since (before, it stayed until the next commit).
+    func testABannerOfRecentNewsGoesWhenItIsNoLongerRecent() throws {
+        let at = Timestamp(microseconds: 1_800_000_000_000_000)
+        let writer = try StoreWriter(StoreConfiguration(path: path))
+        let done = DispatchSemaphore(value: 0)
+        writer.apply(.alert(kind: "invalid_signatures", requestID: 10, source: "stripe", message: "5 invalid signatures in 60 s", at: at)) { _ in
+            done.signal()
+        }
+        done.wait()
+        writer.close()
+        let clock = TestClock(at.adding(microseconds: 60_000_000))
+        let terminal = ScriptedTerminal(width: 100, height: 20, keys: [nil, nil, nil])
+        var banners: [Bool] = []
+        terminal.beforeKey = { n in
+            banners.append(terminal.screen?.text.contains("5 invalid signatures in 60 s") ?? false)
+            if n == 1 { clock.now = at.adding(microseconds: 5 * 60_000_000 + 1) }
+        }
+        try runtime(terminal, path: path, clock: clock).run()
+        // The first frame comes before the first poll, which reads alerts.
+        XCTAssertEqual(banners, [false, true, false, false], "shown while recent, gone after five minutes")
+    }
+
     /// The header's rate counts whole seconds, and falls to 0/s once they pass without a request.
     func testTheRateCountsWholeSecondsAndFallsToZeroWhenTheTrafficStops() throws {
         let path = dir.file("rate.sqlite")
