@@ -104,6 +104,32 @@ final class SnapshotTests: XCTestCase {
         try assertSnapshot(Render.screen(m), "filter-prompt-80x24")
     }
 
+    /// At 80 columns with every counter up and follow off, the header still ends in "paused":
+    /// the database's path gives up its room first, cut to its end, columns counted.
+    func testTheHeaderKeepsItsCountersAndShortensThePath() {
+        var m = TUIFixtures.model(width: 80, height: 24)
+        m.listening = nil
+        m.stats.total = 1_234_567
+        m.stats.signatureFailures = 20_000
+        m.stats.failingDeliveries = 4_321
+        m.follow = false
+        m.databasePath = "/srv/データ/hooktop/\u{1b}[2Jcaptures.sqlite"
+        let header = Render.screen(m).text.split(separator: "\n")[0]
+        XCTAssertTrue(header.hasSuffix(" paused"), String(header))
+        XCTAssertTrue(header.contains("⚠4,321 failing") && header.contains("✗20,000 sig") && header.contains("1,234,567 req"), String(header))
+        XCTAssertLessThanOrEqual(CharWidth.of(String(header)), 80)
+        m.width = 120
+        let wide = Render.screen(m).text.split(separator: "\n")[0]
+        XCTAssertFalse(wide.contains("\u{1b}"), "a path is shown, never obeyed: \(wide)")
+        XCTAssertTrue(wide.contains(" db …"), String(wide))
+        XCTAssertTrue(wide.contains("captures.sqlite "), String(wide))
+        XCTAssertTrue(wide.contains("▄ █ 2/s"), String(wide))
+        m.width = 100
+        let middle = Render.screen(m).text.split(separator: "\n")[0]
+        XCTAssertTrue(middle.contains(" attached  1,234,567 req "), "no room for the path: \(middle)")
+        XCTAssertTrue(middle.contains("▄ █ 2/s"), "the sparkline comes before the path: \(middle)")
+    }
+
     /// Past six digits the id column widens: a million requests in, ids are shown whole.
     func testLargeIDsAreShownWhole() {
         var m = TUIFixtures.model(width: 80, height: 24)
