@@ -24,6 +24,16 @@ public indirect enum Filter: Sendable, Equatable {
     case and(Filter, Filter)
     case or(Filter, Filter)
 
+    /// The limits of its `~t` terms: what it matches changes as requests age past them.
+    public var ageLimits: [Int64] {
+        switch self {
+        case .age(_, let micros): [micros]
+        case .not(let f): f.ageLimits
+        case .and(let a, let b), .or(let a, let b): a.ageLimits + b.ageLimits
+        default: []
+        }
+    }
+
     public static func parse(_ text: String) throws(FilterError) -> Filter {
         var parser = FilterParser(text)
         return try parser.parse()

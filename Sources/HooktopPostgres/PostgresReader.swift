@@ -153,9 +153,10 @@ final class PostgresReader: StoreReading {
             """, b, context: "reading due deliveries").map(PostgresRows.decode)
     }
 
-    func nextDueTime() throws(StoreError) -> Timestamp? {
-        try scalar("SELECT min(next_attempt_at) FROM requests WHERE delivery_state IN ('pending', 'retrying') AND target_url IS NOT NULL")
-            .map(Timestamp.init(microseconds:))
+    func oldestReceived(since: Timestamp) throws(StoreError) -> Timestamp? {
+        var b = PostgresBindings()
+        b.int(since.microseconds)
+        return try scalar("SELECT min(received_at) FROM requests WHERE received_at >= $1", b).map(Timestamp.init(microseconds:))
     }
 
     /// Only this node's: a process on another machine cannot be checked, its

@@ -100,7 +100,9 @@ public protocol StoreReading: AnyObject {
     func headerCounts(since: Timestamp) throws(StoreError) -> (total: Int, signatureFailures: Int, failingDeliveries: Int, perSecond: [(Int64, Int)])
     /// Deliveries due by `now` (pending or retrying, lease passed), soonest first.
     func dueDeliveries(now: Timestamp, limit: Int) throws(StoreError) -> [CapturedRequest]
-    func nextDueTime() throws(StoreError) -> Timestamp?
+    /// The earliest time a request was received at or after `since` (an index seek):
+    /// when the next one ages past a `~t` filter's limit.
+    func oldestReceived(since: Timestamp) throws(StoreError) -> Timestamp?
     /// Processes on this machine that hold delivery leases.
     func leaseHolders() throws(StoreError) -> [Int32]
     /// The newest alert whose cause is still there.

@@ -119,9 +119,11 @@ extension StoreReader {
     }
 
     /// The soonest due time of any pending or retrying delivery.
-    public func nextDueTime() throws(StoreError) -> Timestamp? {
-        try db.scalarInt("SELECT min(next_attempt_at) FROM requests WHERE delivery_state IN ('pending', 'retrying') AND target_url IS NOT NULL")
-            .map(Timestamp.init(microseconds:))
+    public func oldestReceived(since: Timestamp) throws(StoreError) -> Timestamp? {
+        try db.with("SELECT min(received_at) FROM requests WHERE received_at >= :since") { stmt throws(StoreError) in
+            stmt.bind(":since", since.microseconds)
+            return try stmt.step() ? stmt.optionalInt(Only.value).map(Timestamp.init(microseconds:)) : nil
+        }
     }
 
     /// Processes that hold delivery leases.

@@ -54,14 +54,15 @@ public final class Runtime {
     private let inbox = Inbox()
     private var previous: Screen?
     private let detailCache = DetailCache()
-    private var lastRefresh = Date.distantPast
+    private var lastRefresh = Timestamp(microseconds: .min)
     private var refreshPending = false
     private var lastVersion: Int64 = -1
     private var lastAlert: String?
     /// When the banner's alert stops being recent, if nothing is committed before.
     private var alertAskAgain: Timestamp?
+    /// When a request next ages past the filter's `~t` limit.
+    private var filterAskAgain: Timestamp?
     private var detailStamp: String?
-    private var lastStats = Date.distantPast
     private var stopRequested: @Sendable () -> Bool
     private let clock: () -> Timestamp
     /// The model changed since the last frame: only then is a frame drawn, so
@@ -105,6 +106,10 @@ public final class Runtime {
             let now = clock()
             if now.seconds != model.now.seconds { effects += apply(.tick(now)) }
             if let due = alertAskAgain, now >= due { loadAlert() }
+            if let due = filterAskAgain, now >= due {
+                filterAskAgain = nil
+                effects.append(.refresh)
+            }
             for message in drainInbox() { effects += apply(message) }
             if effects.contains(.quit) { return }
             perform(effects)
@@ -135,7 +140,7 @@ public final class Runtime {
     /// the banner, which clears when its cause is gone.
     private func poll() {
         guard let version = try? data.dataVersion() else { return }
-        if refreshPending && Date().timeIntervalSince(lastRefresh) >= 2 { perform([.refresh]) }
+        if refreshPending && clock().elapsedMicroseconds(since: lastRefresh) >= 2_000_000 { perform([.refresh]) }
         guard version != lastVersion else { return }
         let first = lastVersion == -1
         lastVersion = version
@@ -165,7 +170,6 @@ public final class Runtime {
     }
 
     private func loadStats() {
-        lastStats = Date()
         if let stats = try? data.stats(now: clock()) { perform(apply(.statsLoaded(stats))) }
     }
 
@@ -176,7 +180,7 @@ public final class Runtime {
                 break
             case .loadPage(let page, let select):
                 do {
-                    let (rows, atNewest) = try data.page(page, filter: model.filter, limit: model.listRows)
+                    let (rows, atNewest) = try data.page(page, filter: model.filter, limit: model.listRows, now: clock())
                     if model.newestID == 0 { model.newestID = (try? data.newestID()) ?? 0 }  // drawn with the page, just below
                     perform(apply(.pageLoaded(rows, atNewest: atNewest, select: select)))
                 } catch {
@@ -184,12 +188,12 @@ public final class Runtime {
                 }
             case .refresh:
                 // A filtered page and count can cost a table scan: at most every 2 s (the last one still comes).
-                if model.filter != nil && Date().timeIntervalSince(lastRefresh) < 2 {
+                if model.filter != nil && clock().elapsedMicroseconds(since: lastRefresh) < 2_000_000 {
                     refreshPending = true
                     continue
                 }
                 refreshPending = false
-                lastRefresh = Date()
+                lastRefresh = clock()
                 // The rows on screen in place (their delivery states, a prune…) and the count; the
                 // window keeps its first row, so the selection stays on its request.
                 let page: Effect.Page = model.page.first.map { .shift(from: $0.id, rows: 0) } ?? .newest
@@ -205,7 +209,10 @@ public final class Runtime {
                     perform(apply(.expectationsLoaded(list)))
                 }
             case .count:
-                if let n = try? data.count(filter: model.filter) { perform(apply(.counted(n))) }
+                let now = clock()
+                if let n = try? data.count(filter: model.filter, now: now) { perform(apply(.counted(n))) }
+                // A `~t` filter's matches change with the clock alone: count again when the next request ages past it.
+                filterAskAgain = try? data.nextAgeChange(model.filter, now: now)
             case .editAndReplay(let id):
                 guard let request = try? data.request(id: id) else { continue }
                 var edited: (HeaderList, [UInt8])?

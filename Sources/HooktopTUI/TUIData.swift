@@ -16,39 +16,44 @@ public final class TUIData {
     /// On a SQLite file.
     public convenience init(path: String) throws(StoreError) { try self.init(backend: SQLiteBackend(path: path)) }
 
-    public func page(_ page: Effect.Page, filter: Filter?, limit: Int) throws(StoreError) -> (rows: [CapturedRequest], atNewest: Bool) {
+    /// - now: the time `~t` terms are measured from (the runtime's clock).
+    public func page(_ page: Effect.Page, filter: Filter?, limit: Int, now: Timestamp = .now()) throws(StoreError)
+        -> (rows: [CapturedRequest], atNewest: Bool) {
         switch page {
         case .newest:
-            return (try rows(filter: filter, newestFirst: true, limit: limit, beyond: nil), true)
+            return (try rows(filter: filter, newestFirst: true, limit: limit, beyond: nil, now: now), true)
         case .oldest:
-            let rows = try self.rows(filter: filter, newestFirst: false, limit: limit, beyond: nil).reversed()
-            return (Array(rows), try !hasNewer(than: rows.first?.id ?? 0, filter: filter))
+            let rows = try self.rows(filter: filter, newestFirst: false, limit: limit, beyond: nil, now: now).reversed()
+            return (Array(rows), try !hasNewer(than: rows.first?.id ?? 0, filter: filter, now: now))
         case .shift(let from, let n):
             var start = from
             if n != 0 {
-                let stepped = try rows(filter: filter, newestFirst: n < 0, limit: abs(n), beyond: from)
+                let stepped = try rows(filter: filter, newestFirst: n < 0, limit: abs(n), beyond: from, now: now)
                 guard let landing = stepped.last else {
-                    return n > 0 ? try self.page(.newest, filter: filter, limit: limit) : try self.page(.oldest, filter: filter, limit: limit)
+                    return n > 0 ? try self.page(.newest, filter: filter, limit: limit, now: now)
+                                 : try self.page(.oldest, filter: filter, limit: limit, now: now)
                 }
                 start = landing.id
             }
-            let rows = try self.rows(filter: filter, newestFirst: true, limit: limit, beyond: start + 1)
-            if rows.count < limit { return try self.page(.oldest, filter: filter, limit: limit) }
-            return (rows, try !hasNewer(than: rows.first?.id ?? 0, filter: filter))
+            let rows = try self.rows(filter: filter, newestFirst: true, limit: limit, beyond: start + 1, now: now)
+            if rows.count < limit { return try self.page(.oldest, filter: filter, limit: limit, now: now) }
+            return (rows, try !hasNewer(than: rows.first?.id ?? 0, filter: filter, now: now))
         }
     }
 
-    func rows(filter: Filter?, newestFirst: Bool, limit: Int, beyond: Int64?) throws(StoreError) -> [CapturedRequest] {
+    func rows(filter: Filter?, newestFirst: Bool, limit: Int, beyond: Int64?, now: Timestamp = .now()) throws(StoreError) -> [CapturedRequest] {
         var out: [CapturedRequest] = []
-        try reader.forEach(StoreQuery(filter: filter, newestFirst: newestFirst, limit: limit, beyondID: beyond)) { out.append($0) }
+        var query = StoreQuery(filter: filter, newestFirst: newestFirst, limit: limit, beyondID: beyond)
+        query.now = now
+        try reader.forEach(query) { out.append($0) }
         return out
     }
 
-    func hasNewer(than id: Int64, filter: Filter?) throws(StoreError) -> Bool {
-        try !rows(filter: filter, newestFirst: false, limit: 1, beyond: id).isEmpty
+    func hasNewer(than id: Int64, filter: Filter?, now: Timestamp) throws(StoreError) -> Bool {
+        try !rows(filter: filter, newestFirst: false, limit: 1, beyond: id, now: now).isEmpty
     }
 
-    public func count(filter: Filter?) throws(StoreError) -> Int { try reader.count(filter: filter) }
+    public func count(filter: Filter?, now: Timestamp = .now()) throws(StoreError) -> Int { try reader.count(filter: filter, now: now) }
 
     public func request(id: Int64) throws(StoreError) -> CapturedRequest { try reader.request(id: id) }
 
@@ -75,6 +80,20 @@ public final class TUIData {
             if age >= 0 && age < 30 { stats.perSecond[29 - Int(age)] += n }
         }
         return stats
+    }
+
+    /// When what `filter` matches next changes by the clock alone: a request ages past one
+    /// of its `~t` limits (in or out). Nil without such a term or such a request.
+    public func nextAgeChange(_ filter: Filter?, now: Timestamp) throws(StoreError) -> Timestamp? {
+        var next: Timestamp?
+        for limit in Set(filter?.ageLimits ?? []) {
+            // The requests received before now - limit have crossed it; the oldest after it is next.
+            let cutoff = Timestamp(microseconds: now.microseconds.saturatingSubtracting(limit))
+            guard let oldest = try reader.oldestReceived(since: cutoff) else { continue }
+            let at = oldest.adding(microseconds: limit).adding(microseconds: 1)
+            next = min(next ?? at, at)
+        }
+        return next
     }
 
     /// How long an alert without a lasting cause (not a failed delivery) stays on the banner.

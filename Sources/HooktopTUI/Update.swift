@@ -24,7 +24,7 @@ public func update(_ model: inout Model, _ message: Message) -> [Effect] {
         model.stats.signatureFailures = model.stats.signatureFailures.map {
             $0 + rows.filter { $0.signature.status == .invalid || $0.signature.status == .expired }.count
         }
-        let matching = rows.filter { row in model.filter.map { FilterEvaluator().matches($0, row) } ?? true }
+        let matching = rows.filter { row in model.filter.map { FilterEvaluator(now: now).matches($0, row) } ?? true }
         model.matching = model.matching.map { $0 + matching.count }
         if model.follow && model.atNewest && model.mode == .list {
             return [.loadPage(.newest, select: 0)]

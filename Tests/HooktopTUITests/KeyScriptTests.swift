@@ -488,6 +488,32 @@ extension KeyScriptTests {
         XCTAssertEqual(banners, [false, true, false, false], "shown while recent, gone after five minutes")
     }
 
+    /// `~t <1m` on a database nobody writes to: a request leaves the list and the count when it
+    /// turns a minute old, by the clock alone (before, only a commit refreshed a filtered list).
+    func testAnAgeFilterFollowsTheClockWithNoCommit() throws {
+        let path = dir.file("age.sqlite")
+        let t = Timestamp(microseconds: 1_800_000_000_000_000)
+        let importer = try StoreImporter(StoreConfiguration(path: path))
+        try importer.add(Fixtures.request(target: "/older", receivedAt: t))
+        try importer.add(Fixtures.request(target: "/newer", receivedAt: t.adding(microseconds: 30_000_000)))
+        try importer.finish()
+        let clock = TestClock(t.adding(microseconds: 40_000_000))
+        let filter = [.char("/")] + ScriptedTerminal.keys("~t <1m\r")
+        let terminal = ScriptedTerminal(width: 100, height: 20, keys: filter + [nil, nil, nil])
+        var screens: [String] = []
+        terminal.beforeKey = { n in
+            guard n >= filter.count else { return }
+            screens.append(terminal.screen?.text ?? "")
+            if n == filter.count { clock.now = t.adding(microseconds: 61_000_000) }
+            if n == filter.count + 1 { clock.now = t.adding(microseconds: 91_000_000) }
+        }
+        try runtime(terminal, path: path, clock: clock).run()
+        XCTAssertEqual(screens.count, 4)
+        XCTAssertTrue(screens[0].contains("/older") && screens[0].contains("/newer") && screens[0].contains("~t <1m (2)"), screens[0])
+        XCTAssertTrue(!screens[1].contains("/older") && screens[1].contains("/newer") && screens[1].contains("~t <1m (1)"), screens[1])
+        XCTAssertTrue(!screens[2].contains("/newer") && screens[2].contains("No request matches the filter"), screens[2])
+    }
+
     /// The header's rate counts whole seconds, and falls to 0/s once they pass without a request.
     func testTheRateCountsWholeSecondsAndFallsToZeroWhenTheTrafficStops() throws {
         let path = dir.file("rate.sqlite")
