@@ -244,6 +244,11 @@ extension XCTestCase {
         XCTAssertEqual(try reader.expectations().first?.callbacks, [callback])
         XCTAssertEqual(try reader.headerCounts(since: now.adding(microseconds: -1_000_000)).total, 1)
         for i in 0..<5 { _ = try store(Fixtures.request(target: "/old/\(i)", receivedAt: now.adding(microseconds: -3_600_000_000)), writer) }
+        // What a `~t` filter's next change is found from: the earliest time at or after a cutoff, or nil.
+        let hourAgo = now.adding(microseconds: -3_600_000_000)
+        XCTAssertEqual(try reader.oldestReceived(since: hourAgo.adding(microseconds: -1)), hourAgo)
+        XCTAssertEqual(try reader.oldestReceived(since: hourAgo.adding(microseconds: 1)), read.receivedAt)
+        XCTAssertNil(try reader.oldestReceived(since: now.adding(microseconds: 3_600_000_000)))
         XCTAssertEqual(try apply(.prune(before: now.adding(microseconds: -60_000_000), keepNewest: nil, oldest: false, limit: 3), writer), 3)
         XCTAssertEqual(try backend.prune(receivedBefore: now.adding(microseconds: -60_000_000)), 2)
         XCTAssertEqual(try reader.count(), 1)
