@@ -54,6 +54,9 @@ public struct Model: Sendable {
 
     public var mode: Mode = .list
     public var detail: CapturedRequest?
+    /// Why the open request could not be read (again): gone from the store, or an error. What
+    /// was read before stays on screen, marked with this.
+    public var detailProblem: String?
     public var tab: Tab = .overview
     public var detailScroll = 0
     public var bodyView: BodyView = .auto
@@ -137,6 +140,8 @@ public enum Message: Sendable {
     case counted(Int)
     case statsLoaded(Model.Stats)
     case detailLoaded(CapturedRequest)
+    /// The request with this id could not be read: why, for people.
+    case detailUnavailable(Int64, String)
     /// A slow effect ended (a replay, an export): what to tell the user.
     case finished(Notice)
     /// The banner's text; nil clears it (its cause is gone).

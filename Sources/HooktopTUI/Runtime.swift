@@ -89,10 +89,13 @@ public final class Runtime {
         model.width = size.width
         model.height = size.height
         model.asciiOnly = !terminal.unicode
+        // The version the first page is read at: a commit before the first poll is not missed.
+        lastVersion = (try? data.dataVersion()) ?? -1
         perform([.loadPage(.newest, select: 0)])
         draw()
         perform([.count])
         loadStats()
+        loadAlert()
         draw()
         while !stopRequested() {
             let key = terminal.readKey(timeoutMillis: 100)
@@ -199,9 +202,13 @@ public final class Runtime {
                 let page: Effect.Page = model.page.first.map { .shift(from: $0.id, rows: 0) } ?? .newest
                 perform([.loadPage(page, select: model.selected), .count])
             case .loadDetail(let id):
-                if let request = try? data.request(id: id) {
+                do {
+                    let request = try data.request(id: id)
                     detailStamp = try? data.deliveryStamp(id: id)
                     perform(apply(.detailLoaded(request)))
+                } catch {
+                    let why = if error == .noSuchRequest(id) { "no longer in the store (pruned or removed)" } else { "cannot be read: \(error)" }
+                    perform(apply(.detailUnavailable(id, why)))
                 }
             case .loadExpectations:
                 if let list = try? data.reader.expectations() {

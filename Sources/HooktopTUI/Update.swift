@@ -44,6 +44,12 @@ public func update(_ model: inout Model, _ message: Message) -> [Effect] {
 
     case .detailLoaded(let request):
         model.detail = request
+        model.detailProblem = nil
+        return []
+
+    case .detailUnavailable(let id, let why):
+        // Only for the request that is open (or opening): a late answer for another one is old news.
+        if model.context == .detail, model.detail.map({ $0.id == id }) ?? true { model.detailProblem = why }
         return []
 
     case .finished(let notice):
@@ -153,12 +159,14 @@ private func run(_ command: Command, _ model: inout Model) -> [Effect] {
         guard let request = model.selectedRequest else { return [] }
         model.mode = .detail
         model.detail = nil
+        model.detailProblem = nil
         model.detailScroll = 0
         model.detailColumn = 0
         return [.loadDetail(request.id)]
     case .back:
         model.mode = .list
         model.detail = nil
+        model.detailProblem = nil
         return []
     case .scrollLeft:
         // Like less: ← scrolls back to the left edge, and from there leaves the request.

@@ -205,6 +205,27 @@ final class KeyScriptTests: XCTestCase {
         XCTAssertFalse(text.contains("/hook/50 "), text)
     }
 
+    /// The open request is pruned by another process: it stays on screen, marked as gone,
+    /// and opening one that went meanwhile says so instead of "loading…" for good.
+    func testAnOpenRequestRemovedByAnotherProcessIsMarkedGone() throws {
+        let terminal = ScriptedTerminal(width: 100, height: 30, keys: [.char("G"), .enter, nil, nil, nil])
+        terminal.beforeKey = { i in if i == 2 { _ = try? StorePruner.prune(path: self.path, keep: 10) } }
+        let runtime = Runtime(model: Model(width: 100, height: 30, listening: nil, databasePath: path),
+                              data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: .none)
+        runtime.run()
+        let text = try XCTUnwrap(terminal.screen?.text)
+        let title = text.split(separator: "\n")[1]
+        XCTAssertTrue(title.hasPrefix("#1 (no longer in the store (pruned or removed)) POST /hook/1"), text)
+        XCTAssertTrue(text.contains("10 req") && text.contains("received "), "what was read stays: \(text)")
+
+        // Pruned between the list's last poll and Enter: the row on screen is stale.
+        let late = ScriptedTerminal(width: 100, height: 30, keys: [.char("G"), .enter, nil])
+        late.beforeKey = { i in if i == 1 { _ = try? StorePruner.prune(path: self.path, keep: 5) } }
+        try Runtime(model: Model(width: 100, height: 30, listening: nil, databasePath: path),
+                    data: try TUIData(path: path), terminal: late, themes: [.monochrome], actions: .none).run()
+        XCTAssertTrue(late.screen!.text.contains("this request is no longer in the store (pruned or removed)"), late.screen!.text)
+    }
+
     func testExportKeyWritesTheFilteredRequests() throws {
         let out = dir.file("e.ndjson")
         // The export runs off the loop: the screen says so at once, and the result when it is done.
@@ -484,8 +505,7 @@ extension KeyScriptTests {
             if n == 1 { clock.now = at.adding(microseconds: 5 * 60_000_000 + 1) }
         }
         try runtime(terminal, path: path, clock: clock).run()
-        // The first frame comes before the first poll, which reads alerts.
-        XCTAssertEqual(banners, [false, true, false, false], "shown while recent, gone after five minutes")
+        XCTAssertEqual(banners, [true, true, false, false], "shown from the first frame while recent, gone after five minutes")
     }
 
     /// `~t <1m` on a database nobody writes to: a request leaves the list and the count when it

@@ -7,16 +7,23 @@ enum DetailView {
         HeaderView.draw(model, into: &screen)
         let top = model.headerLines
         guard let r = model.detail else {
-            screen.put("loading…", x: 2, y: top + 1, role: .dim)
+            if let problem = model.detailProblem {
+                screen.put("this request is " + TerminalText.inline(problem), x: 2, y: top + 1, role: .error)
+            } else {
+                screen.put("loading…", x: 2, y: top + 1, role: .dim)
+            }
             StatusBar.draw(model, into: &screen)
             return
         }
         let (mark, markRole) = Marks.signature(r.signature.status)
-        screen.draw([
+        var title: Line = [
             Span("#\(r.id) ", .highlight), Span(TerminalText.inline(r.method) + " ", Marks.method(r.method)),
             Span(TerminalText.inline(r.target) + "  "), Span("\(r.response.status) ", Marks.status(r.response.status)),
             Span("\(mark) \(r.signature.status.rawValue)", markRole),
-        ], x: 0, y: top)
+        ]
+        // The problem goes first, so a long target cannot push it off the line.
+        if let problem = model.detailProblem { title.insert(Span("(" + TerminalText.inline(problem) + ") ", .error), at: 1) }
+        screen.draw(title, x: 0, y: top)
         var x = 0
         for tab in Model.Tab.allCases {
             let active = tab == model.tab
