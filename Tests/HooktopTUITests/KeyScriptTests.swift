@@ -193,11 +193,17 @@ final class KeyScriptTests: XCTestCase {
     }
 
     /// `hooktop prune` from another shell: the counters and the list follow it.
+    /// (A second passes with each key: the header's counters are read at most once a second.)
     func testPruneByAnotherProcessIsFollowed() throws {
         let terminal = ScriptedTerminal(width: 100, height: 30, keys: [nil, nil, nil, nil, .char("G"), nil])
-        terminal.beforeKey = { i in if i == 2 { _ = try? StorePruner.prune(path: self.path, keep: 10) } }
+        let clock = TestClock(.now())
+        terminal.beforeKey = { i in
+            clock.now = clock.now.adding(microseconds: 1_000_000)
+            if i == 2 { _ = try? StorePruner.prune(path: self.path, keep: 10) }
+        }
         let runtime = Runtime(model: Model(width: 100, height: 30, listening: nil, databasePath: path),
-                              data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: .none)
+                              data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: .none,
+                              clock: { clock.now })
         runtime.run()
         let text = try XCTUnwrap(terminal.screen?.text)
         XCTAssertTrue(text.contains("10 req"), text)
@@ -209,9 +215,14 @@ final class KeyScriptTests: XCTestCase {
     /// and opening one that went meanwhile says so instead of "loading…" for good.
     func testAnOpenRequestRemovedByAnotherProcessIsMarkedGone() throws {
         let terminal = ScriptedTerminal(width: 100, height: 30, keys: [.char("G"), .enter, nil, nil, nil])
-        terminal.beforeKey = { i in if i == 2 { _ = try? StorePruner.prune(path: self.path, keep: 10) } }
+        let clock = TestClock(.now())
+        terminal.beforeKey = { i in
+            clock.now = clock.now.adding(microseconds: 1_000_000)
+            if i == 2 { _ = try? StorePruner.prune(path: self.path, keep: 10) }
+        }
         let runtime = Runtime(model: Model(width: 100, height: 30, listening: nil, databasePath: path),
-                              data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: .none)
+                              data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: .none,
+                              clock: { clock.now })
         runtime.run()
         let text = try XCTUnwrap(terminal.screen?.text)
         let title = text.split(separator: "\n")[1]
@@ -532,6 +543,32 @@ extension KeyScriptTests {
         XCTAssertTrue(screens[0].contains("/older") && screens[0].contains("/newer") && screens[0].contains("~t <1m (2)"), screens[0])
         XCTAssertTrue(!screens[1].contains("/older") && screens[1].contains("/newer") && screens[1].contains("~t <1m (1)"), screens[1])
         XCTAssertTrue(!screens[2].contains("/newer") && screens[2].contains("No request matches the filter"), screens[2])
+    }
+
+    /// Counting every request is a pass over an index: while commits come, the header adds the
+    /// new rows at once and reads its counters again at most once a second (a prune shows then).
+    func testTheHeaderAddsNewRowsAtOnceAndRecountsAtMostOnceASecond() throws {
+        let clock = TestClock(.now())
+        let terminal = ScriptedTerminal(width: 100, height: 20, keys: [nil, nil, nil, nil, nil])
+        var headers: [String] = []
+        let path = self.path
+        terminal.beforeKey = { n in
+            headers.append(terminal.screen.map { s in (0..<s.width).map { s[$0, 0].text }.joined() } ?? "")
+            if n == 1 {
+                let writer = try! StoreWriter(StoreConfiguration(path: path))
+                let done = DispatchSemaphore(value: 0)
+                writer.submit(Fixtures.request(target: "/one-more")) { _ in done.signal() }
+                done.wait()
+                writer.close()
+            }
+            if n == 2 { _ = try? StorePruner.prune(path: path, keep: 10) }
+            if n == 3 { clock.now = clock.now.adding(microseconds: 1_000_000) }
+        }
+        try runtime(terminal, path: path, clock: clock).run()
+        XCTAssertTrue(headers[1].contains(" 60 req "), headers[1])
+        XCTAssertTrue(headers[2].contains(" 61 req "), "a new row counts at once: \(headers[2])")
+        XCTAssertTrue(headers[3].contains(" 61 req "), "no second count within the second: \(headers[3])")
+        XCTAssertTrue(headers[4].contains(" 10 req "), "the prune, a second later: \(headers[4])")
     }
 
     /// The header's rate counts whole seconds, and falls to 0/s once they pass without a request.
