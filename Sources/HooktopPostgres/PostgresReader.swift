@@ -127,20 +127,54 @@ final class PostgresReader: StoreReading {
         return changes.withLockedValue { $0 }
     }
 
-    func headerCounts(since: Timestamp) throws(StoreError) -> (total: Int, signatureFailures: Int, failingDeliveries: Int, perSecond: [(Int64, Int)]) {
+    /// All from one snapshot (a read-only REPEATABLE READ transaction).
+    func headerCounts(since: Timestamp) throws(StoreError) -> HeaderCounts {
+        try db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", context: "counting requests")
+        defer { _ = try? db.query("COMMIT", context: "counting requests") }
         var b = PostgresBindings()
         b.int(since.microseconds)
-        let total = try total()
-        let counts = try db.query("""
+        var counts = HeaderCounts()
+        counts.total = try total()
+        counts.lastID = counted?.upTo ?? 0
+        let row = try db.query("""
             SELECT (SELECT count(*) FROM requests WHERE sig_status IN ('invalid', 'expired')),
                    (SELECT count(*) FROM requests WHERE delivery_state IN ('failed', 'retrying'))
             """, context: "counting requests").first.map(PGRow.init)
-        let perSecond = try db.query("SELECT received_at / 1000000, count(*) FROM requests WHERE received_at >= $1 GROUP BY 1", b,
-                                     context: "counting requests").map { row in
-            let c = PGRow(row)
-            return (c.int(0), Int(exactly: c.int(1)) ?? 0)
+        counts.signatureFailures = Int(exactly: row?.int(0) ?? 0) ?? 0
+        counts.failingDeliveries = Int(exactly: row?.int(1) ?? 0) ?? 0
+        for r in try db.query("SELECT received_at / 1000000, count(*) FROM requests WHERE received_at >= $1 GROUP BY 1", b,
+                              context: "counting requests") {
+            let c = PGRow(r)
+            counts.perSecond[c.int(0)] = Int(exactly: c.int(1)) ?? 0
         }
-        return (total, Int(exactly: counts?.int(0) ?? 0) ?? 0, Int(exactly: counts?.int(1) ?? 0) ?? 0, perSecond)
+        return counts
+    }
+
+    func arrivals(after id: Int64, filter: Filter?, now: Timestamp) throws(StoreError) -> Arrivals {
+        try db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", context: "counting new requests")
+        defer { _ = try? db.query("COMMIT", context: "counting new requests") }
+        var b = PostgresBindings()
+        b.int(id)
+        var arrivals = Arrivals(lastID: id)
+        for r in try db.query("""
+            SELECT received_at / 1000000, count(*), count(*) FILTER (WHERE sig_status IN ('invalid', 'expired')), max(id)
+            FROM requests WHERE id > $1 GROUP BY 1
+            """, b, context: "counting new requests") {
+            let c = PGRow(r)
+            let n = Int(exactly: c.int(1)) ?? 0
+            arrivals.perSecond[c.int(0), default: 0] += n
+            arrivals.count += n
+            arrivals.signatureFailures += Int(exactly: c.int(2)) ?? 0
+            arrivals.lastID = max(arrivals.lastID, c.int(3))
+        }
+        if let filter {
+            var sql = PostgresFilterSQL(now: now)
+            let condition = sql.condition(filter)
+            var binds = sql.bindings
+            binds.int(id)
+            arrivals.matching = Int(try scalar("SELECT count(*) FROM requests WHERE (\(condition)) AND id > $\(sql.nextParameter)", binds) ?? 0)
+        }
+        return arrivals
     }
 
     func dueDeliveries(now: Timestamp, limit: Int) throws(StoreError) -> [CapturedRequest] {

@@ -79,6 +79,31 @@ public struct StoreQuery: Sendable {
     }
 }
 
+/// The dashboard header's numbers (`StoreReading.headerCounts`).
+public struct HeaderCounts: Sendable, Equatable {
+    public var total = 0
+    public var signatureFailures = 0
+    public var failingDeliveries = 0
+    /// Requests by second of arrival (seconds since 1970) since the time asked about.
+    public var perSecond: [Int64: Int] = [:]
+    /// The newest id counted: `arrivals(after:)` goes on from here.
+    public var lastID: Int64 = 0
+    public init() {}
+}
+
+/// Requests committed after a given id, counted (`StoreReading.arrivals`).
+public struct Arrivals: Sendable, Equatable {
+    /// The newest id among them; the id asked about when there are none.
+    public var lastID: Int64
+    public var count = 0
+    public var signatureFailures = 0
+    /// By second of arrival (seconds since 1970).
+    public var perSecond: [Int64: Int] = [:]
+    /// How many match the filter asked about; nil without one.
+    public var matching: Int?
+    public init(lastID: Int64) { self.lastID = lastID }
+}
+
 /// An alert as the dashboard and `list` show it.
 public typealias StoredAlert = (at: Timestamp, kind: String, message: String)
 
@@ -96,8 +121,12 @@ public protocol StoreReading: AnyObject {
     func maxID() throws(StoreError) -> Int64
     /// Changes whenever another process commits: a cheap "anything new?".
     func dataVersion() throws(StoreError) -> Int64
-    /// The dashboard header's numbers.
-    func headerCounts(since: Timestamp) throws(StoreError) -> (total: Int, signatureFailures: Int, failingDeliveries: Int, perSecond: [(Int64, Int)])
+    /// The dashboard header's numbers, all from one snapshot of the store.
+    func headerCounts(since: Timestamp) throws(StoreError) -> HeaderCounts
+    /// The requests committed after `id` (ids are given out in commit order),
+    /// counted: what the dashboard adds to its header between full counts,
+    /// for the cost of the new rows only. `filter`: how many of them match it.
+    func arrivals(after id: Int64, filter: Filter?, now: Timestamp) throws(StoreError) -> Arrivals
     /// Deliveries due by `now` (pending or retrying, lease passed), soonest first.
     func dueDeliveries(now: Timestamp, limit: Int) throws(StoreError) -> [CapturedRequest]
     /// The earliest time a request was received at or after `since` (an index seek):

@@ -190,19 +190,56 @@ extension StoreReader {
 
     private enum SecondField: Int32, ResultColumn { case second, count }
 
-    /// The TUI header's numbers; each is answered by an index.
-    public func headerCounts(since: Timestamp) throws(StoreError) -> (total: Int, signatureFailures: Int, failingDeliveries: Int, perSecond: [(Int64, Int)]) {
-        let total = Int(try db.scalarInt("SELECT count(*) FROM requests") ?? 0)
-        let bad = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE sig_status IN ('invalid', 'expired')") ?? 0)
-        let failing = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE delivery_state IN ('failed', 'retrying')") ?? 0)
-        let perSecond = try db.with("SELECT received_at / 1000000, count(*) FROM requests WHERE received_at >= :since GROUP BY 1") {
+    /// The TUI header's numbers; each is answered by an index, all in one read transaction.
+    public func headerCounts(since: Timestamp) throws(StoreError) -> HeaderCounts {
+        try db.execute("BEGIN")
+        defer { try? db.execute("COMMIT") }  // a read: nothing to keep or lose
+        var counts = HeaderCounts()
+        counts.lastID = try db.scalarInt("SELECT max(id) FROM requests") ?? 0
+        counts.total = Int(try db.scalarInt("SELECT count(*) FROM requests") ?? 0)
+        counts.signatureFailures = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE sig_status IN ('invalid', 'expired')") ?? 0)
+        counts.failingDeliveries = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE delivery_state IN ('failed', 'retrying')") ?? 0)
+        counts.perSecond = try db.with("SELECT received_at / 1000000, count(*) FROM requests WHERE received_at >= :since GROUP BY 1") {
             stmt throws(StoreError) in
             stmt.bind(":since", since.microseconds)
-            var perSecond: [(Int64, Int)] = []
-            while try stmt.step() { perSecond.append((stmt.int(SecondField.second), Int(stmt.int(SecondField.count)))) }
+            var perSecond: [Int64: Int] = [:]
+            while try stmt.step() { perSecond[stmt.int(SecondField.second)] = Int(stmt.int(SecondField.count)) }
             return perSecond
         }
-        return (total, bad, failing, perSecond)
+        return counts
+    }
+
+    private enum ArrivalField: Int32, ResultColumn { case second, count, signatureFailures, lastID }
+
+    public func arrivals(after id: Int64, filter: Filter?, now: Timestamp) throws(StoreError) -> Arrivals {
+        try db.execute("BEGIN")
+        defer { try? db.execute("COMMIT") }
+        var arrivals = Arrivals(lastID: id)
+        try db.with("""
+            SELECT received_at / 1000000, count(*), sum(sig_status IN ('invalid', 'expired')), max(id)
+            FROM requests WHERE id > :after GROUP BY 1
+            """) { stmt throws(StoreError) in
+            stmt.bind(":after", id)
+            while try stmt.step() {
+                let n = Int(stmt.int(ArrivalField.count))
+                arrivals.perSecond[stmt.int(ArrivalField.second), default: 0] += n
+                arrivals.count += n
+                arrivals.signatureFailures += Int(stmt.int(ArrivalField.signatureFailures))
+                arrivals.lastID = max(arrivals.lastID, stmt.int(ArrivalField.lastID))
+            }
+        }
+        if let filter {
+            var sql = FilterSQL(now: now)
+            let condition = sql.condition(filter)
+            let after = Int32(sql.bindings.count + 1)
+            arrivals.matching = try db.with("SELECT count(*) FROM requests WHERE (\(condition)) AND id > ?\(after)") {
+                stmt throws(StoreError) in
+                sql.apply(to: stmt)
+                stmt.bind(at: after, .int(id))
+                return try stmt.step() ? Int(stmt.int(Only.value)) : 0
+            }
+        }
+        return arrivals
     }
 }
 

@@ -1,5 +1,6 @@
 import HooktopCore
 import HooktopExport
+import HooktopStore
 
 /// Everything the TUI shows, as a value. `update` changes it; views draw it.
 public struct Model: Sendable {
@@ -27,6 +28,8 @@ public struct Model: Sendable {
         /// Requests per second over the last 30 s, oldest first; the last is the second under way (`lastSecond`).
         public var perSecond: [Int] = Array(repeating: 0, count: 30)
         public var lastSecond: Int64 = 0
+        /// The newest id these counts include: new arrivals are counted after it.
+        public var throughID: Int64 = 0
         public init() {}
     }
 
@@ -45,7 +48,7 @@ public struct Model: Sendable {
     public var selected = 0
     /// Whether `page` starts at the newest matching request.
     public var atNewest = true
-    /// The newest id seen (for polling).
+    /// The newest id seen (the id column is as wide as it).
     public var newestID: Int64 = 0
     public var matching: Int?
     public var follow = true
@@ -135,8 +138,8 @@ public enum Message: Sendable {
     case key(Key)
     case resized(width: Int, height: Int)
     case pageLoaded([CapturedRequest], atNewest: Bool, select: Int)
-    /// Requests committed since the newest seen, and the time they were read at.
-    case newRequests([CapturedRequest], now: Timestamp)
+    /// Requests committed since the header's counts, counted, and the time they were read at.
+    case arrived(Arrivals, now: Timestamp)
     case counted(Int)
     case statsLoaded(Model.Stats)
     case detailLoaded(CapturedRequest)

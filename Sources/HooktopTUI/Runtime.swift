@@ -155,8 +155,10 @@ public final class Runtime {
     private func follow(_ version: Int64) {
         let first = lastVersion == -1
         lastVersion = version
-        if let rows = try? data.newer(than: model.newestID), !rows.isEmpty {
-            perform(apply(.newRequests(rows, now: clock())))
+        // Counted from the header's last full read on (none yet: nothing to add to).
+        let now = clock()
+        if model.stats.total != nil, let arrivals = try? data.arrivals(after: model.stats.throughID, filter: model.filter, now: now) {
+            perform(apply(.arrived(arrivals, now: now)))
         }
         if !first { perform(apply(.storeChanged)) }
         if let open = model.detail, model.context == .detail,

@@ -57,9 +57,9 @@ public final class TUIData {
 
     public func request(id: Int64) throws(StoreError) -> CapturedRequest { try reader.request(id: id) }
 
-    /// Requests newer than `id`, oldest first (at most `limit`).
-    public func newer(than id: Int64, limit: Int = 2000) throws(StoreError) -> [CapturedRequest] {
-        try rows(filter: nil, newestFirst: false, limit: limit, beyond: id)
+    /// The requests committed after `id`, counted (for the header and a filter's count).
+    public func arrivals(after id: Int64, filter: Filter?, now: Timestamp) throws(StoreError) -> Arrivals {
+        try reader.arrivals(after: id, filter: filter, now: now)
     }
 
     public func newestID() throws(StoreError) -> Int64 { try reader.maxID() }
@@ -74,6 +74,7 @@ public final class TUIData {
         stats.total = counts.total
         stats.signatureFailures = counts.signatureFailures
         stats.failingDeliveries = counts.failingDeliveries
+        stats.throughID = counts.lastID
         stats.lastSecond = now.seconds
         for (second, n) in counts.perSecond {
             let age = now.seconds.saturatingSubtracting(second)

@@ -16,20 +16,23 @@ public func update(_ model: inout Model, _ message: Message) -> [Effect] {
         if let first = rows.first, atNewest { model.newestID = max(model.newestID, first.id) }
         return []
 
-    case .newRequests(let rows, let now):
-        guard !rows.isEmpty else { return [] }
-        model.newestID = max(model.newestID, rows.map(\.id).max() ?? 0)
-        for r in rows { recordRate(&model.stats, second: r.receivedAt.seconds, now: now.seconds) }
-        model.stats.total = model.stats.total.map { $0 + rows.count }
-        model.stats.signatureFailures = model.stats.signatureFailures.map {
-            $0 + rows.filter { $0.signature.status == .invalid || $0.signature.status == .expired }.count
+    case .arrived(let arrivals, let now):
+        // Counted already by the header's last full read, or nothing new.
+        guard arrivals.lastID > model.stats.throughID, arrivals.count > 0 else { return [] }
+        model.stats.throughID = arrivals.lastID
+        model.newestID = max(model.newestID, arrivals.lastID)
+        advanceRate(&model.stats, to: now.seconds)
+        for (second, n) in arrivals.perSecond {
+            let age = now.seconds.saturatingSubtracting(second)
+            if age >= 0 && age < model.stats.perSecond.count { model.stats.perSecond[model.stats.perSecond.count - 1 - Int(age)] += n }
         }
-        let matching = rows.filter { row in model.filter.map { FilterEvaluator(now: now).matches($0, row) } ?? true }
-        model.matching = model.matching.map { $0 + matching.count }
+        model.stats.total = model.stats.total.map { $0 + arrivals.count }
+        model.stats.signatureFailures = model.stats.signatureFailures.map { $0 + arrivals.signatureFailures }
+        if let matching = arrivals.matching { model.matching = model.matching.map { $0 + matching } }
         if model.follow && model.atNewest && model.mode == .list {
             return [.loadPage(.newest, select: 0)]
         }
-        if model.atNewest && model.selected == 0 && !matching.isEmpty {
+        if model.atNewest && model.selected == 0 && (arrivals.matching ?? arrivals.count) > 0 {
             return [.loadPage(.newest, select: 0)]
         }
         return []
@@ -85,12 +88,6 @@ private func advanceRate(_ stats: inout Model.Stats, to now: Int64) {
     let shift = Int(min(Int64(stats.perSecond.count), now.saturatingSubtracting(stats.lastSecond)))
     stats.perSecond = Array(stats.perSecond.dropFirst(shift)) + Array(repeating: 0, count: shift)
     stats.lastSecond = now
-}
-
-private func recordRate(_ stats: inout Model.Stats, second: Int64, now: Int64) {
-    advanceRate(&stats, to: now)
-    let age = now.saturatingSubtracting(second)
-    if age >= 0 && age < stats.perSecond.count { stats.perSecond[stats.perSecond.count - 1 - Int(age)] += 1 }
 }
 
 private func handleKey(_ model: inout Model, _ key: Key) -> [Effect] {

@@ -242,7 +242,9 @@ extension XCTestCase {
         XCTAssertEqual(try reader.alerts(limit: 5).map(\.message), ["hello"])
         XCTAssertEqual(try reader.activeAlert(now: now, recentMicros: 1_000_000)?.message, "hello")
         XCTAssertEqual(try reader.expectations().first?.callbacks, [callback])
-        XCTAssertEqual(try reader.headerCounts(since: now.adding(microseconds: -1_000_000)).total, 1)
+        let counts = try reader.headerCounts(since: now.adding(microseconds: -1_000_000))
+        XCTAssertEqual(counts.total, 1)
+        XCTAssertEqual(counts.lastID, callback)
         for i in 0..<5 { _ = try store(Fixtures.request(target: "/old/\(i)", receivedAt: now.adding(microseconds: -3_600_000_000)), writer) }
         // What a `~t` filter's next change is found from: the earliest time at or after a cutoff, or nil.
         let hourAgo = now.adding(microseconds: -3_600_000_000)
@@ -257,6 +259,20 @@ extension XCTestCase {
         XCTAssertGreaterThan(left, 0)
         XCTAssertEqual(try backend.prune(keep: 0), 1)
         XCTAssertEqual(try reader.count(), 0)
+        // What came after the header's count, counted from the new rows alone, with a filter's share.
+        var bad = Fixtures.request(target: "/after/1")
+        bad.signature = SignatureResult(scheme: "stripe", status: .invalid, detail: "no")
+        let first = try store(bad, writer)
+        let second = try store(Fixtures.request(target: "/after/2"), writer)
+        let arrivals = try reader.arrivals(after: 0, filter: try Filter.parse("~p /after/2"), now: .now())
+        XCTAssertEqual(arrivals.count, 2)
+        XCTAssertEqual(arrivals.signatureFailures, 1)
+        XCTAssertEqual(arrivals.lastID, max(first, second))
+        XCTAssertEqual(arrivals.matching, 1)
+        XCTAssertEqual(arrivals.perSecond.values.reduce(0, +), 2)
+        XCTAssertEqual(try reader.arrivals(after: first, filter: nil, now: .now()).count, 1)
+        let none = try reader.arrivals(after: arrivals.lastID, filter: nil, now: .now())
+        XCTAssertEqual(none, Arrivals(lastID: arrivals.lastID))
     }
 
     /// Retention by size (`[store] max_size`, run by the daemon's ledger)

@@ -367,17 +367,19 @@ final class UpdateTests: XCTestCase {
     func testTheClockComesWithTheMessage() {
         var model = Model(width: 80, height: 24, listening: nil, databasePath: "")
         model.stats.total = 0
+        model.stats.throughID = 95
         let now = Timestamp(seconds: 1_000)
-        let rows = [0, 0, 1, 5, 40].map { age -> CapturedRequest in
-            var r = Fixtures.request(receivedAt: Timestamp(seconds: 1_000 - Int64(age)))
-            r.id = Int64(100 - age)
-            return r
-        }
-        _ = update(&model, .newRequests(rows, now: now))
+        var arrivals = Arrivals(lastID: 100)
+        arrivals.count = 5
+        arrivals.perSecond = [1_000: 2, 999: 1, 995: 1, 960: 1]
+        _ = update(&model, .arrived(arrivals, now: now))
         XCTAssertEqual(model.stats.lastSecond, 1_000)
         XCTAssertEqual(Array(model.stats.perSecond.suffix(6)), [1, 0, 0, 0, 1, 2], "per second over the last 30 s, by the given clock")
         XCTAssertEqual(model.stats.total, 5)
         XCTAssertEqual(model.newestID, 100)
+        XCTAssertEqual(model.stats.throughID, 100)
+        _ = update(&model, .arrived(arrivals, now: now))
+        XCTAssertEqual(model.stats.total, 5, "arrivals counted already are not counted twice")
     }
 
     func testNoticesCarryTheirKind() {
@@ -569,6 +571,29 @@ extension KeyScriptTests {
         XCTAssertTrue(headers[2].contains(" 61 req "), "a new row counts at once: \(headers[2])")
         XCTAssertTrue(headers[3].contains(" 61 req "), "no second count within the second: \(headers[3])")
         XCTAssertTrue(headers[4].contains(" 10 req "), "the prune, a second later: \(headers[4])")
+    }
+
+    /// A burst of 5,000 requests committed between two polls: the rate counts every one of them
+    /// (it used to read at most 2,000 new rows a poll and skip the rest).
+    func testTheRateCountsABurstLargerThanAPoll() throws {
+        let path = dir.file("burst.sqlite")
+        let second = Timestamp(microseconds: 1_800_000_000_000_000)
+        try StoreImporter(StoreConfiguration(path: path)).finish()
+        let clock = TestClock(second.adding(microseconds: 500_000))
+        let terminal = ScriptedTerminal(width: 100, height: 20, keys: [nil, nil, nil])
+        var headers: [String] = []
+        terminal.beforeKey = { n in
+            headers.append(terminal.screen.map { s in (0..<s.width).map { s[$0, 0].text }.joined() } ?? "")
+            if n == 0 {
+                let importer = try! StoreImporter(StoreConfiguration(path: path))
+                for i in 0..<5_000 { try! importer.add(Fixtures.request(target: "/b/\(i)", receivedAt: second.adding(microseconds: Int64(i)))) }
+                try! importer.finish()
+            }
+            if n == 1 { clock.now = second.adding(microseconds: 1_200_000) }  // the burst's second is over; no full count since
+        }
+        try runtime(terminal, path: path, clock: clock).run()
+        XCTAssertTrue(headers[1].contains(" 5,000 req "), headers[1])
+        XCTAssertTrue(headers[2].contains(" 5000/s"), headers[2])
     }
 
     /// The header's rate counts whole seconds, and falls to 0/s once they pass without a request.
