@@ -9,8 +9,8 @@
 #
 # With `all` it also reports export (HAR, NDJSON of 100k requests), a body
 # filter and the dashboard over 1M requests, opening 10 MiB bodies in the
-# detail view, the dashboard's idle CPU in tmux with one open, and
-# forwarding to a local target.
+# detail view, the dashboard's idle CPU in tmux with one open, the
+# dashboard while traffic comes (live.sh), and forwarding to a local target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -104,5 +104,6 @@ if [ "${4:-}" = "all" ]; then
   rm -f "$work"/100k.sqlite* "$work"/1m.sqlite*
   for kind in json text utf8 emoji binary; do "$bin/hooktop-bench" body "$kind" 10; done
   Benchmarks/idle.sh 10 10
+  Benchmarks/live.sh "$secs" 1000000
   Benchmarks/forward.sh "$secs" "$conns"
 fi
