@@ -192,19 +192,23 @@ final class KeyScriptTests: XCTestCase {
         XCTAssertFalse(list.contains("failed for good"), "the banner clears once #3 is delivered: \(list)")
     }
 
-    /// `hooktop prune` from another shell: the counters and the list follow it.
-    /// (A second passes with each key: the header's counters are read at most once a second.)
-    func testPruneByAnotherProcessIsFollowed() throws {
-        let terminal = ScriptedTerminal(width: 100, height: 30, keys: [nil, nil, nil, nil, .char("G"), nil])
+    /// Plays `keys` with a second passing before each, and `hooktop prune --keep 10` from
+    /// another process before key `n`.
+    private func runPruningAtKey(_ n: Int, keys: [Key?]) throws -> ScriptedTerminal {
+        let terminal = ScriptedTerminal(width: 100, height: 30, keys: keys)
         let clock = TestClock(.now())
         terminal.beforeKey = { i in
             clock.now = clock.now.adding(microseconds: 1_000_000)
-            if i == 2 { _ = try? StorePruner.prune(path: self.path, keep: 10) }
+            if i == n { _ = try? StorePruner.prune(path: self.path, keep: 10) }
         }
-        let runtime = Runtime(model: Model(width: 100, height: 30, listening: nil, databasePath: path),
-                              data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: .none,
-                              clock: { clock.now })
-        runtime.run()
+        try runtime(terminal, path: path, clock: clock).run()
+        return terminal
+    }
+
+    /// `hooktop prune` from another shell: the counters and the list follow it.
+    /// (A second passes with each key: the header's counters are read at most once a second.)
+    func testPruneByAnotherProcessIsFollowed() throws {
+        let terminal = try runPruningAtKey(2, keys: [nil, nil, nil, nil, .char("G"), nil])
         let text = try XCTUnwrap(terminal.screen?.text)
         XCTAssertTrue(text.contains("10 req"), text)
         XCTAssertTrue(text.contains("/hook/51 "), "G goes to the oldest request left: \(text)")
@@ -214,16 +218,7 @@ final class KeyScriptTests: XCTestCase {
     /// The open request is pruned by another process: it stays on screen, marked as gone,
     /// and opening one that went meanwhile says so instead of "loading…" for good.
     func testAnOpenRequestRemovedByAnotherProcessIsMarkedGone() throws {
-        let terminal = ScriptedTerminal(width: 100, height: 30, keys: [.char("G"), .enter, nil, nil, nil])
-        let clock = TestClock(.now())
-        terminal.beforeKey = { i in
-            clock.now = clock.now.adding(microseconds: 1_000_000)
-            if i == 2 { _ = try? StorePruner.prune(path: self.path, keep: 10) }
-        }
-        let runtime = Runtime(model: Model(width: 100, height: 30, listening: nil, databasePath: path),
-                              data: try TUIData(path: path), terminal: terminal, themes: [.monochrome], actions: .none,
-                              clock: { clock.now })
-        runtime.run()
+        let terminal = try runPruningAtKey(2, keys: [.char("G"), .enter, nil, nil, nil])
         let text = try XCTUnwrap(terminal.screen?.text)
         let title = text.split(separator: "\n")[1]
         XCTAssertTrue(title.hasPrefix("#1 (no longer in the store (pruned or removed)) POST /hook/1"), text)
