@@ -34,18 +34,10 @@ public indirect enum Filter: Sendable, Equatable {
         }
     }
 
-    /// The earliest arrival every match must have, when the filter says so for all of them
-    /// (a `~t <X` term, alone or and-ed with others): what an index on arrival times can use.
-    public func receivedSince(now: Timestamp) -> Timestamp? {
-        switch self {
-        case .age(olderThan: false, let micros): Timestamp(microseconds: now.microseconds.saturatingSubtracting(micros))
-        case .and(let a, let b):
-            switch (a.receivedSince(now: now), b.receivedSince(now: now)) {
-            case let (x?, y?): max(x, y)
-            case let (x, y): x ?? y
-            }
-        default: nil
-        }
+    /// The terms every match must satisfy: the filter itself, or the terms of a top-level `&`.
+    public var conjuncts: [Filter] {
+        if case .and(let a, let b) = self { return a.conjuncts + b.conjuncts }
+        return [self]
     }
 
     public static func parse(_ text: String) throws(FilterError) -> Filter {

@@ -28,10 +28,17 @@ struct FilterSQL {
             return "hooktop_contains(body, \(bind(.blob(Array(text.utf8)))))"
         case .source(let s):
             return "source IS \(bind(.text(s)))"  // IS: a missing source is "not this one", not NULL
+        // Values of a closed set, written into the SQL: a partial index on them can be used
+        // (SQLite cannot prove `sig_status = ?1` lies in the index's set), and its own set is
+        // repeated, because SQLite cannot prove `= 'invalid'` lies in `IN ('invalid', 'expired')` either.
         case .signature(let status):
-            return "sig_status = \(bind(.text(status.rawValue)))"
+            let set = Narrowing.badSignatures.set
+            return set.contains(status.rawValue) ? "(\(Narrowing.badSignatures.condition) AND sig_status = '\(status.rawValue)')"
+                : "sig_status = '\(status.rawValue)'"
         case .delivery(let state):
-            return "delivery_state = \(bind(.text(state.rawValue)))"
+            let set = Narrowing.failingDeliveries.set
+            return set.contains(state.rawValue) ? "(\(Narrowing.failingDeliveries.condition) AND delivery_state = '\(state.rawValue)')"
+                : "delivery_state = '\(state.rawValue)'"
         case .code(let range):
             let lo = bind(.int(Int64(range.lowerBound))), hi = bind(.int(Int64(range.upperBound)))
             return "(response_status BETWEEN \(lo) AND \(hi) OR coalesce(\(Self.lastDeliveryStatus), 0) BETWEEN \(lo) AND \(hi))"
@@ -64,5 +71,56 @@ struct FilterSQL {
 
     func apply(to statement: Statement, startingAt offset: Int32 = 0) {
         for (i, b) in bindings.enumerated() { statement.bind(at: Int32(i + 1) + offset, b) }
+    }
+}
+
+/// An index that holds every request a filter can match, when one of the terms every match
+/// must satisfy (`Filter.conjuncts`) is what the index is on. For `ORDER BY id … LIMIT n`
+/// SQLite walks the rows by id and tests each: when fewer than `n` match, that reads the
+/// whole table. When the index holds few rows, reading them through it and sorting is cheap.
+enum Narrowing: Equatable {
+    /// `~t <X`: requests received at or after this time.
+    case receivedSince(Timestamp)
+    /// `~sig invalid`, `~sig expired`: the partial index on bad signatures.
+    case badSignatures
+    /// `~d failed`, `~d retrying`: the partial index on failing deliveries.
+    case failingDeliveries
+
+    /// The narrowings a filter allows.
+    static func of(_ filter: Filter, now: Timestamp) -> [Narrowing] {
+        filter.conjuncts.compactMap { term in
+            switch term {
+            case .age(olderThan: false, let micros): .receivedSince(Timestamp(microseconds: now.microseconds.saturatingSubtracting(micros)))
+            case .signature(let s) where badSignatures.set.contains(s.rawValue): .badSignatures
+            case .delivery(let d) where failingDeliveries.set.contains(d.rawValue): .failingDeliveries
+            default: nil
+            }
+        }
+    }
+
+    var index: String {
+        switch self {
+        case .receivedSince: "requests_received_at"
+        case .badSignatures: "requests_bad_signatures"
+        case .failingDeliveries: "requests_failing"
+        }
+    }
+
+    /// The partial indexes' own conditions (migration 0004), word for word.
+    var set: [String] {
+        switch self {
+        case .receivedSince: []
+        case .badSignatures: ["invalid", "expired"]
+        case .failingDeliveries: ["failed", "retrying"]
+        }
+    }
+
+    /// What the index holds, as a condition on `requests` (`?1`: the time, for `receivedSince`).
+    var condition: String {
+        switch self {
+        case .receivedSince: "received_at >= ?1"
+        case .badSignatures: "sig_status IN ('invalid', 'expired')"
+        case .failingDeliveries: "delivery_state IN ('failed', 'retrying')"
+        }
     }
 }

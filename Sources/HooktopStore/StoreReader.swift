@@ -25,11 +25,10 @@ public final class StoreReader: StoreReading {
         var conditions: [String] = []
         if let filter = query.filter { conditions.append(sql.condition(filter)) }
         var text = RequestRows.selectSQL(withBody: query.includeBodies)
-        // `~t <X` that few requests match: walking every row by id (SQLite's plan for ORDER BY id
-        // with a LIMIT) would read the whole table to find too few; read them through the
-        // arrival index and sort them instead.
-        if let since = query.filter?.receivedSince(now: query.now), try fewReceived(since: since) {
-            text += " INDEXED BY requests_received_at"
+        // A filter few requests can match (`Narrowing`): through the index that holds them.
+        for narrowing in query.filter.map({ Narrowing.of($0, now: query.now) }) ?? [] where try few(narrowing) {
+            text += " INDEXED BY " + narrowing.index
+            break
         }
         if let beyond = query.beyondID { conditions.append("id \(query.newestFirst ? "<" : ">") \(beyond)") }
         if !conditions.isEmpty { text += " WHERE " + conditions.joined(separator: " AND ") }
@@ -45,10 +44,11 @@ public final class StoreReader: StoreReading {
         }
     }
 
-    /// Whether fewer than 10,000 requests arrived at or after `since` (at most that many index entries read).
-    private func fewReceived(since: Timestamp) throws(StoreError) -> Bool {
-        try db.with("SELECT count(*) FROM (SELECT 1 FROM requests WHERE received_at >= :since LIMIT 10000)") { stmt throws(StoreError) in
-            stmt.bind(":since", since.microseconds)
+    /// Whether the index holds fewer than 10,000 requests for it (at most that many entries read).
+    private func few(_ narrowing: Narrowing) throws(StoreError) -> Bool {
+        try db.with("SELECT count(*) FROM (SELECT 1 FROM requests INDEXED BY \(narrowing.index) WHERE \(narrowing.condition) LIMIT 10000)") {
+            stmt throws(StoreError) in
+            if case .receivedSince(let since) = narrowing { stmt.bind(at: 1, .int(since.microseconds)) }
             return try stmt.step() && stmt.int(Only.value) < 10_000
         }
     }

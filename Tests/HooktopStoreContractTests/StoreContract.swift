@@ -85,7 +85,8 @@ extension XCTestCase {
         let reader = try backend.openReader()
         let filters = ["~m post", "~p /stripe/*", "~p /a[b]/*", "~p *", "~p /50%_off/*", "~p /?", "~p /gh/hoo?", "~h x-github-event:PUSH",
                        "~h webhook-id", "~h nope", "~h webhook-id:MSG_3", "~b Hello", "~b hello", "~src stripe", "!~src stripe",
-                       "~sig no_secret", "~d retrying", "~c 5xx", "~c 502", "~c 404",
+                       "~sig no_secret", "~sig invalid", "~sig expired", "~sig valid", "~d retrying", "~d failed", "!~d retrying",
+                       "~d retrying ~sig no_secret", "~sig invalid | ~d retrying", "~d retrying & ~t <10m", "~c 5xx", "~c 502", "~c 404",
                        "~t >10m", "~t <10m", "~t <10m ~m post", "~m get & ~t <10m", "~t <10m | ~m GET", "!~t <10m", "~dup", "!~dup", "hello", "GITHUB", "ping", "~m GET | ~c 503 & !~src stripe",
                        "(~m GET | ~m PUT) ~b body", "~label job-42", "~label \"clip 7\"", "~label nope", "!~label job-42", "~expect done",
                        "~expect overdue", "~expect waiting", "!~expect done & ~label job-42", "!~expect done",
