@@ -5,7 +5,9 @@
 # connections, each waiting 10 ms between requests: a few hundred a
 # second) and a burst (64 connections, as fast as the daemon answers).
 # For each: wrk's rate, the rate the dashboard's header showed meanwhile
-# (read from the pane), and the dashboard's CPU.
+# (read from the pane), and the dashboard's CPU. Then the trickle again
+# with a body filter that nothing matches on screen (`~b`: every refresh
+# of the filtered list reads every body).
 #
 #   Benchmarks/live.sh [seconds=10] [rows=1000000]
 set -euo pipefail
@@ -45,8 +47,8 @@ sleep 1
 tui=$(pgrep -P "$(tmux display-message -p -t "$session" '#{pane_pid}')" hooktop || tmux display-message -p -t "$session" '#{pane_pid}')
 ticks=$(getconf CLK_TCK)
 
-run() {  # NAME CONNECTIONS SCRIPT
-  local t0 t1 shown out rps
+run() {  # NAME CONNECTIONS SCRIPT [SECONDS]
+  local secs=${4:-$secs} t0 t1 shown out rps
   t0=$(awk '{print $14 + $15}' /proc/"$tui"/stat)
   # The header's rate (the last whole second), read from the pane half way through.
   ( sleep $((secs / 2)); tmux capture-pane -p -t "$session" | head -1 | grep -o '[0-9]*/s' | head -1 > "$work/shown" ) &
@@ -60,3 +62,7 @@ run() {  # NAME CONNECTIONS SCRIPT
 }
 run trickle 4 trickle.lua
 run burst 64 burst.lua
+tmux send-keys -t "$session" / '~b needle-that-is-not-there' Enter
+for _ in $(seq 600); do tmux capture-pane -p -t "$session" | grep -q 'not-there (0)' && break; sleep 0.1; done
+# Longer: a filtered refresh that costs a walk through every body waits forty times what its count took.
+run "trickle, filter ~b" 4 trickle.lua $((secs * 3))

@@ -56,6 +56,9 @@ public final class Runtime {
     private let detailCache = DetailCache()
     private var lastRefresh = Timestamp(microseconds: .min)
     private var refreshPending = false
+    /// How long a filtered list waits between refreshes (µs), so that they cost at most a
+    /// twentieth of a core: 2 s, or forty times what its last count took (a page costs about as much).
+    private var filteredRefreshInterval: Int64 = 2_000_000
     private var lastVersion: Int64 = -1
     private var lastAlert: String?
     /// When the banner's alert stops being recent, if nothing is committed before.
@@ -147,7 +150,7 @@ public final class Runtime {
     /// the banner, which clears when its cause is gone.
     private func poll() {
         guard let version = try? data.dataVersion() else { return }
-        if refreshPending && clock().elapsedMicroseconds(since: lastRefresh) >= 2_000_000 { perform([.refresh]) }
+        if refreshPending && clock().elapsedMicroseconds(since: lastRefresh) >= filteredRefreshInterval { perform([.refresh]) }
         if version != lastVersion { follow(version) }
         if statsStale && clock().elapsedMicroseconds(since: statsReadAt) >= 1_000_000 { loadStats() }
     }
@@ -202,13 +205,13 @@ public final class Runtime {
                     perform(apply(.finished(.error("\(error)"))))
                 }
             case .refresh:
-                // A filtered page and count can cost a table scan: at most every 2 s (the last one still comes).
-                if model.filter != nil && clock().elapsedMicroseconds(since: lastRefresh) < 2_000_000 {
+                // A filtered page and count can cost a walk through every request (`~b` on a large
+                // database: seconds): see `filteredRefreshInterval`. The last one still comes.
+                if model.filter != nil && clock().elapsedMicroseconds(since: lastRefresh) < filteredRefreshInterval {
                     refreshPending = true
                     continue
                 }
                 refreshPending = false
-                lastRefresh = clock()
                 // The rows on screen in place (their delivery states, a prune…) and the count; the
                 // window keeps its first row, so the selection stays on its request.
                 let page: Effect.Page = model.page.first.map { .shift(from: $0.id, rows: 0) } ?? .newest
@@ -234,7 +237,13 @@ public final class Runtime {
                     continue
                 }
                 let now = clock()
+                let started = ContinuousClock.now
                 if let n = try? data.count(filter: model.filter, now: now) { perform(apply(.counted(n))) }
+                // The page costs about what the count does: the next refresh waits forty times this.
+                let took = started.duration(to: .now).components
+                let micros = took.seconds.saturatingMultiplied(by: 1_000_000).saturatingAdding(took.attoseconds / 1_000_000_000_000)
+                filteredRefreshInterval = max(2_000_000, micros.saturatingMultiplied(by: 40))
+                lastRefresh = now
                 // A `~t` filter's matches change with the clock alone: count again when the next request ages past it.
                 filterAskAgain = try? data.nextAgeChange(model.filter, now: now)
             case .editAndReplay(let id):

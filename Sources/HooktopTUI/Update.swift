@@ -29,10 +29,10 @@ public func update(_ model: inout Model, _ message: Message) -> [Effect] {
         model.stats.total = model.stats.total.map { $0 + arrivals.count }
         model.stats.signatureFailures = model.stats.signatureFailures.map { $0 + arrivals.signatureFailures }
         if let matching = arrivals.matching { model.matching = model.matching.map { $0 + matching } }
-        if model.follow && model.atNewest && model.mode == .list {
-            return [.loadPage(.newest, select: 0)]
-        }
-        if model.atNewest && model.selected == 0 && (arrivals.matching ?? arrivals.count) > 0 {
+        // The page is read again only when something it would show came: with a filter, a match
+        // (reading a filtered page can take a walk through every request).
+        guard (arrivals.matching ?? arrivals.count) > 0, model.atNewest else { return [] }
+        if model.follow && model.mode == .list || model.selected == 0 {
             return [.loadPage(.newest, select: 0)]
         }
         return []
