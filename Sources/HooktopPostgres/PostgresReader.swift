@@ -137,8 +137,8 @@ final class PostgresReader: StoreReading {
         counts.total = try total()
         counts.lastID = counted?.upTo ?? 0
         let row = try db.query("""
-            SELECT (SELECT count(*) FROM requests WHERE sig_status IN ('invalid', 'expired')),
-                   (SELECT count(*) FROM requests WHERE delivery_state IN ('failed', 'retrying'))
+            SELECT (SELECT count(*) FROM requests WHERE \(CountedSets.badSignatures)),
+                   (SELECT count(*) FROM requests WHERE \(CountedSets.failingDeliveries))
             """, context: "counting requests").first.map(PGRow.init)
         counts.signatureFailures = Int(exactly: row?.int(0) ?? 0) ?? 0
         counts.failingDeliveries = Int(exactly: row?.int(1) ?? 0) ?? 0
@@ -157,7 +157,7 @@ final class PostgresReader: StoreReading {
         b.int(id)
         var arrivals = Arrivals(lastID: id)
         for r in try db.query("""
-            SELECT received_at / 1000000, count(*), count(*) FILTER (WHERE sig_status IN ('invalid', 'expired')), max(id)
+            SELECT received_at / 1000000, count(*), count(*) FILTER (WHERE \(CountedSets.badSignatures)), max(id)
             FROM requests WHERE id > $1 GROUP BY 1
             """, b, context: "counting new requests") {
             let c = PGRow(r)
@@ -273,7 +273,7 @@ final class PostgresReader: StoreReading {
     }
 
     func failingDeliveries() throws(StoreError) -> Int {
-        Int(try scalar("SELECT count(*) FROM requests WHERE delivery_state IN ('failed', 'retrying')") ?? 0)
+        Int(try scalar("SELECT count(*) FROM requests WHERE " + CountedSets.failingDeliveries) ?? 0)
     }
 
     func meta(_ key: String) throws(StoreError) -> String? {

@@ -32,12 +32,10 @@ struct FilterSQL {
         // (SQLite cannot prove `sig_status = ?1` lies in the index's set), and its own set is
         // repeated, because SQLite cannot prove `= 'invalid'` lies in `IN ('invalid', 'expired')` either.
         case .signature(let status):
-            let set = Narrowing.badSignatures.set
-            return set.contains(status.rawValue) ? "(\(Narrowing.badSignatures.condition) AND sig_status = '\(status.rawValue)')"
+            return CountedSets.badSignatureStatuses.contains(status) ? "(\(CountedSets.badSignatures) AND sig_status = '\(status.rawValue)')"
                 : "sig_status = '\(status.rawValue)'"
         case .delivery(let state):
-            let set = Narrowing.failingDeliveries.set
-            return set.contains(state.rawValue) ? "(\(Narrowing.failingDeliveries.condition) AND delivery_state = '\(state.rawValue)')"
+            return CountedSets.failingDeliveryStates.contains(state) ? "(\(CountedSets.failingDeliveries) AND delivery_state = '\(state.rawValue)')"
                 : "delivery_state = '\(state.rawValue)'"
         case .code(let range):
             let lo = bind(.int(Int64(range.lowerBound))), hi = bind(.int(Int64(range.upperBound)))
@@ -91,8 +89,8 @@ enum Narrowing: Equatable {
         filter.conjuncts.compactMap { term in
             switch term {
             case .age(olderThan: false, let micros): .receivedSince(Timestamp(microseconds: now.microseconds.saturatingSubtracting(micros)))
-            case .signature(let s) where badSignatures.set.contains(s.rawValue): .badSignatures
-            case .delivery(let d) where failingDeliveries.set.contains(d.rawValue): .failingDeliveries
+            case .signature(let s) where CountedSets.badSignatureStatuses.contains(s): .badSignatures
+            case .delivery(let d) where CountedSets.failingDeliveryStates.contains(d): .failingDeliveries
             default: nil
             }
         }
@@ -106,21 +104,22 @@ enum Narrowing: Equatable {
         }
     }
 
-    /// The partial indexes' own conditions (migration 0004), word for word.
-    var set: [String] {
-        switch self {
-        case .receivedSince: []
-        case .badSignatures: ["invalid", "expired"]
-        case .failingDeliveries: ["failed", "retrying"]
-        }
-    }
-
     /// What the index holds, as a condition on `requests` (`?1`: the time, for `receivedSince`).
     var condition: String {
         switch self {
         case .receivedSince: "received_at >= ?1"
-        case .badSignatures: "sig_status IN ('invalid', 'expired')"
-        case .failingDeliveries: "delivery_state IN ('failed', 'retrying')"
+        case .badSignatures: CountedSets.badSignatures
+        case .failingDeliveries: CountedSets.failingDeliveries
         }
     }
+}
+
+/// The requests the dashboard counts as bad signatures and as failing deliveries, as values and
+/// as SQL for both stores: the one place that says so. The partial indexes of migration 0004
+/// (SQLite) and of the PostgreSQL schema hold exactly these, word for word.
+public enum CountedSets {
+    public static let badSignatureStatuses: [SignatureStatus] = [.invalid, .expired]
+    public static let failingDeliveryStates: [DeliveryState] = [.failed, .retrying]
+    public static let badSignatures = "sig_status IN ('invalid', 'expired')"
+    public static let failingDeliveries = "delivery_state IN ('failed', 'retrying')"
 }

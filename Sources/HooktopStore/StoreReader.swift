@@ -211,8 +211,8 @@ extension StoreReader {
         var counts = HeaderCounts()
         counts.lastID = try db.scalarInt("SELECT max(id) FROM requests") ?? 0
         counts.total = Int(try db.scalarInt("SELECT count(*) FROM requests") ?? 0)
-        counts.signatureFailures = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE sig_status IN ('invalid', 'expired')") ?? 0)
-        counts.failingDeliveries = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE delivery_state IN ('failed', 'retrying')") ?? 0)
+        counts.signatureFailures = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE " + CountedSets.badSignatures) ?? 0)
+        counts.failingDeliveries = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE " + CountedSets.failingDeliveries) ?? 0)
         counts.perSecond = try db.with("SELECT received_at / 1000000, count(*) FROM requests WHERE received_at >= :since GROUP BY 1") {
             stmt throws(StoreError) in
             stmt.bind(":since", since.microseconds)
@@ -230,7 +230,7 @@ extension StoreReader {
         defer { try? db.execute("COMMIT") }
         var arrivals = Arrivals(lastID: id)
         try db.with("""
-            SELECT received_at / 1000000, count(*), sum(sig_status IN ('invalid', 'expired')), max(id)
+            SELECT received_at / 1000000, count(*), sum(\(CountedSets.badSignatures)), max(id)
             FROM requests WHERE id > :after GROUP BY 1
             """) { stmt throws(StoreError) in
             stmt.bind(":after", id)
@@ -313,7 +313,7 @@ extension StoreReader {
 extension StoreReader {
     /// Deliveries failed for good or still retrying (answered by a partial index).
     public func failingDeliveries() throws(StoreError) -> Int {
-        Int(try db.scalarInt("SELECT count(*) FROM requests WHERE delivery_state IN ('failed', 'retrying')") ?? 0)
+        Int(try db.scalarInt("SELECT count(*) FROM requests WHERE " + CountedSets.failingDeliveries) ?? 0)
     }
 }
 
