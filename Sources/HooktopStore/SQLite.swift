@@ -102,7 +102,6 @@ final class SQLiteConnection {
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     var changes: Int { Int(sqlite3_changes(handle)) }
 
-    /// Rows of a one-column integer query.
     /// The first column of the first row; nil for no row or NULL (`min` over no rows).
     func scalarInt(_ sql: String) throws(StoreError) -> Int64? {
         try with(sql) { stmt throws(StoreError) in try stmt.step() ? stmt.optionalInt(Only.value) : nil }

@@ -132,7 +132,7 @@ extension StoreReader {
         }
     }
 
-    /// The soonest due time of any pending or retrying delivery.
+    /// The earliest arrival at or after `since` (a seek on `requests_received_at`).
     public func oldestReceived(since: Timestamp) throws(StoreError) -> Timestamp? {
         try db.with("SELECT min(received_at) FROM requests WHERE received_at >= :since") { stmt throws(StoreError) in
             stmt.bind(":since", since.microseconds)

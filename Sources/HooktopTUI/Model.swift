@@ -31,6 +31,15 @@ public struct Model: Sendable {
         /// The newest id these counts include: new arrivals are counted after it.
         public var throughID: Int64 = 0
         public init() {}
+
+        /// Adds requests counted by second of arrival (seconds since 1970) to the window, which
+        /// ends at `lastSecond`; seconds outside it are left out.
+        mutating func add(_ bySecond: [Int64: Int]) {
+            for (second, n) in bySecond {
+                let age = lastSecond.saturatingSubtracting(second)
+                if age >= 0 && age < perSecond.count { perSecond[perSecond.count - 1 - Int(age)] += n }
+            }
+        }
     }
 
     public var width: Int

@@ -76,10 +76,7 @@ public final class TUIData {
         stats.failingDeliveries = counts.failingDeliveries
         stats.throughID = counts.lastID
         stats.lastSecond = now.seconds
-        for (second, n) in counts.perSecond {
-            let age = now.seconds.saturatingSubtracting(second)
-            if age >= 0 && age < 30 { stats.perSecond[29 - Int(age)] += n }
-        }
+        stats.add(counts.perSecond)
         return stats
     }
 

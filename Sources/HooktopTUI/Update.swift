@@ -22,17 +22,14 @@ public func update(_ model: inout Model, _ message: Message) -> [Effect] {
         model.stats.throughID = arrivals.lastID
         model.newestID = max(model.newestID, arrivals.lastID)
         advanceRate(&model.stats, to: now.seconds)
-        for (second, n) in arrivals.perSecond {
-            let age = now.seconds.saturatingSubtracting(second)
-            if age >= 0 && age < model.stats.perSecond.count { model.stats.perSecond[model.stats.perSecond.count - 1 - Int(age)] += n }
-        }
+        model.stats.add(arrivals.perSecond)
         model.stats.total = model.stats.total.map { $0 + arrivals.count }
         model.stats.signatureFailures = model.stats.signatureFailures.map { $0 + arrivals.signatureFailures }
         if let matching = arrivals.matching { model.matching = model.matching.map { $0 + matching } }
         // The page is read again only when something it would show came: with a filter, a match
         // (reading a filtered page can take a walk through every request).
         guard (arrivals.matching ?? arrivals.count) > 0, model.atNewest else { return [] }
-        if model.follow && model.mode == .list || model.selected == 0 {
+        if (model.follow && model.mode == .list) || model.selected == 0 {
             return [.loadPage(.newest, select: 0)]
         }
         return []

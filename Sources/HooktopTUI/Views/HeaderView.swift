@@ -11,6 +11,7 @@ enum HeaderView {
         line.append(Span(" \(total) req ", .header))
         // Whole seconds only: the one under way is still counting, and would show a rate that is not there.
         let seconds = model.stats.perSecond.dropLast()
+        let rate = line.count
         line.append(Span(" \(seconds.last ?? 0)/s ", .header))
         if let bad = model.stats.signatureFailures, bad > 0 { line.append(Span(" ✗\(Layout.thousands(bad)) sig ", .sigInvalid)) }
         if let failing = model.stats.failingDeliveries, failing > 0 { line.append(Span(" ⚠\(Layout.thousands(failing)) failing ", .deliveryFailed)) }
@@ -20,7 +21,7 @@ enum HeaderView {
         var room = screen.width - line.reduce(0) { $0 + CharWidth.of($1.text) }
         let bars = min(narrow ? 6 : 12, room - 1)
         if bars >= 3 {
-            line[3].text = " " + Marks.sparkline(Array(seconds.suffix(bars))) + line[3].text
+            line[rate].text = " " + Marks.sparkline(Array(seconds.suffix(bars))) + line[rate].text
             room -= bars + 1
         }
         let pathRoom = room - CharWidth.of(" db  ")
