@@ -62,10 +62,12 @@ final class DeliveryIndex {
     }
 
     /// At the start of each transaction: when another process wrote since,
-    /// its rows are read in and the remembered answers forgotten (it may have pruned them).
-    func began(_ db: SQLiteConnection) throws(StoreError) {
+    /// its rows are read in and the remembered answers forgotten (it may
+    /// have pruned them). Returns whether another process wrote.
+    @discardableResult
+    func began(_ db: SQLiteConnection) throws(StoreError) -> Bool {
         let version = try db.scalarInt("PRAGMA data_version") ?? 0
-        guard version != dataVersion else { return }
+        guard version != dataVersion else { return false }
         dataVersion = version
         known.removeAll()
         let stored = try Self.storedThrough(db)
@@ -77,6 +79,7 @@ final class DeliveryIndex {
             seen = max(seen, stored)
         }
         try readNewRows(db)
+        return true
     }
 
     /// Requests stored after `seen` by anyone, taken in.

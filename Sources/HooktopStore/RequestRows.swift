@@ -12,8 +12,9 @@ enum RequestRows {
     /// - headerBytes, responseHeaderBytes: the header blocks' wire form, when
     ///   the caller built it already (`GroupCommit.Insert`, on the sender's thread).
     /// - duplicates: the writer's delivery index, which finds `duplicate_of` and learns the new row.
-    static func insert(_ r: CapturedRequest, into db: SQLiteConnection, duplicates: DeliveryIndex, leasedBy: Int32? = nil, node: String? = nil,
-                       headerBytes: [UInt8]? = nil, responseHeaderBytes: [UInt8]? = nil) throws(StoreError) -> Int64 {
+    /// - id: the id it must take (`RequestIDs.next`); nil: SQLite's next.
+    static func insert(_ r: CapturedRequest, into db: SQLiteConnection, duplicates: DeliveryIndex, id chosenID: Int64? = nil, leasedBy: Int32? = nil,
+                       node: String? = nil, headerBytes: [UInt8]? = nil, responseHeaderBytes: [UInt8]? = nil) throws(StoreError) -> Int64 {
         let token = Expectation.token(inTarget: r.target)
         let headers = headerBytes ?? r.headers.wireBytes, responseHeaders = responseHeaderBytes ?? r.response.headers.wireBytes
         let delivery = r.deliveryID.map { (id: $0, key: deliveryKey($0)) }
@@ -21,6 +22,7 @@ enum RequestRows {
         if let delivery { duplicateOf = try duplicates.earliest(delivery.key, delivery.id, db) }
         let id = try db.with(token == nil ? plainInsertSQL : expectedInsertSQL) { s throws(StoreError) in
             bindInsert(s, r, token: token, leasedBy: leasedBy, node: node)
+            s.bind(":id", chosenID)
             s.bind(":delivery_key", delivery?.key)
             s.bind(":duplicate_of", duplicateOf)
             // The large values are lent to SQLite for the step, not copied by it.
@@ -64,12 +66,12 @@ enum RequestRows {
     }
 
     private static let columns = """
-        INSERT INTO requests (received_at, remote, method, target, version, headers, body,
+        INSERT INTO requests (id, received_at, remote, method, target, version, headers, body,
             body_size, body_truncated, source, sig_scheme, sig_status, sig_detail,
             response_status, response_headers, response_body, response_duration_us, delivery_state, delivery_id, delivery_key,
             target_url, next_attempt_at, leased_by, scheduled_attempts, delivery_note, error, trailers,
             label, expect_arrival, node, duplicate_of)
-        VALUES (:received_at, :remote, :method, :target, :version, :headers, :body,
+        VALUES (:id, :received_at, :remote, :method, :target, :version, :headers, :body,
             :body_size, :body_truncated, :source, :sig_scheme, :sig_status, :sig_detail,
             :response_status, :response_headers, :response_body, :response_duration_us, :delivery_state, :delivery_id, :delivery_key,
             :target_url, :next_attempt_at, :leased_by, :scheduled_attempts, :delivery_note, :error, :trailers,

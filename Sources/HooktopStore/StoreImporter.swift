@@ -7,6 +7,8 @@ public final class StoreImporter: StoreImporting {
     private let duplicates: DeliveryIndex
     /// Requests added since the last commit.
     private var inTransaction = 0
+    /// The id the next request must take after the newest were deleted (`RequestIDs`).
+    private var nextID: Int64?
     /// Requests committed: a request counts once its transaction has.
     public private(set) var imported = 0
 
@@ -39,10 +41,12 @@ public final class StoreImporter: StoreImporting {
         if inTransaction == 0 {
             try db.execute("BEGIN IMMEDIATE")
             try duplicates.began(db)
+            nextID = try RequestIDs.next(db)
         }
         var r = request
         r.deliveryID = r.deliveryID ?? DeliveryID.extract(headers: r.headers, body: r.body)
-        let id = try RequestRows.insert(r, into: db, duplicates: duplicates)
+        let id = try RequestRows.insert(r, into: db, duplicates: duplicates, id: nextID)
+        nextID = nil
         for attempt in r.deliveries {
             try db.with(RequestRows.insertAttemptSQL) { s throws(StoreError) in
                 RequestRows.bindAttempt(s, attempt, requestID: id, numbered: true)

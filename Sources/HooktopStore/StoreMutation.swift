@@ -112,6 +112,7 @@ struct MutationRunner {
                 s.bind(":detail", result.detail)
             }
         case .prune(let before, let keep, let oldest, let limit):
+            try RequestIDs.keepHighWater(db)
             return try run("""
                 DELETE FROM requests WHERE id IN (
                     SELECT id FROM requests WHERE delivery_state NOT IN ('pending', 'retrying')

@@ -65,6 +65,10 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
     private var mutations: MutationRunner
     /// Finds each request's `duplicate_of` and folds the delivery keys; made by the first transaction, and again after a failed one.
     private var duplicates: DeliveryIndex?
+    /// The id the next request must take after the newest were deleted
+    /// (`RequestIDs`): looked up with a new index, when another process
+    /// wrote, and after this writer pruned.
+    private var nextID: Int64?
     private var fileIdentity: FileIdentity?
     private var needsReopen = false
     private let pid = getpid()
@@ -153,11 +157,12 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
     /// (made from the database when it is new or the last transaction failed).
     private func deliveryIndex() throws(StoreError) -> DeliveryIndex {
         if let duplicates {
-            try duplicates.began(db)
+            if try duplicates.began(db) { nextID = try RequestIDs.next(db) }
             return duplicates
         }
         let made = try DeliveryIndex(db)
         duplicates = made
+        nextID = try RequestIDs.next(db)
         return made
     }
 
@@ -197,12 +202,16 @@ public final class StoreWriter: StoreWriting, @unchecked Sendable {
                     switch job {
                     case .insert(let insert):
                         // A pending delivery is leased to this daemon, which makes the first attempt itself.
-                        results.append(try RequestRows.insert(insert.request, into: db, duplicates: duplicates,
+                        results.append(try RequestRows.insert(insert.request, into: db, duplicates: duplicates, id: nextID,
                                                               leasedBy: insert.request.deliveryState == .pending ? pid : nil, node: config.node,
                                                               headerBytes: insert.headerBytes, responseHeaderBytes: insert.responseHeaderBytes))
+                        nextID = nil
                     case .mutate(let mutation, _):
                         results.append(Int64(try mutations.run(mutation)))
-                        if case .prune = mutation { duplicates.pruned() }
+                        if case .prune = mutation {
+                            duplicates.pruned()
+                            nextID = try RequestIDs.next(db)
+                        }
                     }
                 }
                 try duplicates.foldSlice(db)

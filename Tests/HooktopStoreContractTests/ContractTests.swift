@@ -14,6 +14,7 @@ final class SQLiteContractTests: XCTestCase {
     func testDataVersionSeesOtherWriters() throws { try contractDataVersionSeesOtherWriters(stores) }
     func testMutationsAndQueries() throws { try contractMutationsAndQueries(stores) }
     func testImportIsIdempotent() throws { try contractImportIsIdempotent(stores) }
+    func testIDsAreNeverGivenTwice() throws { try contractIDsAreNeverGivenTwice(stores) }
     func testRetentionBySizeKeepsTheNewestThatFit() throws { try contractRetentionBySizeKeepsTheNewestThatFit(stores) }
 }
 
@@ -31,5 +32,6 @@ final class PostgresContractTests: XCTestCase {
     func testDataVersionSeesOtherWriters() throws { try contractDataVersionSeesOtherWriters(stores) }
     func testMutationsAndQueries() throws { try contractMutationsAndQueries(stores) }
     func testImportIsIdempotent() throws { try contractImportIsIdempotent(stores) }
+    func testIDsAreNeverGivenTwice() throws { try contractIDsAreNeverGivenTwice(stores) }
     func testRetentionBySizeKeepsTheNewestThatFit() throws { try contractRetentionBySizeKeepsTheNewestThatFit(stores) }
 }

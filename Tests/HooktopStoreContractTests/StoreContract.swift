@@ -302,6 +302,51 @@ extension XCTestCase {
         XCTAssertEqual(kept.last, "/r/\(n)", "the oldest went first")
     }
 
+    /// An id names one request for good: after every way of pruning the
+    /// newest requests, new ones (stored by a daemon, a restarted one, or
+    /// an import) get ids never given before, and a provider's retry of
+    /// one of them is still found as its duplicate.
+    func contractIDsAreNeverGivenTwice(_ stores: StoreUnderTest) throws {
+        let backend = try stores.makeBackend(node: nil)
+        var given: [Int64] = []
+        func delivery(_ id: String) -> CapturedRequest {
+            var request = Fixtures.request(headers: [("X-GitHub-Delivery", id)])
+            request.deliveryID = DeliveryID.extract(headers: request.headers, body: request.body)
+            return request
+        }
+        var writer = try backend.openWriter()
+        let reader = try backend.openReader()
+        for i in 0..<3 { given.append(try store(delivery("before-\(i)"), writer)) }
+        writer.close()  // its delivery keys are folded
+        XCTAssertEqual(try backend.prune(keep: 0), 3)
+
+        writer = try backend.openWriter()  // a daemon started after everything was pruned
+        let first = try store(delivery("after"), writer)
+        let retry = try store(delivery("after"), writer)
+        XCTAssertGreaterThan(first, given.max() ?? 0, "an id given before was given again")
+        XCTAssertEqual(try reader.request(id: retry).duplicateOf, first, "a retry after the prune is not found as a duplicate")
+        given += [first, retry]
+
+        XCTAssertEqual(try backend.prune(receivedBefore: Timestamp.now().adding(microseconds: 60_000_000)), 2)  // beside the running daemon
+        let next = try store(Fixtures.request(), writer)
+        XCTAssertGreaterThan(next, given.max() ?? 0)
+        given.append(next)
+
+        XCTAssertEqual(try apply(.prune(before: nil, keepNewest: nil, oldest: true, limit: 10), writer), 1)  // the daemon's own retention
+        let afterRetention = try store(Fixtures.request(), writer)
+        XCTAssertGreaterThan(afterRetention, given.max() ?? 0)
+        given.append(afterRetention)
+        writer.close()
+
+        XCTAssertEqual(try backend.prune(keep: 0), 1)
+        let importer = try backend.openImporter()
+        try importer.add(Fixtures.request(target: "/imported"))
+        try importer.finish()
+        let imported = try reader.newest()
+        XCTAssertEqual(imported.target, "/imported")
+        XCTAssertGreaterThan(imported.id, given.max() ?? 0)
+    }
+
     /// Importing a file twice adds nothing the second time; the file's node stays.
     func contractImportIsIdempotent(_ stores: StoreUnderTest) throws {
         let backend = try stores.makeBackend(node: "importer")
