@@ -15,10 +15,12 @@ enum RequestIDs {
     static let highWaterKey = "requests_high_water"
 
     /// Before deleting requests, in the same transaction: the largest id
-    /// given so far is remembered (the mark only ever goes up).
+    /// given so far is remembered (the mark only ever goes up). `max(id)`
+    /// alone in its query is a seek to the table's last row; with a HAVING
+    /// clause, or in a FROM, SQLite read every row for it.
     static func keepHighWater(_ db: SQLiteConnection) throws(StoreError) {
         try db.execute("""
-            INSERT INTO meta (key, value) SELECT '\(highWaterKey)', max(id) FROM requests HAVING max(id) IS NOT NULL
+            INSERT INTO meta (key, value) SELECT '\(highWaterKey)', (SELECT max(id) FROM requests) WHERE EXISTS (SELECT 1 FROM requests)
             ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))
             """, context: "keeping the largest request id")
     }
