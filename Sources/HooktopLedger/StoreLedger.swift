@@ -58,12 +58,12 @@ public final class StoreLedger: DeliveryLedger, @unchecked Sendable {
 
     /// Applies `[store]` retention while the daemon runs: removes requests
     /// older than `maxAgeMicros`, beyond the newest `maxRequests`, and the
-    /// oldest while the file holds more than `maxSize` bytes, 500 at a time,
-    /// each batch one commit among the captures (capture never waits long);
-    /// never a request whose delivery is pending. Then gives the space back.
-    /// Returns how many requests went.
+    /// oldest while the file holds more than `maxSize` bytes, in the
+    /// pruner's steps, each one commit among the captures (capture never
+    /// waits long); never a request whose delivery is pending. Then gives
+    /// the space back, in steps too. Returns how many requests went.
     public func applyRetention(maxAgeMicros: Int64?, maxRequests: Int?, maxSize: Int?, now: Timestamp) async throws -> Int {
-        let batch = 500
+        let batch = StorePruner.rowsPerStep
         var removed = 0
         let before = maxAgeMicros.map { now.adding(microseconds: -$0) }
         if before != nil || maxRequests != nil {
@@ -87,7 +87,15 @@ public final class StoreLedger: DeliveryLedger, @unchecked Sendable {
                 if n == 0 { break }
             }
         }
-        if removed > 0 { try await writer.apply(.giveBackSpace(pages: 100_000)) }
+        if removed > 0 {
+            // 100,000 pages in one commit held the captures behind it for 4.6 s.
+            var free = Int.max
+            while true {
+                let left = try await writer.apply(.giveBackSpace(pages: StorePruner.pagesPerStep))
+                guard left > 0, left < free else { break }
+                free = left
+            }
+        }
         return removed
     }
 

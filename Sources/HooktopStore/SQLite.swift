@@ -12,6 +12,9 @@ final class SQLiteConnection {
         _ = hooktop_walbuf_register()
     }()
 
+    /// How long a connection waits for a lock another process holds before the statement fails.
+    static let busyMillis: Int32 = 5_000
+
     /// - bufferedWAL: the writer's connection: a commit's WAL frames go out in one write.
     init(path: String, readOnly: Bool, bufferedWAL: Bool = false) throws(StoreError) {
         Self.configured
@@ -26,8 +29,10 @@ final class SQLiteConnection {
             throw .cannotOpen(path, reason)
         }
         handle = db
-        // Readers wait briefly rather than failing while the writer checkpoints.
-        sqlite3_busy_timeout(db, 5_000)
+        // A locked database is tried again every millisecond for up to 5 s:
+        // readers while the writer checkpoints, the daemon's writer between
+        // the steps of a prune (`StorePruner`).
+        csqlite_wait_when_busy(db, Self.busyMillis)
     }
 
     deinit { close() }

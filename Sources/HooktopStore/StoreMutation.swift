@@ -24,7 +24,8 @@ public enum StoreMutation: Sendable {
     /// `before`, or beyond the newest `keepNewest`, or (`oldest`) simply the
     /// oldest; never one whose delivery is still pending or retrying.
     case prune(before: Timestamp?, keepNewest: Int?, oldest: Bool, limit: Int)
-    /// Gives up to `pages` free pages back to the file system (incremental vacuum).
+    /// Gives up to `pages` free pages back to the file system (incremental
+    /// vacuum); its count is the free pages left (none on PostgreSQL).
     case giveBackSpace(pages: Int)
     /// Remembers a fact about the database's daemon (`listen`: the address it bound).
     case setMeta(key: String, value: String)
@@ -127,7 +128,7 @@ struct MutationRunner {
             }
         case .giveBackSpace(let pages):
             try db.execute("PRAGMA incremental_vacuum(\(max(0, pages)))")
-            return 0
+            return Int(clamping: try db.scalarInt("PRAGMA freelist_count") ?? 0)
         case .setMeta(let key, let value):
             return try run("INSERT INTO meta (key, value) VALUES (:key, :value) ON CONFLICT(key) DO UPDATE SET value = excluded.value") { s in
                 s.bind(":key", key)

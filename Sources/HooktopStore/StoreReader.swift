@@ -93,34 +93,6 @@ public final class StoreReader: StoreReading {
     }
 }
 
-/// Removes old requests and their attempts. Runs beside a live writer: SQLite's
-/// lock and the busy timeout make it wait for the writer's current batch.
-public enum StorePruner {
-    /// Deletes requests received before `cutoff`. Returns how many went.
-    public static func prune(path: String, receivedBefore cutoff: Timestamp) throws(StoreError) -> Int {
-        let db = try Store.openExisting(path)
-        return try db.deletingRequests { () throws(StoreError) in
-            try db.with("DELETE FROM requests WHERE received_at < :cutoff") { stmt throws(StoreError) in
-                stmt.bind(":cutoff", cutoff.microseconds)
-                try stmt.step()
-                return db.changes
-            }
-        }
-    }
-
-    /// Keeps the newest `keep` requests, deletes the rest.
-    public static func prune(path: String, keep: Int) throws(StoreError) -> Int {
-        let db = try Store.openExisting(path)
-        return try db.deletingRequests { () throws(StoreError) in
-            try db.with("DELETE FROM requests WHERE id <= (SELECT id FROM requests ORDER BY id DESC LIMIT 1 OFFSET :keep)") { stmt throws(StoreError) in
-                stmt.bind(":keep", max(keep, 0))
-                try stmt.step()
-                return db.changes
-            }
-        }
-    }
-}
-
 extension StoreReader {
     /// Deliveries due by `now` (pending or retrying, not leased beyond now), soonest first.
     public func dueDeliveries(now: Timestamp, limit: Int) throws(StoreError) -> [CapturedRequest] {

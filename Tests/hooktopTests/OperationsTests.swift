@@ -1,5 +1,6 @@
 import Foundation
 import HooktopTesting
+import Synchronization
 import XCTest
 
 /// hooktop run as a daemon on a server: the access token.
@@ -144,6 +145,65 @@ final class OperationsTests: XCTestCase {
             let after = try FileManager.default.attributesOfItem(atPath: sized)[.size] as? Int ?? 0
             XCTAssertLessThan(after, before / 2, "space is given back to the file system: \(before) -> \(after) bytes")
         }
+    }
+
+    /// `hooktop prune` beside a running daemon, as a cron job runs it: the
+    /// daemon keeps answering at once (one transaction for every old request
+    /// held its commits for the whole prune, and after 5 s its senders got
+    /// 503), what it stored meanwhile stays, and the file gets its space back.
+    func testPruneBesideARunningDaemonNeverHoldsItsCapturesUp() throws {
+        try XCTSkipIf(StoreUnderTest.isPostgres, "PostgreSQL: a DELETE does not lock inserts out")
+        let first = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        let seed = try RawHTTPClient(port: first.port)
+        try seed.send("POST /seed HTTP/1.1\r\nHost: x\r\nContent-Length: 1024\r\n\r\n" + String(repeating: "s", count: 1024))
+        XCTAssertEqual(try seed.readResponse().status, 200)
+        seed.close()
+        XCTAssertEqual(first.stop(), 0)
+        // 120,000 old requests: the daemon's one row, copied by SQLite itself.
+        let copy = try HooktopBinary.spawn("/usr/bin/sqlite3", [db, """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120000)
+            INSERT INTO requests (received_at, remote, method, target, version, headers, body, body_size, body_truncated,
+                                  sig_status, response_status, response_headers, response_body, response_duration_us, delivery_state)
+            SELECT received_at - i, remote, method, target, version, headers, body, body_size, body_truncated,
+                   sig_status, response_status, response_headers, response_body, response_duration_us, delivery_state FROM requests, n;
+            """])
+        XCTAssertEqual(copy.status, 0, copy.stderr)
+        let before = try FileManager.default.attributesOfItem(atPath: db)[.size] as? Int ?? 0
+
+        let daemon = try RunningDaemon(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        defer { _ = daemon.stop() }
+        nonisolated(unsafe) let client = try RawHTTPClient(port: daemon.port, timeoutSeconds: 30)  // used by the sender alone until it finished
+        let pruning = Mutex(true)
+        nonisolated(unsafe) var statuses: [Int] = [], worst = 0.0
+        let finished = DispatchSemaphore(value: 0)
+        let sender = Thread {
+            defer { finished.signal() }
+            while pruning.withLock({ $0 }) {
+                let started = Date()
+                do {
+                    try client.send("POST /during HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+                    statuses.append(try client.readResponse().status)
+                } catch {
+                    statuses.append(0)
+                    return
+                }
+                worst = max(worst, Date().timeIntervalSince(started))
+            }
+        }
+        sender.start()
+        let pruned = try HooktopBinary.run(["prune", "--db", db, "--keep", "0"], timeoutSeconds: 120)
+        pruning.withLock { $0 = false }
+        XCTAssertEqual(finished.wait(timeout: .now() + 30), .success)
+        client.close()
+        XCTAssertEqual(pruned.status, 0, pruned.stderr)
+        XCTAssertEqual(pruned.stdout, "removed 120001 requests\n")
+        XCTAssertGreaterThan(statuses.count, 3, "requests were sent while it pruned")
+        XCTAssertEqual(Set(statuses), [200], "every request sent during the prune was stored and answered")
+        XCTAssertLessThan(worst, 1.0, "the daemon's captures waited \(worst) s behind the prune")
+        let kept = try HooktopBinary.run(["list", "--db", db, "--json", "--limit", "0"]).stdout.split(separator: "\n")
+        XCTAssertEqual(kept.count, statuses.count, "what the daemon stored during the prune stays")
+        let after = try FileManager.default.attributesOfItem(atPath: db)[.size] as? Int ?? 0
+        XCTAssertLessThan(after, before / 10, "space is given back to the file system: \(before) -> \(after) bytes")
     }
 
     /// Shell completions from swift-argument-parser, with the theme and scheme names.

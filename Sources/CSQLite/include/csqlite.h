@@ -11,13 +11,15 @@
 // which hooktop used to switch off at start-up itself.
 #include "sqlite_nio_sqlite3.h"
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #define CSQLITE_WRAP static inline __attribute__((always_inline))
 
 CSQLITE_WRAP int sqlite3_open_v2(const char *filename, sqlite3 **db, int flags, const char *vfs) { return sqlite_nio_sqlite3_open_v2(filename, db, flags, vfs); }
 CSQLITE_WRAP int sqlite3_close(sqlite3 *db) { return sqlite_nio_sqlite3_close(db); }
 CSQLITE_WRAP int sqlite3_close_v2(sqlite3 *db) { return sqlite_nio_sqlite3_close_v2(db); }
-CSQLITE_WRAP int sqlite3_busy_timeout(sqlite3 *db, int ms) { return sqlite_nio_sqlite3_busy_timeout(db, ms); }
+CSQLITE_WRAP int sqlite3_busy_handler(sqlite3 *db, int (*handler)(void *, int), void *arg) { return sqlite_nio_sqlite3_busy_handler(db, handler, arg); }
 CSQLITE_WRAP int sqlite3_exec(sqlite3 *db, const char *sql, int (*callback)(void *, int, char **, char **), void *arg, char **errmsg) {
     return sqlite_nio_sqlite3_exec(db, sql, callback, arg, errmsg);
 }
@@ -120,6 +122,21 @@ static int csqlite_wal_frames_hook(void *frames, sqlite3 *db, const char *name, 
     return SQLITE_OK;
 }
 static inline void csqlite_track_wal(sqlite3 *db, int *frames) { sqlite3_wal_hook(db, csqlite_wal_frames_hook, frames); }
+
+// A connection that finds the database locked tries again every millisecond,
+// `arg` times at most (about that many milliseconds). SQLite's own
+// busy_timeout sleeps up to 100 ms between tries: a daemon's writer waiting
+// behind a prune made of short transactions with short gaps between them
+// could sleep through every gap, and answer 503 when its wait ran out.
+static int csqlite_busy_wait(void *arg, int tries) {
+    if (tries >= (int)(intptr_t)arg) return 0;
+    struct timespec millisecond = {0, 1000000};
+    nanosleep(&millisecond, 0);
+    return 1;
+}
+static inline void csqlite_wait_when_busy(sqlite3 *db, int milliseconds) {
+    sqlite3_busy_handler(db, csqlite_busy_wait, (void *)(intptr_t)milliseconds);
+}
 
 
 // Writes back a connection's own database file or WAL through SQLite's VFS
