@@ -30,7 +30,7 @@ public enum Store {
     static func openForWriting(_ config: StoreConfiguration) throws(StoreError) -> SQLiteConnection {
         try createIfMissing(config.path)
         let db = try SQLiteConnection(path: config.path, readOnly: false, bufferedWAL: true)
-        // A new file gives pruned space back to the file system (retention's incremental vacuum);
+        // A new file gives pruned space back to the file system (incremental vacuum: `StorePruner`, retention);
         // this can only be chosen before the first table exists.
         if try db.scalarInt("PRAGMA page_count") == 0 { try db.execute("PRAGMA auto_vacuum=INCREMENTAL") }
         try configure(db, durability: config.durability)
