@@ -10,7 +10,8 @@
 # With `all` it also reports export (HAR, NDJSON of 100k requests), a body
 # filter and the dashboard over 1M requests, opening 10 MiB bodies in the
 # detail view, the dashboard's idle CPU in tmux with one open, the
-# dashboard while traffic comes (live.sh), and forwarding to a local target.
+# dashboard while traffic comes (live.sh), forwarding to a local target, and
+# pruning a million requests beside the daemon (prune.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -106,4 +107,5 @@ if [ "${4:-}" = "all" ]; then
   Benchmarks/idle.sh 10 10
   Benchmarks/live.sh "$secs" 1000000
   Benchmarks/forward.sh "$secs" "$conns"
+  Benchmarks/prune.sh 1000000
 fi
