@@ -57,7 +57,9 @@ start() {
 
 size() { stat -c %s "$1"; }
 
-cp "$work/full.sqlite" "$work/cli.sqlite"
+# Each copy written back before the daemon opens it: the first fsync of a
+# file with 1.4 GB of a fresh copy's pages still dirty waits for them all.
+cp "$work/full.sqlite" "$work/cli.sqlite" && sync "$work/cli.sqlite"
 before=$(size "$work/cli.sqlite")
 start "$work/cli.sqlite"
 client "$port" "$work/stop1" > "$work/client.txt" & sender=$!
@@ -71,7 +73,7 @@ kill $pid; wait $pid 2>/dev/null || true
 printf 'hooktop prune --keep 0 on %d requests beside the daemon: %s in %.1f s; file %d -> %d bytes\n' \
   "$rows" "$(cat "$work/prune.txt")" "$(python3 -c "print($t1 - $t0)")" "$before" "$(size "$work/cli.sqlite")"
 
-cp "$work/full.sqlite" "$work/retention.sqlite"
+cp "$work/full.sqlite" "$work/retention.sqlite" && sync "$work/retention.sqlite"
 printf '[store]\nmax_requests = 10\n' > "$work/retention.toml"
 start "$work/retention.sqlite" "$work/retention.toml"
 client "$port" "$work/stop2" > "$work/client2.txt" & sender=$!
