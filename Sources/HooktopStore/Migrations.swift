@@ -125,21 +125,15 @@ enum Migrations {
             throw .schemaTooNew(db.path, unknown)
         }
         for step in all where !applied.contains(step.name) {
-            try db.execute("BEGIN IMMEDIATE")
-            do {
+            try db.transaction { () throws(StoreError) in
                 // Another process may have applied it while we waited for the lock.
-                if try !appliedNames(db).contains(step.name) {
-                    try db.execute(step.sql, context: "migration \(step.name)")
-                    try db.with("INSERT INTO hooktop_migrations(name, applied_at) VALUES (:name, strftime('%s','now'))") {
-                        insert throws(StoreError) in
-                        insert.bind(":name", step.name)
-                        try insert.step()
-                    }
+                guard try !appliedNames(db).contains(step.name) else { return }
+                try db.execute(step.sql, context: "migration \(step.name)")
+                try db.with("INSERT INTO hooktop_migrations(name, applied_at) VALUES (:name, strftime('%s','now'))") {
+                    insert throws(StoreError) in
+                    insert.bind(":name", step.name)
+                    try insert.step()
                 }
-                try db.execute("COMMIT")
-            } catch {
-                try? db.execute("ROLLBACK")
-                throw error
             }
         }
     }

@@ -26,8 +26,9 @@ enum RequestIDs {
     }
 
     /// The id the next request must take, inside a write transaction: nil
-    /// when SQLite's own choice is new (no mark, or a stored id as large), or when the mark is the largest id there can be (SQLite then
-    /// finds an unused one itself).
+    /// when SQLite's own choice is new (no mark, or a stored id as large),
+    /// or when the mark is the largest id there can be (SQLite then finds
+    /// an unused one itself).
     static func next(_ db: SQLiteConnection) throws(StoreError) -> Int64? {
         let mark = try db.scalarInt("""
             SELECT CAST(value AS INTEGER) FROM meta WHERE key = '\(highWaterKey)'
@@ -45,15 +46,9 @@ extension SQLiteConnection {
     /// Runs `delete` (which deletes requests and returns how many went) in a
     /// transaction of its own that first keeps the largest id given.
     func deletingRequests(_ delete: () throws(StoreError) -> Int) throws(StoreError) -> Int {
-        try execute("BEGIN IMMEDIATE")
-        do throws(StoreError) {
+        try transaction { () throws(StoreError) in
             try RequestIDs.keepHighWater(self)
-            let removed = try delete()
-            try execute("COMMIT")
-            return removed
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
+            return try delete()
         }
     }
 }

@@ -70,14 +70,7 @@ public enum StorePruner {
         var free = try db.scalarInt("PRAGMA freelist_count") ?? 0
         defer { try? db.execute("PRAGMA wal_checkpoint(PASSIVE)") }
         while free > 0 {
-            try db.execute("BEGIN IMMEDIATE")
-            do throws(StoreError) {
-                try db.execute("PRAGMA incremental_vacuum(\(pagesPerStep))")
-                try db.execute("COMMIT")
-            } catch {
-                try? db.execute("ROLLBACK")
-                throw error
-            }
+            try db.transaction { () throws(StoreError) in try db.execute("PRAGMA incremental_vacuum(\(pagesPerStep))") }
             let left = try db.scalarInt("PRAGMA freelist_count") ?? 0
             if left >= free { return }
             free = left
