@@ -227,7 +227,7 @@ final class KeyScriptTests: XCTestCase {
         // Pruned between the list's last poll and Enter: the row on screen is stale.
         let late = ScriptedTerminal(width: 100, height: 30, keys: [.char("G"), .enter, nil])
         late.beforeKey = { i in if i == 1 { _ = try? StorePruner.prune(path: self.path, keep: 5) } }
-        try Runtime(model: Model(width: 100, height: 30, listening: nil, databasePath: path),
+        Runtime(model: Model(width: 100, height: 30, listening: nil, databasePath: path),
                     data: try TUIData(path: path), terminal: late, themes: [.monochrome], actions: .none).run()
         XCTAssertTrue(late.screen!.text.contains("this request is no longer in the store (pruned or removed)"), late.screen!.text)
     }
