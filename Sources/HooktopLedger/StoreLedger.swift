@@ -65,10 +65,14 @@ public final class StoreLedger: DeliveryLedger, @unchecked Sendable {
     public func applyRetention(maxAgeMicros: Int64?, maxRequests: Int?, maxSize: Int?, now: Timestamp) async throws -> Int {
         let batch = StorePruner.rowsPerStep
         var removed = 0
-        let before = maxAgeMicros.map { now.adding(microseconds: -$0) }
-        if before != nil || maxRequests != nil {
+        // Beyond the newest `maxRequests` is everything that arrived before the last of them.
+        var before = maxAgeMicros.map { ArrivalPosition.before(now.adding(microseconds: -$0)) }
+        if let maxRequests, let last = try withReader({ try $0.position(ofNewest: maxRequests) }) {
+            before = max(before ?? last, last)
+        }
+        if let before {
             while true {
-                let n = try await writer.apply(.prune(before: before, keepNewest: maxRequests, oldest: false, limit: batch))
+                let n = try await writer.apply(.prune(before: before, oldest: false, limit: batch))
                 removed += n
                 if n < batch { break }
             }
@@ -80,7 +84,7 @@ public final class StoreLedger: DeliveryLedger, @unchecked Sendable {
                 guard live > Int64(maxSize) else { break }
                 // About the share of rows the excess is, so the newest that fit stay.
                 let share = Double(live - Int64(maxSize)) / Double(live)
-                let n = try await writer.apply(.prune(before: nil, keepNewest: nil, oldest: true,
+                let n = try await writer.apply(.prune(before: nil, oldest: true,
                                                       limit: min(batch, max(1, Int(Double(rows) * share)))))
                 removed += n
                 rows -= n

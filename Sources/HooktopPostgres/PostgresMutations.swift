@@ -67,17 +67,21 @@ enum PostgresMutations {
             b.text(result.status.rawValue)
             b.text(result.detail)
             return [("UPDATE requests SET sig_scheme = $2, sig_status = $3, sig_detail = $4 WHERE id = $1", b)]
-        case .prune(let before, let keep, let oldest, let limit):
-            b.append(oldest)
-            b.int(before?.microseconds ?? Int64.min)
-            b.int(Int64(clamping: keep ?? Int.max))
+        case .prune(let before, let oldest, let limit):
             b.int(max(0, limit))
+            if oldest {
+                return [("""
+                    DELETE FROM requests WHERE id IN (
+                        SELECT id FROM requests WHERE delivery_state NOT IN ('pending', 'retrying') ORDER BY id LIMIT $1)
+                    """, b)]
+            }
+            guard let before else { return [] }
+            b.int(before.receivedAt.microseconds)
+            b.int(before.id)
             return [("""
                 DELETE FROM requests WHERE id IN (
-                    SELECT id FROM requests WHERE delivery_state NOT IN ('pending', 'retrying')
-                      AND ($1 OR received_at < $2
-                           OR id <= coalesce((SELECT id FROM requests ORDER BY id DESC LIMIT 1 OFFSET $3), 0))
-                    ORDER BY id LIMIT $4)
+                    SELECT id FROM requests WHERE (received_at, id) < ($2, $3) AND delivery_state NOT IN ('pending', 'retrying')
+                    ORDER BY received_at, id LIMIT $1)
                 """, b)]
         case .giveBackSpace:
             return []  // PostgreSQL's autovacuum reuses the space

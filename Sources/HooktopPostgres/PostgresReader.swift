@@ -193,6 +193,16 @@ final class PostgresReader: StoreReading {
         return try scalar("SELECT min(received_at) FROM requests WHERE received_at >= $1", b).map(Timestamp.init(microseconds:))
     }
 
+    func position(ofNewest n: Int) throws(StoreError) -> ArrivalPosition? {
+        guard n > 0 else { return nil }
+        var b = PostgresBindings()
+        b.int(Int64(n - 1))
+        let sql = "SELECT received_at, id FROM requests ORDER BY received_at DESC, id DESC LIMIT 1 OFFSET $1"
+        guard let row = try db.query(sql, b, context: "reading retention's cut").first.map(PGRow.init),
+              let receivedAt = row.optionalInt(0), let id = row.optionalInt(1) else { return nil }
+        return ArrivalPosition(receivedAt: Timestamp(microseconds: receivedAt), id: id)
+    }
+
     /// Only this node's: a process on another machine cannot be checked, its
     /// leases end when their time does.
     func leaseHolders() throws(StoreError) -> [Int32] {

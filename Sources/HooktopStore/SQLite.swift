@@ -48,6 +48,15 @@ final class SQLiteConnection {
     /// by itself (a full disk, an I/O error), whatever the caller began.
     var inTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
 
+    /// Pages this connection fetched (from its cache or the file) since the
+    /// last call, which starts the count over: how much a statement read.
+    func takePagesRead() -> Int {
+        var hits: Int32 = 0, misses: Int32 = 0, highwater: Int32 = 0
+        sqlite3_db_status(handle, SQLITE_DBSTATUS_CACHE_HIT, &hits, &highwater, 1)
+        sqlite3_db_status(handle, SQLITE_DBSTATUS_CACHE_MISS, &misses, &highwater, 1)
+        return Int(hits) + Int(misses)
+    }
+
     var lastErrorMessage: String { handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed" }
 
     /// Runs `body` in a write transaction of its own (`BEGIN IMMEDIATE`):

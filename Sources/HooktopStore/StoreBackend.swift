@@ -132,6 +132,10 @@ public protocol StoreReading: AnyObject {
     /// The earliest time a request was received at or after `since` (an index seek):
     /// when the next one ages past a `~t` filter's limit.
     func oldestReceived(since: Timestamp) throws(StoreError) -> Timestamp?
+    /// Where the `n`-th newest request stands in arrival order (`n` entries
+    /// of the arrival index read), or nil when fewer are stored: retention's
+    /// `max_requests` removes what arrived before it.
+    func position(ofNewest n: Int) throws(StoreError) -> ArrivalPosition?
     /// Processes on this machine that hold delivery leases.
     func leaseHolders() throws(StoreError) -> [Int32]
     /// The newest alert whose cause is still there.

@@ -3,6 +3,24 @@ import HooktopCore
 import Glibc
 #endif
 
+/// Where a request stands in arrival order: when it was received, then its
+/// id (requests received in the same microsecond, or the same millisecond
+/// of a HAR file, are told apart by it). The arrival index keeps this order.
+public struct ArrivalPosition: Sendable, Hashable, Comparable {
+    public var receivedAt: Timestamp
+    public var id: Int64
+
+    public init(receivedAt: Timestamp, id: Int64) {
+        self.receivedAt = receivedAt
+        self.id = id
+    }
+
+    /// Before every request received at `time` or later.
+    public static func before(_ time: Timestamp) -> ArrivalPosition { ArrivalPosition(receivedAt: time, id: .min) }
+
+    public static func < (a: ArrivalPosition, b: ArrivalPosition) -> Bool { (a.receivedAt, a.id) < (b.receivedAt, b.id) }
+}
+
 /// A change to stored requests other than capturing one. Goes through the
 /// writer's queue, so it is committed with the next group of captures.
 public enum StoreMutation: Sendable {
@@ -20,10 +38,13 @@ public enum StoreMutation: Sendable {
     case alert(kind: String, requestID: Int64?, source: String?, message: String, at: Timestamp)
     /// A verdict reached after the request was stored (PayPal IPN's postback).
     case setSignature(requestID: Int64, SignatureResult)
-    /// Deletes up to `limit` of the oldest requests that are older than
-    /// `before`, or beyond the newest `keepNewest`, or (`oldest`) simply the
-    /// oldest; never one whose delivery is still pending or retrying.
-    case prune(before: Timestamp?, keepNewest: Int?, oldest: Bool, limit: Int)
+    /// Deletes up to `limit` of the oldest requests that arrived before
+    /// `before`, or (`oldest`) simply the oldest; never one whose delivery
+    /// is still pending or retrying. Each is a seek, never a walk through
+    /// the table: with nothing to delete, a statement that put age and
+    /// count in one `WHERE` read every stored request (1.1 s on 1M, warm)
+    /// inside the writer's transaction, once a minute.
+    case prune(before: ArrivalPosition?, oldest: Bool, limit: Int)
     /// Gives up to `pages` free pages back to the file system (incremental
     /// vacuum); its count is the free pages left (none on PostgreSQL).
     case giveBackSpace(pages: Int)
@@ -112,18 +133,22 @@ struct MutationRunner {
                 s.bind(":status", result.status.rawValue)
                 s.bind(":detail", result.detail)
             }
-        case .prune(let before, let keep, let oldest, let limit):
+        case .prune(let before, let oldest, let limit):
+            guard oldest || before != nil else { return 0 }
             try RequestIDs.keepHighWater(db)
+            if oldest {
+                return try run("""
+                    DELETE FROM requests WHERE id IN (
+                        SELECT id FROM requests WHERE delivery_state NOT IN ('pending', 'retrying') ORDER BY id LIMIT :limit)
+                    """) { s in s.bind(":limit", max(0, limit)) }
+            }
             return try run("""
                 DELETE FROM requests WHERE id IN (
-                    SELECT id FROM requests WHERE delivery_state NOT IN ('pending', 'retrying')
-                      AND (:oldest = 1 OR received_at < :before
-                           OR id <= coalesce((SELECT id FROM requests ORDER BY id DESC LIMIT 1 OFFSET :keep), 0))
-                    ORDER BY id LIMIT :limit)
+                    SELECT id FROM requests WHERE (received_at, id) < (:before, :before_id) AND delivery_state NOT IN ('pending', 'retrying')
+                    ORDER BY received_at, id LIMIT :limit)
                 """) { s in
-                s.bind(":oldest", oldest)
-                s.bind(":before", before?.microseconds ?? Int64.min)
-                s.bind(":keep", keep ?? Int.max)
+                s.bind(":before", before?.receivedAt.microseconds ?? Int64.min)
+                s.bind(":before_id", before?.id ?? Int64.min)
                 s.bind(":limit", max(0, limit))
             }
         case .giveBackSpace(let pages):

@@ -116,6 +116,16 @@ extension StoreReader {
         }
     }
 
+    private enum PositionField: Int32, ResultColumn { case receivedAt, id }
+
+    public func position(ofNewest n: Int) throws(StoreError) -> ArrivalPosition? {
+        guard n > 0 else { return nil }
+        return try db.with("SELECT received_at, id FROM requests ORDER BY received_at DESC, id DESC LIMIT 1 OFFSET :skip") { stmt throws(StoreError) in
+            stmt.bind(":skip", n - 1)
+            return try stmt.step() ? ArrivalPosition(receivedAt: Timestamp(microseconds: stmt.int(PositionField.receivedAt)), id: stmt.int(PositionField.id)) : nil
+        }
+    }
+
     /// Processes that hold delivery leases.
     public func leaseHolders() throws(StoreError) -> [Int32] {
         try db.with("SELECT DISTINCT leased_by FROM requests WHERE leased_by IS NOT NULL AND delivery_state IN ('pending', 'retrying')") {

@@ -252,7 +252,14 @@ extension XCTestCase {
         XCTAssertEqual(try reader.oldestReceived(since: hourAgo.adding(microseconds: -1)), hourAgo)
         XCTAssertEqual(try reader.oldestReceived(since: hourAgo.adding(microseconds: 1)), read.receivedAt)
         XCTAssertNil(try reader.oldestReceived(since: now.adding(microseconds: 3_600_000_000)))
-        XCTAssertEqual(try apply(.prune(before: now.adding(microseconds: -60_000_000), keepNewest: nil, oldest: false, limit: 3), writer), 3)
+        // What retention's max_requests removes: everything that arrived before the n-th newest
+        // (five received in the same microsecond, told apart by their ids).
+        XCTAssertEqual(try reader.position(ofNewest: 1), ArrivalPosition(receivedAt: read.receivedAt, id: read.id))
+        let oldIDs = try reader.list(limit: 0, filter: try Filter.parse("~p /old/*")).map(\.id).sorted()
+        XCTAssertEqual(try reader.position(ofNewest: 2), ArrivalPosition(receivedAt: hourAgo, id: oldIDs[4]))
+        XCTAssertEqual(try reader.position(ofNewest: 6), ArrivalPosition(receivedAt: hourAgo, id: oldIDs[0]))
+        XCTAssertNil(try reader.position(ofNewest: 7), "six are stored")
+        XCTAssertEqual(try apply(.prune(before: .before(now.adding(microseconds: -60_000_000)), oldest: false, limit: 3), writer), 3)
         XCTAssertEqual(try backend.prune(receivedBefore: now.adding(microseconds: -60_000_000)), 2)
         XCTAssertEqual(try reader.count(), 1)
         // Retention by size sees what is left, not what the files once held.
@@ -332,7 +339,7 @@ extension XCTestCase {
         XCTAssertGreaterThan(next, given.max() ?? 0)
         given.append(next)
 
-        XCTAssertEqual(try apply(.prune(before: nil, keepNewest: nil, oldest: true, limit: 10), writer), 1)  // the daemon's own retention
+        XCTAssertEqual(try apply(.prune(before: nil, oldest: true, limit: 10), writer), 1)  // the daemon's own retention
         let afterRetention = try store(Fixtures.request(), writer)
         XCTAssertGreaterThan(afterRetention, given.max() ?? 0)
         given.append(afterRetention)

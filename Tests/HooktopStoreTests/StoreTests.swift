@@ -18,6 +18,35 @@ final class StoreTests: XCTestCase {
         return try XCTUnwrap(outcome).get()
     }
 
+    /// Retention that finds nothing to remove reads a few index pages, not
+    /// the table: its one statement for age and count read every stored
+    /// request (1.1 s on a million, warm; 28 s cold) inside the writer's
+    /// transaction, once a minute, holding every capture behind it.
+    func testRetentionWithNothingToRemoveReadsAFewPagesNotTheTable() throws {
+        try StoreWriter(StoreConfiguration(path: path)).close()
+        let db = try SQLiteConnection(path: path, readOnly: false)
+        // 20,000 requests of 1 KiB, received at 1..20,000 µs: about 10,000 pages.
+        try db.execute("""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+            INSERT INTO requests (received_at, remote, method, target, version, headers, body, body_size, body_truncated,
+                                  response_status, response_headers, response_body, response_duration_us)
+            SELECT i, '127.0.0.1:1', 'POST', '/', 'HTTP/1.1', '', zeroblob(1024), 1024, 0, 200, '', x'', 0 FROM n
+            """)
+        let mutations = MutationRunner(db)
+        _ = db.takePagesRead()
+        XCTAssertEqual(try mutations.run(.prune(before: .before(Timestamp(microseconds: 1)), oldest: false, limit: 500)), 0)
+        XCTAssertLessThan(db.takePagesRead(), 20, "nothing received before the cutoff: the arrival index says so")
+        XCTAssertEqual(try mutations.run(.prune(before: .before(Timestamp(microseconds: 101)), oldest: false, limit: 500)), 100)
+        XCTAssertLessThan(db.takePagesRead(), 2_000, "the hundred oldest, their index entries and the pages they free")
+        XCTAssertEqual(try mutations.run(.prune(before: nil, oldest: true, limit: 10)), 10)
+        XCTAssertEqual(try db.scalarInt("SELECT min(received_at) FROM requests"), 111, "the oldest went")
+
+        let reader = try StoreReader(path: path)
+        XCTAssertEqual(try reader.position(ofNewest: 1)?.receivedAt, Timestamp(microseconds: 20_000))
+        XCTAssertEqual(try reader.position(ofNewest: 100)?.receivedAt, Timestamp(microseconds: 19_901))
+        XCTAssertNil(try reader.position(ofNewest: 20_000), "fewer are stored")
+    }
+
     func testFreshFileGetsSchemaAndPrivatePermissions() throws {
         let writer = try StoreWriter(StoreConfiguration(path: path))
         writer.close()

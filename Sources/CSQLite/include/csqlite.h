@@ -29,6 +29,9 @@ CSQLITE_WRAP void sqlite3_free(void *p) { sqlite_nio_sqlite3_free(p); }
 CSQLITE_WRAP sqlite3_int64 sqlite3_last_insert_rowid(sqlite3 *db) { return sqlite_nio_sqlite3_last_insert_rowid(db); }
 CSQLITE_WRAP int sqlite3_changes(sqlite3 *db) { return sqlite_nio_sqlite3_changes(db); }
 CSQLITE_WRAP int sqlite3_get_autocommit(sqlite3 *db) { return sqlite_nio_sqlite3_get_autocommit(db); }
+CSQLITE_WRAP int sqlite3_db_status(sqlite3 *db, int op, int *current, int *highwater, int reset) {
+    return sqlite_nio_sqlite3_db_status(db, op, current, highwater, reset);
+}
 
 CSQLITE_WRAP int sqlite3_prepare_v2(sqlite3 *db, const char *sql, int n, sqlite3_stmt **stmt, const char **tail) {
     return sqlite_nio_sqlite3_prepare_v2(db, sql, n, stmt, tail);
