@@ -134,21 +134,27 @@ struct MutationRunner {
                 s.bind(":detail", result.detail)
             }
         case .prune(let before, let oldest, let limit):
-            guard oldest || before != nil else { return 0 }
-            try RequestIDs.keepHighWater(db)
+            let sql: String
             if oldest {
-                return try run("""
+                sql = """
                     DELETE FROM requests WHERE id IN (
                         SELECT id FROM requests WHERE delivery_state NOT IN ('pending', 'retrying') ORDER BY id LIMIT :limit)
-                    """) { s in s.bind(":limit", max(0, limit)) }
+                    """
+            } else if before != nil {
+                sql = """
+                    DELETE FROM requests WHERE id IN (
+                        SELECT id FROM requests WHERE (received_at, id) < (:before, :before_id) AND delivery_state NOT IN ('pending', 'retrying')
+                        ORDER BY received_at, id LIMIT :limit)
+                    """
+            } else {
+                return 0
             }
-            return try run("""
-                DELETE FROM requests WHERE id IN (
-                    SELECT id FROM requests WHERE (received_at, id) < (:before, :before_id) AND delivery_state NOT IN ('pending', 'retrying')
-                    ORDER BY received_at, id LIMIT :limit)
-                """) { s in
-                s.bind(":before", before?.receivedAt.microseconds ?? Int64.min)
-                s.bind(":before_id", before?.id ?? Int64.min)
+            try RequestIDs.keepHighWater(db)
+            return try run(sql) { s in
+                if !oldest, let before {
+                    s.bind(":before", before.receivedAt.microseconds)
+                    s.bind(":before_id", before.id)
+                }
                 s.bind(":limit", max(0, limit))
             }
         case .giveBackSpace(let pages):
