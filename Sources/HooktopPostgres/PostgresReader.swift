@@ -129,8 +129,10 @@ final class PostgresReader: StoreReading {
 
     /// All from one snapshot (a read-only REPEATABLE READ transaction).
     func headerCounts(since: Timestamp) throws(StoreError) -> HeaderCounts {
-        try db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", context: "counting requests")
-        defer { _ = try? db.query("COMMIT", context: "counting requests") }
+        try snapshot(context: "counting requests") { () throws(StoreError) in try counts(since: since) }
+    }
+
+    private func counts(since: Timestamp) throws(StoreError) -> HeaderCounts {
         var b = PostgresBindings()
         b.int(since.microseconds)
         var counts = HeaderCounts()
@@ -151,8 +153,17 @@ final class PostgresReader: StoreReading {
     }
 
     func arrivals(after id: Int64, filter: Filter?, now: Timestamp) throws(StoreError) -> Arrivals {
-        try db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", context: "counting new requests")
-        defer { _ = try? db.query("COMMIT", context: "counting new requests") }
+        try snapshot(context: "counting new requests") { () throws(StoreError) in try counted(after: id, filter: filter, now: now) }
+    }
+
+    /// Runs `body` in a read-only REPEATABLE READ transaction: every query in it sees the same commits.
+    private func snapshot<T>(context: String, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", context: context)
+        defer { _ = try? db.query("COMMIT", context: context) }
+        return try body()
+    }
+
+    private func counted(after id: Int64, filter: Filter?, now: Timestamp) throws(StoreError) -> Arrivals {
         var b = PostgresBindings()
         b.int(id)
         var arrivals = Arrivals(lastID: id)

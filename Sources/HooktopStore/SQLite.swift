@@ -59,6 +59,13 @@ final class SQLiteConnection {
 
     var lastErrorMessage: String { handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed" }
 
+    /// Runs `body` in a read transaction: every statement in it sees the same commits.
+    func snapshot<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try execute("BEGIN")
+        defer { try? execute("COMMIT") }  // a read: nothing to keep or lose
+        return try body()
+    }
+
     /// Runs `body` in a write transaction of its own (`BEGIN IMMEDIATE`):
     /// committed when it returns, rolled back when it throws.
     func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {

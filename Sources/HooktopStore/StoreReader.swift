@@ -192,28 +192,30 @@ extension StoreReader {
 
     /// The TUI header's numbers; each is answered by an index, all in one read transaction.
     public func headerCounts(since: Timestamp) throws(StoreError) -> HeaderCounts {
-        try db.execute("BEGIN")
-        defer { try? db.execute("COMMIT") }  // a read: nothing to keep or lose
-        var counts = HeaderCounts()
-        counts.lastID = try db.scalarInt("SELECT max(id) FROM requests") ?? 0
-        counts.total = Int(try db.scalarInt("SELECT count(*) FROM requests") ?? 0)
-        counts.signatureFailures = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE " + CountedSets.badSignatures) ?? 0)
-        counts.failingDeliveries = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE " + CountedSets.failingDeliveries) ?? 0)
-        counts.perSecond = try db.with("SELECT received_at / 1000000, count(*) FROM requests WHERE received_at >= :since GROUP BY 1") {
-            stmt throws(StoreError) in
-            stmt.bind(":since", since.microseconds)
-            var perSecond: [Int64: Int] = [:]
-            while try stmt.step() { perSecond[stmt.int(SecondField.second)] = Int(stmt.int(SecondField.count)) }
-            return perSecond
+        try db.snapshot { () throws(StoreError) in
+            var counts = HeaderCounts()
+            counts.lastID = try db.scalarInt("SELECT max(id) FROM requests") ?? 0
+            counts.total = Int(try db.scalarInt("SELECT count(*) FROM requests") ?? 0)
+            counts.signatureFailures = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE " + CountedSets.badSignatures) ?? 0)
+            counts.failingDeliveries = Int(try db.scalarInt("SELECT count(*) FROM requests WHERE " + CountedSets.failingDeliveries) ?? 0)
+            counts.perSecond = try db.with("SELECT received_at / 1000000, count(*) FROM requests WHERE received_at >= :since GROUP BY 1") {
+                stmt throws(StoreError) in
+                stmt.bind(":since", since.microseconds)
+                var perSecond: [Int64: Int] = [:]
+                while try stmt.step() { perSecond[stmt.int(SecondField.second)] = Int(stmt.int(SecondField.count)) }
+                return perSecond
+            }
+            return counts
         }
-        return counts
     }
 
     private enum ArrivalField: Int32, ResultColumn { case second, count, signatureFailures, lastID }
 
     public func arrivals(after id: Int64, filter: Filter?, now: Timestamp) throws(StoreError) -> Arrivals {
-        try db.execute("BEGIN")
-        defer { try? db.execute("COMMIT") }
+        try db.snapshot { () throws(StoreError) in try counted(after: id, filter: filter, now: now) }
+    }
+
+    private func counted(after id: Int64, filter: Filter?, now: Timestamp) throws(StoreError) -> Arrivals {
         var arrivals = Arrivals(lastID: id)
         try db.with("""
             SELECT received_at / 1000000, count(*), sum(\(CountedSets.badSignatures)), max(id)
